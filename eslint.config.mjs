@@ -1,0 +1,34 @@
+// Layering is enforced here (VS Code style): what runs where is decided by the folder.
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'stream', 'worker_threads', 'url'];
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test/.fixtures/**', 'bench-results.json'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // The engine, the emulator and the CLI run in plain Node: they must never need Electron.
+    files: ['main/core/**', 'main/cli/**', 'main/emulator/**', 'main/server/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'main/core, the CLI and the emulator run in plain Node; only main/electron/** may import electron.' }], patterns: [{ group: ['electron/*', '**/electron/**'], message: 'only main/electron/** may use Electron.' }] }],
+    },
+  },
+  {
+    // The contract and the renderer run in a sandboxed browser context: no Node, no Electron.
+    files: ['shared/**', 'renderer/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'shared/ and renderer/ run without Electron APIs; use the preload bridge.' }], patterns: [{ group: nodeBuiltins, message: 'shared/ and renderer/ cannot use Node built-ins.' }, { group: ['**/main/**'], message: 'shared/ and renderer/ may not reach into main/.' }] }],
+    },
+  },
+  {
+    files: ['**/*.cjs', 'scripts/**/*.mjs'],
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../core/errors';
+import { gridCommand } from './commands/grid';
+
+/** The `tessera` command line. Every failure ends as one line on stderr and an exit code (CONTRACTS.md §1). */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('tessera')
+    .description('Run Google Earth Engine exports over regions too large for one export.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const cmd of [gridCommand()]) program.addCommand(cmd.exitOverride());
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 1;
+    }
+    if (isUserError(e)) {
+      process.stderr.write(`tessera: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`tessera: unexpected error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.TESSERA_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+    else process.stderr.write('tessera: set TESSERA_DEBUG=1 for details\n');
+    return 1;
+  }
+}
+
+declare const __TESSERA_VERSION__: string;
+const VERSION = typeof __TESSERA_VERSION__ === 'string' ? __TESSERA_VERSION__ : '0.0.0-dev';
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

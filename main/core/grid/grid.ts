@@ -1,0 +1,138 @@
+import { UserError } from '../errors';
+import type { Crs } from '../geo/crs';
+import type { MultiPolygon } from '../geo/geometry';
+import { projectRoi, type Roi } from '../roi';
+import { coverCells } from './cover';
+import { tileId } from './tile-id';
+
+/** Export parameters of one tile (CONTRACTS.md §2): exactly what `Export.image.toDrive` needs. */
+export interface Tile {
+  readonly id: string;
+  readonly i: number;
+  readonly j: number;
+  readonly crs: string;
+  /** [s, 0, x0, 0, −s, y1]: x0 the left edge, y1 the top edge. */
+  readonly crsTransform: [number, number, number, number, number, number];
+  readonly dimensions: [number, number];
+}
+
+export interface GridSpec {
+  readonly crs: Crs;
+  /** Pixel size in the CRS's units. */
+  readonly scale: number;
+  /** Tile edge in pixels. */
+  readonly tilePixels: number;
+}
+
+export const DATA_TYPES = {
+  Int8: 1, UInt8: 1, Int16: 2, UInt16: 2, Int32: 4, UInt32: 4, Float32: 4, Float64: 8,
+} as const;
+export type DataType = keyof typeof DATA_TYPES;
+
+export interface GridEstimate {
+  readonly bands: number;
+  readonly dataType: DataType;
+  readonly pixelsPerTile: number;
+  readonly bytesPerTile: number;
+  readonly totalPixels: number;
+  readonly totalBytes: number;
+}
+
+export interface Grid {
+  readonly spec: GridSpec;
+  readonly tiles: Tile[];
+  /** ROI in the export CRS (union, densified), e.g. for drawing its outline. */
+  readonly roi: MultiPolygon;
+  readonly roiArea: number;
+  readonly estimate: GridEstimate;
+  readonly warnings: string[];
+}
+
+/** Earth Engine's default `maxPixels` for an export. */
+export const EE_DEFAULT_MAX_PIXELS = 1e8;
+/** Beyond this a grid is a mistake (wrong unit, pixel size in degrees given in metres…), not a job. */
+export const MAX_TILES = 5_000_000;
+
+export interface BuildGridOptions {
+  bands?: number;
+  dataType?: DataType;
+}
+
+export function checkGridSpec(spec: GridSpec): void {
+  if (!(Number.isFinite(spec.scale) && spec.scale > 0)) {
+    throw new UserError(`the pixel size (--scale) must be a positive number of ${spec.crs.unit}s, not ${spec.scale}`);
+  }
+  if (!(Number.isInteger(spec.tilePixels) && spec.tilePixels >= 1 && spec.tilePixels <= 1_000_000)) {
+    throw new UserError(`the tile size (--tile-pixels) must be a whole number of pixels from 1 to 1000000, not ${spec.tilePixels}`);
+  }
+  if (spec.crs.geographic && spec.scale > 1) {
+    throw new UserError(`--scale ${spec.scale} is in degrees for ${spec.crs.id}; a pixel over 1° is surely a mistake (did you mean metres and a projected CRS?)`);
+  }
+}
+
+/** Cuts the ROI into the pixel-aligned tiles of CONTRACTS.md §2. */
+export function buildGrid(roi: Roi, spec: GridSpec, options: BuildGridOptions = {}): Grid {
+  checkGridSpec(spec);
+  const bands = options.bands ?? 1;
+  const dataType = options.dataType ?? 'Float32';
+  if (!(Number.isInteger(bands) && bands >= 1 && bands <= 5000)) throw new UserError(`--bands must be a whole number from 1 to 5000, not ${bands}`);
+  const tileSize = spec.tilePixels * spec.scale;
+  // A quarter pixel keeps densified edges within the accuracy the export can resolve anyway.
+  const projected = projectRoi(roi, spec.crs, spec.scale / 4);
+  const warnings = [...roi.warnings, ...projected.warnings];
+
+  const approxTiles = projected.area / (tileSize * tileSize);
+  if (approxTiles > MAX_TILES) {
+    throw new UserError(
+      `this grid would hold about ${Math.round(approxTiles).toLocaleString('en')} tiles (limit ${MAX_TILES.toLocaleString('en')}): use a larger --tile-pixels or --scale`,
+    );
+  }
+  const lattice: MultiPolygon = projected.polygons.map((poly) =>
+    poly.map((ring) => ring.map(([x, y]): [number, number] => [x / tileSize, y / tileSize])),
+  );
+  const tiles: Tile[] = [];
+  const s = spec.scale;
+  const t = spec.tilePixels;
+  for (const row of coverCells(lattice)) {
+    const j = row.j;
+    const top = (j + 1) * t * s;
+    for (const i of row.cols) {
+      tiles.push({
+        id: tileId(i, j),
+        i,
+        j,
+        crs: spec.crs.id,
+        crsTransform: [s, 0, i * t * s, 0, -s, top],
+        dimensions: [t, t],
+      });
+    }
+  }
+  const pixelsPerTile = t * t;
+  const bytesPerTile = pixelsPerTile * bands * DATA_TYPES[dataType];
+  if (pixelsPerTile > EE_DEFAULT_MAX_PIXELS) {
+    warnings.push(
+      `each tile has ${pixelsPerTile.toLocaleString('en')} pixels, above Earth Engine's default maxPixels (1e8): set export.maxPixels or use a smaller --tile-pixels`,
+    );
+  }
+  return {
+    spec,
+    tiles,
+    roi: projected.polygons,
+    roiArea: projected.area,
+    estimate: {
+      bands,
+      dataType,
+      pixelsPerTile,
+      bytesPerTile,
+      totalPixels: pixelsPerTile * tiles.length,
+      totalBytes: bytesPerTile * tiles.length,
+    },
+    warnings,
+  };
+}
+
+/** Corners of a tile in its CRS: [x0, y0, x1, y1] (y0 bottom, y1 top). */
+export function tileBounds(tile: Tile): [number, number, number, number] {
+  const [s, , x0, , , y1] = tile.crsTransform;
+  return [x0, y1 - tile.dimensions[1] * s, x0 + tile.dimensions[0] * s, y1];
+}

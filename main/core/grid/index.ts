@@ -1,0 +1,3 @@
+export * from './grid';
+export * from './tile-id';
+export { writeTilesGeoJson, tileOutline } from './geojson-out';

@@ -1,0 +1,21 @@
+/** Tile states of CONTRACTS.md §4, shared by the engine, the CLI and the dashboard. */
+export const TILE_STATES = [
+  'pending',
+  'submitting',
+  'queued',
+  'running',
+  'exported',
+  'downloading',
+  'verified',
+  'done',
+  'retrying',
+  'split',
+  'failed',
+  'cancelled',
+  'skipped',
+] as const;
+export type TileState = (typeof TILE_STATES)[number];
+
+/** Why a job is not submitting although tiles remain (CONTRACTS.md §4). */
+export const WAITING_REASONS = ['quota', 'budget', 'queue-full', 'offline', 'signed-out', 'paused', 'locked'] as const;
+export type WaitingReason = (typeof WAITING_REASONS)[number];
