@@ -88,7 +88,7 @@ export function buildGrid(roi: Roi, spec: GridSpec, options: BuildGridOptions = 
     );
   }
   const lattice: MultiPolygon = projected.polygons.map((poly) =>
-    poly.map((ring) => ring.map(([x, y]): [number, number] => [x / tileSize, y / tileSize])),
+    poly.map((ring) => ring.map(([x, y]): [number, number] => [toLattice(x, tileSize), toLattice(y, tileSize)])),
   );
   const tiles: Tile[] = [];
   const s = spec.scale;
@@ -129,6 +129,16 @@ export function buildGrid(roi: Roi, spec: GridSpec, options: BuildGridOptions = 
     },
     warnings,
   };
+}
+
+/**
+ * Lattice units (one unit per tile). A vertex within 1e-9 tiles of a grid line is put on it: 178.2 / 0.1
+ * is 1781.9999999999998 in floating point, and a ROI drawn along a tile edge must touch, not overlap.
+ */
+function toLattice(v: number, tileSize: number): number {
+  const u = v / tileSize;
+  const r = Math.round(u);
+  return Math.abs(u - r) < 1e-9 ? r : u;
 }
 
 /** Corners of a tile in its CRS: [x0, y0, x1, y1] (y0 bottom, y1 top). */

@@ -1,0 +1,18 @@
+/** One figure of `bench-results.json` (CONTRACTS.md §1). */
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number | null;
+  ratio: number | null;
+  target: string;
+  pass: boolean;
+  notes?: string;
+}
+
+/** Benches print their results as one JSON line prefixed with this marker; the runner collects them. */
+export const RESULT_MARKER = 'BENCH_RESULT ';
+
+export function report(result: BenchResult): void {
+  process.stdout.write(RESULT_MARKER + JSON.stringify(result) + '\n');
+}
