@@ -1,0 +1,440 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { EmuRequest, Route } from '../http/router';
+import { driveError, driveInvalid, driveNotFound, json, noContent, type Reply } from '../http/reply';
+import { ABOUT_SHAPE, applyFields, checkFields, FieldsError, FILE_LIST_SHAPE, FILE_SHAPE, parseFields, type Shape } from './fields';
+import { parseQuery, QueryError } from './query';
+import { FOLDER_MIME, type DriveFile, type DriveStore } from './store';
+
+/**
+ * Drive v3 as `@googleapis/drive` calls it with `rootUrl` pointed here: files.list / get (metadata and
+ * media with Range) / create (folders, empty files) / update (trash, rename, move) / delete / emptyTrash,
+ * and about.get for the storage quota.
+ */
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+
+const DEFAULT_FILE_FIELDS = 'kind,id,name,mimeType';
+const DEFAULT_LIST_FIELDS = 'kind,incompleteSearch,nextPageToken,files(kind,id,name,mimeType)';
+
+export function driveRoutes(drive: DriveStore): Route[] {
+  const fileOrNotFound = (id: string): DriveFile | Reply => drive.get(id) ?? driveNotFound(id);
+
+  return [
+    { method: 'GET', template: '/drive/v3/files', service: 'drive', handler: (req) => list(drive, req) },
+    { method: 'POST', template: '/drive/v3/files', service: 'drive', handler: (req) => create(drive, req) },
+    { method: 'POST', template: '/upload/drive/v3/files', service: 'drive', handler: (req) => upload(drive, req) },
+    {
+      method: 'DELETE', template: '/drive/v3/files/trash', service: 'drive',
+      handler: () => {
+        drive.emptyTrash();
+        return noContent();
+      },
+    },
+    {
+      method: 'GET', template: '/drive/v3/files/{fileId}', service: 'drive',
+      handler: async (req) => {
+        const f = fileOrNotFound(req.params.fileId as string);
+        if ('status' in f) return f;
+        if (req.query.get('alt') === 'media') return media(drive, f, req.headers.range);
+        return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
+      },
+    },
+    {
+      method: 'PATCH', template: '/drive/v3/files/{fileId}', service: 'drive',
+      handler: (req) => {
+        const f = fileOrNotFound(req.params.fileId as string);
+        if ('status' in f) return f;
+        return update(drive, f, req);
+      },
+    },
+    {
+      method: 'DELETE', template: '/drive/v3/files/{fileId}', service: 'drive',
+      handler: (req) => {
+        const f = fileOrNotFound(req.params.fileId as string);
+        if ('status' in f) return f;
+        if (f === drive.root) return driveError(403, 'The user does not have sufficient permissions for this file.', { reason: 'insufficientFilePermissions' });
+        drive.delete(f);
+        return noContent();
+      },
+    },
+    {
+      method: 'GET', template: '/drive/v3/about', service: 'drive',
+      handler: (req) => {
+        if (!req.query.get('fields')) {
+          return driveError(400, "The 'fields' parameter is required for this method.", { reason: 'required', location: 'fields', locationType: 'parameter' });
+        }
+        const q = drive.quota();
+        const email = req.caller?.email ?? '';
+        const storageQuota: Record<string, string> = {};
+        if (q.limit !== null) storageQuota.limit = String(q.limit);
+        storageQuota.usage = String(q.usage);
+        storageQuota.usageInDrive = String(q.usage);
+        storageQuota.usageInDriveTrash = String(q.usageInDriveTrash);
+        const about = {
+          kind: 'drive#about',
+          user: userResource(email),
+          storageQuota,
+          maxUploadSize: '5242880000000',
+          canCreateDrives: false,
+        };
+        return resource(req, about, '', ABOUT_SHAPE);
+      },
+    },
+  ];
+}
+
+function userResource(email: string): Record<string, unknown> {
+  return {
+    kind: 'drive#user',
+    displayName: email.split('@')[0] ?? email,
+    me: true,
+    permissionId: createHash('sha1').update(email).digest('hex').slice(0, 20).replace(/[a-f]/g, (c) => String(c.charCodeAt(0) % 10)),
+    emailAddress: email,
+  };
+}
+
+/** A file as Drive v3 describes it (all of what the emulator knows; `fields` picks from it). */
+function fileResource(drive: DriveStore, f: DriveFile, email = ''): Record<string, unknown> {
+  const isFolder = f.mimeType === FOLDER_MIME;
+  const out: Record<string, unknown> = {
+    kind: 'drive#file',
+    id: f.id,
+    name: f.name,
+    mimeType: f.mimeType,
+  };
+  if (f !== drive.root) out.parents = f.parents;
+  if (f.description !== null) out.description = f.description;
+  Object.assign(out, {
+    starred: false,
+    trashed: f.trashed,
+    explicitlyTrashed: f.explicitlyTrashed,
+    spaces: ['drive'],
+    version: '1',
+    webViewLink: isFolder ? `https://drive.google.com/drive/folders/${f.id}` : `https://drive.google.com/file/d/${f.id}/view?usp=drivesdk`,
+    iconLink: `https://drive-thirdparty.googleusercontent.com/16/type/${f.mimeType}`,
+    hasThumbnail: false,
+    viewedByMe: true,
+    createdTime: new Date(f.createdTime).toISOString(),
+    modifiedTime: new Date(f.modifiedTime).toISOString(),
+    modifiedByMe: true,
+    owners: [userResource(email)],
+    shared: false,
+    ownedByMe: true,
+    quotaBytesUsed: String(f.size ?? 0),
+    isAppAuthorized: true,
+  });
+  if (f.trashedTime !== null) out.trashedTime = new Date(f.trashedTime).toISOString();
+  if (f.size !== null) {
+    const ext = /\.([^.]+)$/.exec(f.name)?.[1];
+    const fullExt = /^[^.]*\.(.+)$/.exec(f.name)?.[1];
+    if (!isFolder) {
+      out.webContentLink = `https://drive.google.com/uc?id=${f.id}&export=download`;
+      out.originalFilename = f.name;
+      out.fullFileExtension = fullExt ?? '';
+      out.fileExtension = ext ?? '';
+      out.md5Checksum = f.md5Checksum;
+      out.headRevisionId = `0B${f.id.slice(1, 40)}`;
+    }
+    out.size = String(f.size);
+  }
+  return out;
+}
+
+/** Applies `fields` (or the method's defaults); a selection of unknown fields is Drive's 400. */
+function resource(req: EmuRequest, value: Record<string, unknown>, defaults: string, shape: Shape): Reply {
+  const fields = req.query.get('fields') || defaults;
+  try {
+    const mask = parseFields(fields);
+    checkFields(mask, shape);
+    return json(200, applyFields(value, mask));
+  } catch (e) {
+    if (e instanceof FieldsError) return driveInvalid('fields', e.message, 'invalidParameter');
+    throw e;
+  }
+}
+
+// ---- files.list ---------------------------------------------------------------------------------------
+
+type SortKey = { get: (f: DriveFile) => string | number; desc: boolean; natural?: boolean };
+
+const SORT_FIELDS: Record<string, (f: DriveFile) => string | number> = {
+  createdTime: (f) => f.createdTime,
+  modifiedTime: (f) => f.modifiedTime,
+  modifiedByMeTime: (f) => f.modifiedTime,
+  recency: (f) => f.modifiedTime,
+  viewedByMeTime: (f) => f.modifiedTime,
+  name: (f) => f.name.toLowerCase(),
+  name_natural: (f) => f.name.toLowerCase(),
+  folder: (f) => (f.mimeType === FOLDER_MIME ? 0 : 1),
+  quotaBytesUsed: (f) => f.size ?? 0,
+  starred: () => 0,
+  sharedWithMeTime: () => 0,
+};
+
+function parseOrderBy(text: string | null): SortKey[] | null {
+  // No orderBy: Drive documents no order; the emulator uses creation order, stable for paging.
+  if (!text) return [{ get: SORT_FIELDS.createdTime as SortKey['get'], desc: false }];
+  const keys: SortKey[] = [];
+  for (const part of text.split(',')) {
+    const m = /^\s*([A-Za-z_]+)(?:\s+(asc|desc))?\s*$/i.exec(part);
+    const get = m ? SORT_FIELDS[m[1] as string] : undefined;
+    if (!m || !get) return null;
+    keys.push({ get, desc: (m[2] ?? '').toLowerCase() === 'desc', natural: m[1] === 'name_natural' });
+  }
+  return keys;
+}
+
+function compareValues(a: string | number, b: string | number, natural: boolean): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const sa = String(a);
+  const sb = String(b);
+  if (natural) return sa.localeCompare(sb, 'en', { numeric: true });
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/** Sort-key values of a file plus its id: what a page token remembers about the last file of a page. */
+type Cursor = (string | number)[];
+
+function cursorOf(f: DriveFile, keys: SortKey[]): Cursor {
+  return [...keys.map((k) => k.get(f)), f.id];
+}
+
+function compareCursor(a: Cursor, b: Cursor, keys: SortKey[]): number {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as SortKey;
+    const c = compareValues(a[i] as string | number, b[i] as string | number, !!k.natural);
+    if (c !== 0) return k.desc ? -c : c;
+  }
+  return compareValues(a[keys.length] as string, b[keys.length] as string, false);
+}
+
+function list(drive: DriveStore, req: EmuRequest): Reply {
+  const q = req.query;
+  const sizeText = q.get('pageSize');
+  const pageSize = sizeText === null ? DEFAULT_PAGE_SIZE : Number(sizeText);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    return driveInvalid('pageSize', `Invalid value '${sizeText}'. Values must be within the range: [1, 1000]`, 'invalidParameter');
+  }
+  const keys = parseOrderBy(q.get('orderBy'));
+  if (!keys) return driveInvalid('orderBy', 'Invalid Value', 'invalid');
+  let parsed;
+  try {
+    parsed = parseQuery(q.get('q'), drive.root.id);
+  } catch (e) {
+    if (e instanceof QueryError) return driveInvalid('q', 'Invalid Value', 'invalid');
+    throw e;
+  }
+  const spaces = q.get('spaces');
+  const fingerprint = createHash('sha1').update(`${q.get('q') ?? ''}\u0000${q.get('orderBy') ?? ''}`).digest('base64url').slice(0, 10);
+  let after: Cursor | null = null;
+  const token = q.get('pageToken');
+  if (token) {
+    after = decodeCursor(token, fingerprint);
+    if (!after) return driveInvalid('pageToken', 'Invalid Value', 'invalid');
+  }
+
+  const source = parsed.parent !== null ? drive.children(parsed.parent) : drive.live();
+  const matches: { f: DriveFile; c: Cursor }[] = [];
+  if (spaces === null || spaces.split(',').includes('drive')) {
+    for (const f of source) if (parsed.test(f)) matches.push({ f, c: cursorOf(f, keys) });
+  }
+  matches.sort((a, b) => compareCursor(a.c, b.c, keys));
+  let start = 0;
+  if (after) {
+    const cursor = after;
+    while (start < matches.length && compareCursor((matches[start] as { c: Cursor }).c, cursor, keys) <= 0) start++;
+  }
+  const page = matches.slice(start, start + pageSize);
+  const body: Record<string, unknown> = { kind: 'drive#fileList', incompleteSearch: false, files: page.map((m) => fileResource(drive, m.f, req.caller?.email)) };
+  const last = page[page.length - 1];
+  if (last && start + pageSize < matches.length) body.nextPageToken = encodeCursor(last.c, fingerprint);
+  // Key order as Drive writes it.
+  const ordered: Record<string, unknown> = { kind: body.kind };
+  if (body.nextPageToken) ordered.nextPageToken = body.nextPageToken;
+  ordered.incompleteSearch = false;
+  ordered.files = body.files;
+  return resource(req, ordered, DEFAULT_LIST_FIELDS, FILE_LIST_SHAPE);
+}
+
+function encodeCursor(c: Cursor, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ f: fingerprint, c })).toString('base64url');
+}
+
+function decodeCursor(token: string, fingerprint: string): Cursor | null {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { f?: unknown; c?: unknown };
+    if (v.f !== fingerprint || !Array.isArray(v.c)) return null;
+    return v.c.every((x) => typeof x === 'string' || typeof x === 'number') ? (v.c as Cursor) : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- files.get?alt=media --------------------------------------------------------------------------------
+
+async function media(drive: DriveStore, f: DriveFile, range: string | undefined): Promise<Reply> {
+  const path = drive.blobPath(f);
+  if (path === null || f.size === null) {
+    return driveError(403, 'Only files with binary content can be downloaded. Use Export with Docs Editors files.', { reason: 'fileNotDownloadable', location: 'alt', locationType: 'parameter' });
+  }
+  const size = f.size;
+  let start = 0;
+  let end = size - 1;
+  let partial = false;
+  const r = range ? parseRange(range, size) : null;
+  if (r === 'unsatisfiable') {
+    return { ...driveError(416, 'Request range not satisfiable', { reason: 'requestedRangeNotSatisfiable' }), headers: { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Range': `bytes */${size}` } };
+  }
+  if (r) {
+    [start, end] = r;
+    partial = true;
+  }
+  const headers: Record<string, string> = {
+    'Content-Type': f.mimeType,
+    'Content-Length': String(end - start + 1),
+    'Content-Disposition': `attachment; filename="${f.name.replace(/"/g, '')}"`,
+    'X-Goog-Hash': `md5=${Buffer.from(f.md5Checksum ?? '', 'hex').toString('base64')}`,
+  };
+  if (partial) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+  if (size === 0) return { status: 200, headers, body: Buffer.alloc(0), media: true };
+  // Opened now, under the emulator's lock: a delete right after this reply still lets it finish.
+  const handle = await open(path, 'r');
+  return { status: partial ? 206 : 200, headers, body: handle.createReadStream({ start, end, autoClose: true }), media: true };
+}
+
+/** One `bytes=` range (RFC 9110); a malformed header is ignored, an unsatisfiable one is a 416. */
+function parseRange(header: string, size: number): [number, number] | 'unsatisfiable' | null {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return [Math.max(0, size - n), size - 1];
+  }
+  const start = Number(m[1]);
+  if (m[2] !== '' && Number(m[2]) < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  const end = m[2] === '' ? size - 1 : Number(m[2]);
+  return [start, Math.min(end, size - 1)];
+}
+
+// ---- files.create / files.update ------------------------------------------------------------------------
+
+type BodyResult = { ok: true; meta: Record<string, unknown> } | { ok: false; reply: Reply };
+
+function jsonBody(req: EmuRequest): BodyResult {
+  const text = req.body.toString('utf8').trim();
+  if (text === '') return { ok: true, meta: {} };
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return { ok: true, meta: v as Record<string, unknown> };
+  } catch {
+    // fall through
+  }
+  return { ok: false, reply: driveError(400, 'Invalid JSON payload received.', { reason: 'parseError' }) };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+async function create(drive: DriveStore, req: EmuRequest): Promise<Reply> {
+  const body = jsonBody(req);
+  if (!body.ok) return body.reply;
+  const meta = body.meta;
+  const parents = Array.isArray(meta.parents) ? meta.parents.filter((p): p is string => typeof p === 'string') : [];
+  if (parents.length > 1) {
+    return driveError(403, 'Increasing the number of parents is not allowed. A file can only have one parent.', { reason: 'cannotAddParent' });
+  }
+  const parentId = parents[0] ?? 'root';
+  const parent = drive.get(parentId);
+  if (!parent) return driveNotFound(parentId);
+  if (parent.mimeType !== FOLDER_MIME) return driveError(400, 'The specified parent is not a folder.', { reason: 'parentNotAFolder', location: 'parents', locationType: 'parameter' });
+  const name = str(meta.name) ?? 'Untitled';
+  const mimeType = str(meta.mimeType) ?? 'application/octet-stream';
+  const description = str(meta.description) ?? null;
+  const f = mimeType === FOLDER_MIME ? drive.createFolder(name, parent.id) : await drive.createEmpty(name, mimeType, parent.id, description);
+  if (mimeType === FOLDER_MIME && description !== null) f.description = description;
+  return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
+}
+
+/**
+ * `POST /upload/drive/v3/files?uploadType=multipart|media`, as `files.create({ requestBody, media })`
+ * sends it: multipart/related with the JSON metadata first and the bytes second (or the bytes alone).
+ * Resumable uploads are not emulated.
+ */
+async function upload(drive: DriveStore, req: EmuRequest): Promise<Reply> {
+  const type = req.query.get('uploadType');
+  let meta: Record<string, unknown> = {};
+  let bytes: Buffer;
+  if (type === 'media') {
+    bytes = req.body;
+  } else if (type === 'multipart') {
+    const parts = multipartRelated(req.headers['content-type'], req.body);
+    if (!parts || parts.length !== 2) return driveError(400, 'Malformed multipart body.', { reason: 'badContent' });
+    try {
+      meta = JSON.parse(parts[0]!.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return driveError(400, 'Invalid JSON payload received.', { reason: 'parseError' });
+    }
+    bytes = parts[1]!;
+  } else {
+    return driveError(400, `Invalid value for uploadType: ${type ?? '(none)'}`, { reason: 'invalidParameter', location: 'uploadType', locationType: 'parameter' });
+  }
+  const parents = Array.isArray(meta.parents) ? meta.parents.filter((p): p is string => typeof p === 'string') : [];
+  const parent = drive.get(parents[0] ?? 'root');
+  if (!parent) return driveNotFound(parents[0] ?? 'root');
+  if (parent.mimeType !== FOLDER_MIME) return driveError(400, 'The specified parent is not a folder.', { reason: 'parentNotAFolder' });
+  if (bytes.length > drive.freeBytes()) {
+    return driveError(403, "The user's Drive storage quota has been exceeded.", { reason: 'storageQuotaExceeded' });
+  }
+  const md5 = createHash('md5').update(bytes).digest('hex');
+  const f = await drive.createWithContent(str(meta.name) ?? 'Untitled', str(meta.mimeType) ?? 'application/octet-stream', parent.id, bytes, md5);
+  return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
+}
+
+/** The parts of a multipart/related body (RFC 2387), each without its headers. */
+function multipartRelated(contentType: string | string[] | undefined, body: Buffer): Buffer[] | undefined {
+  const m = /boundary="?([^";]+)"?/.exec(String(contentType ?? ''));
+  if (!m) return undefined;
+  const delimiter = Buffer.from(`--${m[1]}`);
+  const parts: Buffer[] = [];
+  let pos = body.indexOf(delimiter);
+  while (pos >= 0) {
+    const start = pos + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) return undefined;
+    const part = body.subarray(start, next);
+    const headerEnd = part.indexOf('\r\n\r\n');
+    if (headerEnd < 0) return undefined;
+    let content = part.subarray(headerEnd + 4);
+    if (content.subarray(-2).toString() === '\r\n') content = content.subarray(0, -2);
+    parts.push(content);
+    pos = next;
+  }
+  return parts;
+}
+
+function update(drive: DriveStore, f: DriveFile, req: EmuRequest): Reply {
+  const body = jsonBody(req);
+  if (!body.ok) return body.reply;
+  const meta = body.meta;
+  const add = req.query.get('addParents');
+  const remove = req.query.get('removeParents');
+  if (add) {
+    const ids = add.split(',');
+    if (ids.length > 1 || (!remove && f.parents.length > 0)) {
+      return driveError(403, 'Increasing the number of parents is not allowed. A file can only have one parent.', { reason: 'cannotAddParent' });
+    }
+    const target = drive.get(ids[0] as string);
+    if (!target) return driveNotFound(ids[0] as string);
+    if (target.mimeType !== FOLDER_MIME) return driveError(400, 'The specified parent is not a folder.', { reason: 'parentNotAFolder' });
+    drive.move(f, target.id);
+  }
+  if (typeof meta.name === 'string') drive.rename(f, meta.name);
+  if (typeof meta.description === 'string') f.description = meta.description;
+  if (typeof meta.trashed === 'boolean' && meta.trashed !== f.trashed) drive.setTrashed(f, meta.trashed);
+  return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
+}

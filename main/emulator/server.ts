@@ -1,0 +1,478 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { OAuthServer } from './auth/oauth';
+import { NO_FAULTS, type FaultPolicy } from './faults';
+import { SimClock } from './clock';
+import { DriveStore } from './drive/store';
+import { driveRoutes } from './drive/routes';
+import { ImageOutputProducer } from './ee/outputs';
+import { eeRoutes } from './ee/routes';
+import { rfc3339, TaskEngine } from './ee/tasks';
+import { boundaryOf, BatchError, buildBatchReply, parseBatch, type BatchAnswer } from './http/batch';
+import { driveError, eeError, json, type Reply } from './http/reply';
+import { Router, type EmuRequest, type Route } from './http/router';
+import { applyPatch, OPTION_SPECS, OptionsError, parseOptions, type EmulatorConfig, type EmulatorOptions } from './options';
+import { IdFactory, Rng } from './random';
+
+/** Google refuses larger request bodies too ("Request payload size exceeds the limit: 10485760 bytes."). */
+const MAX_BODY = 10 * 1024 * 1024;
+
+export interface StateOperation {
+  name: string;
+  requestId: string | null;
+  description: string | null;
+  type: string;
+  state: string;
+  attempt: number;
+  createTime: string;
+  startTime: string | null;
+  endTime: string | null;
+  error: { code: number; message: string } | null;
+  history: { state: string; time: string }[];
+  project: string;
+  priority: number;
+  pixels: number;
+  progress: number;
+  batchEecuUsageSeconds: number;
+  destinationUris: string[];
+  outputs: string[];
+}
+
+export interface StateFile {
+  id: string;
+  name: string;
+  parents: string[];
+  mimeType: string;
+  size: number | null;
+  md5Checksum: string | null;
+  trashed: boolean;
+  createdTime: string;
+  modifiedTime: string;
+  deletedAt: string | null;
+}
+
+/** `GET /__emulator/state` (CONTRACTS.md §6): numbers are numbers; times are RFC 3339 strings. */
+export interface EmulatorState {
+  operations: StateOperation[];
+  files: StateFile[];
+  assets: { name: string; type: string; featureCount: number | null; sizeBytes: number | null; deletedAt: string | null }[];
+  quota: { limit: number | null; usage: number; usageInDriveTrash: number };
+  requests: Record<string, number>;
+  /** The simulated time the task queue has reached, and the real time of the snapshot. */
+  clock: { simulated: string; real: string; timeScale: number };
+}
+
+/**
+ * Everything behind the one port: the router, the services' state and the one lock that orders all
+ * requests. Each EE or Drive request first brings the task queue up to the current simulated time, then
+ * runs alone, so every answer sees one consistent world.
+ */
+export class Emulator {
+  readonly clock: SimClock;
+  readonly drive: DriveStore;
+  readonly engine: TaskEngine;
+  readonly oauth: OAuthServer;
+  private readonly producer: ImageOutputProducer;
+  private readonly router = new Router();
+  private readonly requests = new Map<string, number>();
+  private lock: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private stopping = false;
+  /** Part 2 replaces this with the seeded fault injector. */
+  private readonly faults: FaultPolicy = NO_FAULTS;
+  url = '';
+
+  private constructor(
+    private readonly box: { config: EmulatorConfig },
+    readonly dataRoot: string,
+    private readonly ownsDataRoot: boolean,
+    private readonly catalogPath: string | null,
+    oauth: OAuthServer,
+    ids: IdFactory,
+  ) {
+    const config = box.config;
+    this.clock = new SimClock(config.timeScale);
+    this.oauth = oauth;
+    this.drive = new DriveStore(`${dataRoot}/drive`, ids, () => this.config.driveQuotaBytes);
+    this.producer = new ImageOutputProducer(`${dataRoot}/staging`, () => this.config.splitBytes);
+    const c = (): EmulatorConfig => this.config;
+    this.engine = new TaskEngine(
+      this.clock,
+      ids,
+      new Rng(config.seed, 'internal-errors'),
+      {
+        slots: () => c().slots,
+        taskBaseSeconds: () => c().taskBaseSeconds,
+        pixelsPerSecond: () => c().pixelsPerSecond,
+        timeoutPixels: () => c().timeoutPixels,
+        memoryPixels: () => c().memoryPixels,
+        internalErrorRate: () => c().internalErrorRate,
+        internalMaxAttempts: () => c().internalMaxAttempts,
+        dispatchSeconds: () => c().dispatchSeconds,
+      },
+      this.drive,
+      this.producer,
+      (m) => this.log(m),
+    );
+    this.router.add(
+      ...eeRoutes(this.engine, { project: () => c().project, queueLimit: () => c().queueLimit, catalogPath: () => this.catalogPath }),
+      { method: 'POST', template: '/batch', service: 'ee', handler: (req) => this.batch(req) },
+      ...driveRoutes(this.drive),
+      ...this.oauthRoutes(),
+    );
+  }
+
+  static async create(config: EmulatorConfig, dataRoot: string, ownsDataRoot: boolean, catalogPath: string | null): Promise<Emulator> {
+    // One box holds the live config: every part reads it at the moment it needs it.
+    const box = { config };
+    const ids = new IdFactory(config.seed);
+    const oauth = await OAuthServer.create(ids, { tokenLifetimeSeconds: () => box.config.tokenLifetimeSeconds, denyConsent: () => box.config.denyConsent });
+    return new Emulator(box, dataRoot, ownsDataRoot, catalogPath, oauth, ids);
+  }
+
+  private get config(): EmulatorConfig {
+    return this.box.config;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------------
+
+  async listen(port: number): Promise<string> {
+    const server = createServer((req, res) => void this.serve(req, res));
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    // Answers are small or streamed; no request should wait on Node's default 5-minute timeouts.
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.scheduleTimer();
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const server = this.server;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of this.sockets) s.destroy();
+      await closed;
+    }
+    await this.lock.catch(() => undefined);
+    await this.engine.settle();
+    await this.producer.clear();
+    if (this.ownsDataRoot) {
+      const { rm } = await import('node:fs/promises');
+      await rm(this.dataRoot, { recursive: true, force: true });
+    }
+  }
+
+  // ---- config and state --------------------------------------------------------------------------------
+
+  getConfig(): EmulatorConfig {
+    return { ...this.config };
+  }
+
+  /** Validates and applies a patch; start-only options (port, dataDir, seed, catalogPath) cannot change. */
+  configure(patch: unknown): EmulatorConfig {
+    const p: EmulatorOptions = parseOptions(patch);
+    for (const spec of OPTION_SPECS) {
+      const v = p[spec.key];
+      if (spec.startOnly && v !== undefined && v !== this.config[spec.key]) throw new OptionsError(`emulator option "${spec.key}" cannot be changed while the emulator runs`);
+    }
+    const next = applyPatch(this.config, p);
+    if (next.timeScale !== this.config.timeScale) this.clock.setTimeScale(next.timeScale);
+    this.box.config = next;
+    // New slots or limits may let tasks start now; a new time scale moves the next event in real time.
+    void this.sync().catch((e: unknown) => this.log(e));
+    return this.getConfig();
+  }
+
+  state(): EmulatorState {
+    const e = this.engine;
+    const iso = (t: number | null): string | null => (t === null ? null : rfc3339(t));
+    const operations = [...e.ops.values()].map((op) => ({
+      name: op.name,
+      requestId: op.job.requestId,
+      description: op.job.description,
+      type: op.job.type,
+      state: op.state,
+      attempt: op.attempt,
+      createTime: rfc3339(op.createTime),
+      startTime: iso(op.startTime),
+      endTime: iso(op.endTime),
+      error: op.error ? { code: op.error.code, message: op.error.message } : null,
+      history: op.history.map((h) => ({ state: h.state, time: rfc3339(h.time) })),
+      project: op.project,
+      priority: op.job.priority,
+      pixels: op.job.pixels,
+      progress: e.progress(op),
+      batchEecuUsageSeconds: e.eecu(op),
+      destinationUris: op.destinationUris ?? [],
+      outputs: [...op.outputs],
+    }));
+    const files = [...this.drive.everything()].map((f) => ({
+      id: f.id,
+      name: f.name,
+      parents: [...f.parents],
+      mimeType: f.mimeType,
+      size: f.size,
+      md5Checksum: f.md5Checksum,
+      trashed: f.trashed,
+      createdTime: new Date(f.createdTime).toISOString(),
+      modifiedTime: new Date(f.modifiedTime).toISOString(),
+      deletedAt: f.deletedAt === null ? null : new Date(f.deletedAt).toISOString(),
+    }));
+    return {
+      operations,
+      files,
+      assets: [],
+      quota: this.drive.quota(),
+      requests: Object.fromEntries(this.requests),
+      clock: { simulated: rfc3339(e.cursor), real: new Date().toISOString(), timeScale: this.clock.timeScale },
+    };
+  }
+
+  /** Brings the task queue up to now (state() then shows the present). */
+  async sync(): Promise<void> {
+    await this.exclusive(() => this.engine.advanceTo(this.clock.now()));
+  }
+
+  // ---- request handling --------------------------------------------------------------------------------
+
+  /** An emulator bug or an I/O failure: said on stderr, answered as Google's 500 where there is a request. */
+  private log(e: unknown): void {
+    process.stderr.write(`emulator: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  }
+
+  /** Runs `fn` alone; every state change goes through here, in arrival order. */
+  private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.then(
+      () => this.scheduleTimer(),
+      () => this.scheduleTimer(),
+    );
+    return run;
+  }
+
+  /** Wakes up at the next simulated event so Drive sees outputs appear even when nobody polls EE. */
+  private scheduleTimer(): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const next = this.engine.nextEventTime();
+    if (next === null) return;
+    const delay = Math.min(2 ** 31 - 1, Math.max(1, Math.ceil(this.clock.realDelayUntil(next))));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.sync().catch((e: unknown) => this.log(e));
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let reply: Reply;
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const body = await readBody(req);
+      const request: EmuRequest = {
+        method: (req.method ?? 'GET').toUpperCase(),
+        path: url.pathname,
+        query: url.searchParams,
+        headers: lowerHeaders(req.headers),
+        body: body ?? Buffer.alloc(0),
+        params: {},
+        inBatch: false,
+      };
+      if (body === null) reply = eeError(413, `Request payload size exceeds the limit: ${MAX_BODY} bytes.`);
+      else if (request.path.startsWith('/__emulator/')) reply = await this.control(request);
+      else reply = await this.dispatch(request);
+    } catch (e) {
+      this.log(e);
+      reply = eeError(500, 'Internal error encountered.');
+    }
+    send(res, reply);
+  }
+
+  /** Routes one request (top level or batch part), counting it under its route template. */
+  private async dispatch(req: EmuRequest): Promise<Reply> {
+    const match = this.router.match(req.method, req.path);
+    const key = match ? `${req.method} ${match.route.template}` : `${req.method} (unmatched)`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    if (!match) return notFound(req);
+    req.params = match.params;
+    return this.handle(match.route, req);
+  }
+
+  private async handle(route: Route, req: EmuRequest): Promise<Reply> {
+    const refused = await this.faults.before(route, req);
+    if (refused) return refused;
+    return this.faults.after(route, req, await this.run(route, req));
+  }
+
+  private async run(route: Route, req: EmuRequest): Promise<Reply> {
+    if (route.service === 'oauth') return this.exclusive(() => route.handler(req));
+    if (route.template === '/batch') return route.handler(req); // its parts take the lock one by one
+    const caller = this.oauth.authenticate(req, route.service);
+    if ('status' in caller) return caller;
+    req.caller = caller;
+    return this.exclusive(async () => {
+      await this.engine.advanceTo(this.clock.now());
+      return route.handler(req);
+    });
+  }
+
+  /** `POST /batch`: each part is dispatched (and counted, and authenticated) as its own request. */
+  private async batch(req: EmuRequest): Promise<Reply> {
+    const boundary = boundaryOf(req.headers['content-type']);
+    if (!boundary) return eeError(400, 'Batch requests need Content-Type: multipart/mixed with a boundary.');
+    let parts;
+    try {
+      parts = parseBatch(req.body, boundary);
+    } catch (e) {
+      if (e instanceof BatchError) return eeError(400, e.message);
+      throw e;
+    }
+    const answers: BatchAnswer[] = [];
+    for (const part of parts) {
+      const url = new URL(part.target, 'http://127.0.0.1');
+      const sub: EmuRequest = {
+        method: part.method,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: part.headers,
+        body: part.body,
+        params: {},
+        inBatch: true,
+      };
+      let r = await this.dispatch(sub);
+      if (r.body instanceof Readable) {
+        r.body.destroy();
+        r = eeError(400, 'Media downloads are not allowed in a batch request.');
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r.headers ?? {})) if (k.toLowerCase() !== 'content-length') headers[k] = v;
+      answers.push({ contentId: part.contentId, status: r.status, headers, body: r.body === undefined ? '' : r.body.toString() });
+    }
+    const outBoundary = `batch_${Math.random().toString(36).slice(2, 14)}`;
+    return { status: 200, headers: { 'Content-Type': `multipart/mixed; boundary=${outBoundary}` }, body: buildBatchReply(answers, outBoundary) };
+  }
+
+  private oauthRoutes(): Route[] {
+    const o = this.oauth;
+    return [
+      { method: 'GET', template: '/o/oauth2/v2/auth', service: 'oauth', handler: (r) => o.authorize(r) },
+      { method: 'GET', template: '/o/oauth2/auth', service: 'oauth', handler: (r) => o.authorize(r) },
+      { method: 'POST', template: '/token', service: 'oauth', handler: (r) => o.token(r) },
+      { method: 'POST', template: '/revoke', service: 'oauth', handler: (r) => o.revoke(r) },
+      { method: 'GET', template: '/tokeninfo', service: 'oauth', handler: (r) => o.tokenInfo(r) },
+      { method: 'POST', template: '/tokeninfo', service: 'oauth', handler: (r) => o.tokenInfo(r) },
+      { method: 'GET', template: '/oauth2/v3/tokeninfo', service: 'oauth', handler: (r) => o.tokenInfo(r) },
+      { method: 'GET', template: '/oauth2/v3/userinfo', service: 'oauth', handler: (r) => o.userInfo(r) },
+      { method: 'GET', template: '/oauth2/v1/certs', service: 'oauth', handler: () => o.pemCerts() },
+      { method: 'GET', template: '/oauth2/v3/certs', service: 'oauth', handler: () => o.jwkCerts() },
+      { method: 'GET', template: '/.well-known/openid-configuration', service: 'oauth', handler: () => o.discovery(this.url) },
+    ];
+  }
+
+  // ---- /__emulator/* (no faults, no auth, not counted) ----------------------------------------------------
+
+  private async control(req: EmuRequest): Promise<Reply> {
+    const route = `${req.method} ${req.path}`;
+    try {
+      switch (route) {
+        case 'GET /__emulator/config':
+          return json(200, this.getConfig());
+        case 'POST /__emulator/config': {
+          let patch: unknown;
+          try {
+            patch = req.body.length ? JSON.parse(req.body.toString('utf8')) : {};
+          } catch {
+            return json(400, { error: { code: 400, message: 'the body must be a JSON object of emulator options' } });
+          }
+          return json(200, this.configure(patch));
+        }
+        case 'GET /__emulator/state':
+          await this.sync();
+          return json(200, this.state());
+        case 'POST /__emulator/token': {
+          // Test hook: an access token without the consent dance (scopes, email, lifetimeSeconds optional).
+          const opts = req.body.length ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
+          return json(200, this.oauth.mint({
+            scopes: Array.isArray(opts.scopes) ? opts.scopes.filter((s): s is string => typeof s === 'string') : undefined,
+            email: typeof opts.email === 'string' ? opts.email : undefined,
+            clientId: typeof opts.clientId === 'string' ? opts.clientId : undefined,
+            lifetimeSeconds: typeof opts.lifetimeSeconds === 'number' ? opts.lifetimeSeconds : undefined,
+          }));
+        }
+        default:
+          return json(404, { error: { code: 404, message: `no emulator control route ${route}` } });
+      }
+    } catch (e) {
+      if (e instanceof OptionsError || e instanceof SyntaxError) return json(400, { error: { code: 400, message: e.message } });
+      throw e;
+    }
+  }
+}
+
+function notFound(req: EmuRequest): Reply {
+  const what = `${req.method} ${req.path}`;
+  if (req.path.startsWith('/drive/') || req.path.startsWith('/upload/')) {
+    return driveError(404, `not emulated: ${what}`, { reason: 'notFound' });
+  }
+  return eeError(404, `not emulated: ${what}`);
+}
+
+/** The body, or null when it is larger than Google accepts. */
+async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_BODY) tooLarge = true;
+    else chunks.push(b);
+  }
+  return tooLarge ? null : Buffer.concat(chunks);
+}
+
+function lowerHeaders(h: IncomingMessage['headers']): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  if (reply.reset) {
+    if (reply.body instanceof Readable) reply.body.destroy();
+    res.socket?.destroy();
+    return;
+  }
+  const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+  const body = reply.body;
+  if (body instanceof Readable) {
+    res.writeHead(reply.status, headers);
+    body.on('error', () => res.destroy());
+    res.on('close', () => body.destroy());
+    body.pipe(res);
+    return;
+  }
+  const buf = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  if (reply.status !== 204 && reply.status !== 304) headers['Content-Length'] = String(buf.length);
+  res.writeHead(reply.status, headers);
+  res.end(reply.status === 204 ? undefined : buf);
+}
