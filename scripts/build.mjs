@@ -9,7 +9,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 await build({
   absWorkingDir: root,
-  entryPoints: { 'cli/tessera': 'main/cli/index.ts' },
+  entryPoints: { 'cli/tessera': 'main/cli/index.ts', 'demo/demo': 'main/demo/index.ts' },
   outdir: 'out',
   outExtension: { '.js': '.cjs' },
   bundle: true,

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../core/errors';
+import { emulatorCommand } from './commands/emulator';
 import { gridCommand } from './commands/grid';
+import { runCommand } from './commands/run';
+import { statusCommand } from './commands/status';
 
 /** The `tessera` command line. Every failure ends as one line on stderr and an exit code (CONTRACTS.md §1). */
 export async function main(argv: string[]): Promise<number> {
@@ -9,10 +12,11 @@ export async function main(argv: string[]): Promise<number> {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [gridCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [gridCommand(), emulatorCommand(), runCommand(), statusCommand()]) program.addCommand(cmd.exitOverride());
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    // Long-running commands (run, serve) set process.exitCode themselves (CONTRACTS.md §1).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 1;

@@ -1,0 +1,181 @@
+import type { Session } from './session';
+
+/**
+ * Tessera's view of Earth Engine, over the unmodified `@google/earthengine` client. Only its async calls
+ * are used (its synchronous mode blocks the event loop, and hangs in Electron). The access token is
+ * refreshed by Tessera before every call: the client's own on-demand refresh drops POST bodies.
+ */
+
+/** An Earth Engine operation as JSON (ee_client.md §4.3). */
+export interface Operation {
+  name: string;
+  done?: boolean | null;
+  error?: { code?: number; message: string } | null;
+  metadata?: {
+    state?: 'PENDING' | 'RUNNING' | 'CANCELLING' | 'SUCCEEDED' | 'CANCELLED' | 'FAILED' | string;
+    description?: string;
+    destinationUris?: string[];
+    batchEecuUsageSeconds?: number;
+    attempt?: number;
+    progress?: number;
+    type?: string;
+  } | null;
+}
+
+export interface ImageExport {
+  requestId: string;
+  description: string;
+  folder: string;
+  fileNamePrefix: string;
+  crs: string;
+  crsTransform: readonly number[];
+  dimensions: readonly [number, number];
+  /** Square file size in pixels (a multiple of shardSize): decides how many files one tile makes. */
+  fileDimensions: number;
+  shardSize?: number;
+  maxPixels?: number;
+  priority?: number;
+  /** Builds the image to export; gets the initialised `ee` module. */
+  image: (ee: EeModule) => unknown;
+}
+
+/** An EE call failed; `transient` when re-sending the same request may succeed (network, 5xx, 429). */
+export class EarthEngineError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message);
+    this.name = 'EarthEngineError';
+  }
+}
+
+export const QUEUE_FULL = /Too many tasks already in the queue/;
+
+/** The slice of the untyped client Tessera uses. */
+export interface EeModule {
+  initialize(base: string | null, tile: string | null, ok: () => void, err: (e: Error) => void, xsrf: null, project: string): void;
+  reset(): void;
+  data: {
+    setAuthToken(clientId: string, type: string, token: string, expiresIn: number, scopes: string[], cb: undefined, updateAuthLibrary: false): void;
+    setAuthTokenRefresher(fn: (args: unknown, done: (r: { access_token?: string; token_type?: string; expires_in?: number; error?: string }) => void) => void): void;
+    startProcessing(id: string, config: unknown, cb: (r: { name?: string; taskId?: string } | null, err?: string) => void): void;
+    getOperation(names: string[], cb: (r: Record<string, unknown> | null, err?: string) => void): void;
+    listOperations(limit: number | undefined, cb: (r: unknown[] | null, err?: string) => void): void;
+  };
+  apiclient: { serialize(o: unknown): unknown };
+  batch: { Export: { image: { toDrive(params: Record<string, unknown>): { config_: unknown } } } };
+  Image: { constant(v: number | number[]): unknown } & Record<string, unknown>;
+}
+
+let loaded: EeModule | undefined;
+let initialisedFor: string | undefined;
+
+function eeModule(): EeModule {
+  // Loaded lazily: requiring it costs ~0.5 s and ~36 MB.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loaded ??= require('@google/earthengine') as EeModule;
+  return loaded;
+}
+
+export class EarthEngine {
+  private constructor(
+    private readonly ee: EeModule,
+    private readonly session: Session,
+  ) {}
+
+  static async connect(session: Session): Promise<EarthEngine> {
+    const ee = eeModule();
+    const engine = new EarthEngine(ee, session);
+    await engine.ensureToken();
+    ee.data.setAuthTokenRefresher((_args, done) => {
+      session.accessToken().then(
+        (t) => done({ access_token: t.token, token_type: 'Bearer', expires_in: Math.max(1, Math.floor((t.expiresAt - Date.now()) / 1000)) }),
+        (e: Error) => done({ error: e.message }),
+      );
+    });
+    const key = `${session.endpoints.eeBaseUrl}|${session.project}`;
+    if (initialisedFor !== key) {
+      if (initialisedFor !== undefined) ee.reset();
+      await new Promise<void>((ok, fail) =>
+        ee.initialize(session.endpoints.eeBaseUrl, null, ok, (e) => fail(classify(e.message)), null, session.project),
+      );
+      initialisedFor = key;
+    }
+    return engine;
+  }
+
+  /** Sends an image export; resolves with the operation name. */
+  async exportImage(x: ImageExport): Promise<string> {
+    await this.ensureToken();
+    const task = this.ee.batch.Export.image.toDrive({
+      image: x.image(this.ee),
+      description: x.description,
+      folder: x.folder,
+      fileNamePrefix: x.fileNamePrefix,
+      crs: x.crs,
+      crsTransform: [...x.crsTransform],
+      dimensions: `${x.dimensions[0]}x${x.dimensions[1]}`,
+      fileDimensions: [x.fileDimensions, x.fileDimensions],
+      shardSize: x.shardSize ?? 256,
+      maxPixels: x.maxPixels ?? 1e8,
+      ...(x.priority !== undefined ? { priority: x.priority } : {}),
+    });
+    const r = await this.call<{ name?: string } | null>((cb) => this.ee.data.startProcessing(x.requestId, task.config_, cb));
+    if (!r?.name) throw new EarthEngineError('Earth Engine accepted the export but returned no operation name', true);
+    return r.name;
+  }
+
+  /** Reads many operations with one batched request (`POST /batch`). */
+  async getOperations(names: string[]): Promise<Map<string, Operation>> {
+    const out = new Map<string, Operation>();
+    if (names.length === 0) return out;
+    await this.ensureToken();
+    const r = await this.call<Record<string, unknown> | null>((cb) => this.ee.data.getOperation(names, cb));
+    for (const [name, op] of Object.entries(r ?? {})) out.set(name, this.ee.apiclient.serialize(op) as Operation);
+    return out;
+  }
+
+  /** Every recent operation of the project (all pages). */
+  async listOperations(): Promise<Operation[]> {
+    await this.ensureToken();
+    const r = await this.call<unknown[] | null>((cb) => this.ee.data.listOperations(undefined, cb));
+    return (r ?? []).map((op) => this.ee.apiclient.serialize(op) as Operation);
+  }
+
+  private async ensureToken(): Promise<void> {
+    const t = await this.session.accessToken();
+    // Always the real remaining lifetime: a token set without one inherits the previous expiry (ee_client.md §2.2).
+    const seconds = Math.max(1, Math.floor((t.expiresAt - Date.now()) / 1000));
+    this.ee.data.setAuthToken('tessera', 'Bearer', t.token, seconds, [], undefined, false);
+  }
+
+  private call<T>(start: (cb: (r: T, err?: string) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      try {
+        start((r, err) => (err ? reject(classify(err)) : resolve(r)));
+      } catch (e) {
+        reject(classify(e instanceof Error ? e.message : String(e)));
+      }
+    });
+  }
+}
+
+/** The client reports only message strings; these are the ones worth sending again. */
+function classify(message: string): EarthEngineError {
+  const transient =
+    /HTTP code: (-1|5\d\d|429)\b/.test(message) ||
+    /Invalid JSON: Error: (connect|read|socket|getaddrinfo)|ECONNRESET|ECONNREFUSED|ETIMEDOUT|socket hang up/i.test(message) ||
+    /Too Many Requests|RESOURCE_EXHAUSTED|Internal error|Service Unavailable|backend error/i.test(message) ||
+    QUEUE_FULL.test(message);
+  return new EarthEngineError(message, transient);
+}
+
+/** The Drive folder id in an operation's destinationUris (`…/#folders/ID` or `…/folders/ID`). */
+export function driveFolderId(op: Operation): string | undefined {
+  for (const uri of op.metadata?.destinationUris ?? []) {
+    const m = /folders\/([A-Za-z0-9_-]+)/.exec(uri);
+    if (m) return m[1];
+  }
+  return undefined;
+}

@@ -1,0 +1,135 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../errors';
+import { DATA_TYPES } from '../grid';
+
+/**
+ * The job file of CONTRACTS.md §5. Keys not yet implemented but reserved there are refused with a clear
+ * message rather than ignored: a user who writes `"retries": 5` must not believe it is honoured.
+ */
+const RESERVED_NOT_YET = ['recipe', 'retries', 'splitDepth', 'driveReserveBytes', 'eecuBudgetHours', 'points'] as const;
+
+const positive = (what: string) => z.number({ error: `${what} must be a number` }).positive({ error: `${what} must be positive` });
+
+const ExportSchema = z
+  .object({
+    dataType: z.enum(Object.keys(DATA_TYPES) as [keyof typeof DATA_TYPES, ...(keyof typeof DATA_TYPES)[]]).optional(),
+    maxPixels: z.number().int().positive().optional(),
+    fileDimensions: z.number().int().positive().optional(),
+    shardSize: z.number().int().positive().multipleOf(256).optional(),
+    priority: z.number().int().min(0).max(9999).optional(),
+    noData: z.number().optional(),
+    bands: z.array(z.string().min(1)).min(1).optional(),
+    cloudOptimized: z.boolean().optional(),
+    skipEmptyTiles: z.boolean().optional(),
+  })
+  .strict();
+
+export const JobFileSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9-]{1,40}$/, { error: 'name must be 1–40 letters, digits or "-" (no underscore)' }),
+    roi: z.union([z.string().min(1), z.object({ path: z.string().min(1), layer: z.string().min(1).optional() }).strict()]),
+    grid: z
+      .object({
+        crs: z.string().regex(/^EPSG:\d+$/i, { error: 'grid.crs must be an EPSG code such as "EPSG:3035"' }),
+        scale: positive('grid.scale'),
+        tilePixels: z.number().int({ error: 'grid.tilePixels must be a whole number' }).min(1).max(100_000),
+      })
+      .strict(),
+    drive: z.object({ folder: z.string().min(1).max(200) }).strict().optional(),
+    destination: z.object({ type: z.literal('drive'), folder: z.string().min(1).max(200) }).strict().optional(),
+    output: z.string().min(1),
+    maxInFlight: z.number().int().min(1).max(3000).default(4),
+    ee: z.object({ project: z.string().min(1) }).strict().optional(),
+    export: ExportSchema.optional(),
+    downloads: z.number().int().min(1).max(16).default(3),
+    cleanup: z.enum(['delete', 'trash', 'keep']).default('delete'),
+    poll: z
+      .object({ minSeconds: z.number().positive().default(5), maxSeconds: z.number().positive().default(60) })
+      .strict()
+      .refine((p) => p.minSeconds <= p.maxSeconds, { error: 'poll.minSeconds must not exceed poll.maxSeconds' })
+      .default({ minSeconds: 5, maxSeconds: 60 }),
+  })
+  .strict();
+
+export interface Job {
+  readonly name: string;
+  /** The job file's absolute path, and its folder (relative paths resolve against it). */
+  readonly file: string;
+  readonly dir: string;
+  readonly roi: { readonly path: string; readonly layer?: string };
+  readonly grid: { readonly crs: string; readonly scale: number; readonly tilePixels: number };
+  readonly driveFolder: string;
+  readonly output: string;
+  readonly maxInFlight: number;
+  readonly project?: string;
+  readonly export: z.infer<typeof ExportSchema>;
+  readonly downloads: number;
+  readonly cleanup: 'delete' | 'trash' | 'keep';
+  readonly poll: { readonly minSeconds: number; readonly maxSeconds: number };
+  /** `<job folder>/.tessera/<name>`: journal, lock and log. */
+  readonly stateDir: string;
+}
+
+export async function loadJobFile(path: string): Promise<Job> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `job file not found: ${path}` : `cannot read the job file ${path} (${(e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`the job file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseJob(raw, file);
+}
+
+export function parseJob(raw: unknown, file: string): Job {
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    for (const key of RESERVED_NOT_YET) {
+      if (key in raw) throw new UserError(`job file: "${key}" is reserved for a later version of Tessera and not supported yet; remove it`);
+    }
+  }
+  const parsed = JobFileSchema.safeParse(raw);
+  if (!parsed.success) throw new UserError(`job file: ${describeIssue(parsed.error.issues[0]!, raw)}`);
+  const j = parsed.data;
+  const folder = j.destination?.folder ?? j.drive?.folder;
+  if (!folder) throw new UserError('job file: give the Drive folder as "drive": { "folder": … }');
+  if (j.drive && j.destination) throw new UserError('job file: give either "drive" or "destination", not both');
+  const dir = dirname(file);
+  const roi = typeof j.roi === 'string' ? { path: j.roi } : j.roi;
+  return {
+    name: j.name,
+    file,
+    dir,
+    roi: { path: resolve(dir, roi.path), layer: roi.layer },
+    grid: { crs: j.grid.crs.toUpperCase(), scale: j.grid.scale, tilePixels: j.grid.tilePixels },
+    driveFolder: folder,
+    output: resolve(dir, j.output),
+    maxInFlight: j.maxInFlight,
+    project: j.ee?.project,
+    export: j.export ?? {},
+    downloads: j.downloads,
+    cleanup: j.cleanup,
+    poll: j.poll,
+    stateDir: resolve(dir, '.tessera', j.name),
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const key = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+  let value: unknown = raw;
+  for (const k of issue.path) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[k] : undefined;
+  if (value === undefined && issue.path.length) return `"${key}" is missing`;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${[...issue.path, k].join('.')}"`).join(', ')}`;
+  }
+  return `"${key}": ${issue.message}`;
+}

@@ -1,0 +1,85 @@
+import type { TileState } from '../../../shared/tile-state';
+import type { WaitingReason } from '../../../shared/tile-state';
+
+/** One output file of a tile, as Drive reported it, and how far it got. */
+export interface FileRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly size: number;
+  readonly md5: string;
+  /** Downloaded, checked against size and MD5, fsynced and renamed into the output folder. */
+  verified: boolean;
+  /** The cleanup policy was applied in Drive (deleted, trashed, or kept on purpose). */
+  cleaned: boolean;
+}
+
+export interface TileRecord {
+  readonly id: string;
+  readonly crs: string;
+  readonly crsTransform: [number, number, number, number, number, number];
+  readonly dimensions: [number, number];
+  state: TileState;
+  /** The attempt in progress or last made (0: never submitted). */
+  attempt: number;
+  requestId?: string;
+  description?: string;
+  /** Earth Engine operation name (`projects/p/operations/ID`). */
+  operation?: string;
+  /** Drive folder id from the operation's destinationUris. */
+  folderId?: string;
+  files: FileRecord[];
+  error?: string;
+  eecuSeconds?: number;
+  history: { state: TileState; at: string }[];
+}
+
+export interface JobMeta {
+  waiting: WaitingReason | null;
+  createdAt: string;
+  /** Tile ids in grid order, fixed at the first run so later edits of the ROI cannot reshuffle a job. */
+  planned: boolean;
+}
+
+export interface JobSnapshot {
+  version: 1;
+  seq: number;
+  meta: JobMeta;
+  tiles: Record<string, TileRecord>;
+}
+
+export type TilePatch = Partial<Omit<TileRecord, 'id' | 'crs' | 'crsTransform' | 'dimensions' | 'history'>>;
+export type TilePlan = Pick<TileRecord, 'id' | 'crs' | 'crsTransform' | 'dimensions'>;
+
+export type JournalEntry =
+  | { seq: number; at: string; type: 'plan'; tiles: TilePlan[] }
+  | { seq: number; at: string; type: 'tile'; id: string; patch: TilePatch }
+  | { seq: number; at: string; type: 'meta'; patch: Partial<JobMeta> };
+
+export type NewEntry = JournalEntry extends infer E ? (E extends JournalEntry ? Omit<E, 'seq' | 'at'> : never) : never;
+
+export function emptySnapshot(): JobSnapshot {
+  return { version: 1, seq: 0, meta: { waiting: null, createdAt: new Date().toISOString(), planned: false }, tiles: {} };
+}
+
+/** Applies one journal entry; the same function rebuilds state on load and advances it at run time. */
+export function applyEntry(s: JobSnapshot, e: JournalEntry): void {
+  s.seq = e.seq;
+  switch (e.type) {
+    case 'plan':
+      for (const t of e.tiles) {
+        s.tiles[t.id] ??= { ...t, state: 'pending', attempt: 0, files: [], history: [{ state: 'pending', at: e.at }] };
+      }
+      s.meta.planned = true;
+      break;
+    case 'tile': {
+      const tile = s.tiles[e.id];
+      if (!tile) throw new Error(`journal names unknown tile ${e.id}`);
+      if (e.patch.state !== undefined && e.patch.state !== tile.state) tile.history.push({ state: e.patch.state, at: e.at });
+      Object.assign(tile, structuredClone(e.patch));
+      break;
+    }
+    case 'meta':
+      Object.assign(s.meta, e.patch);
+      break;
+  }
+}
