@@ -98,7 +98,7 @@ export class JobRunner {
       this.emit({ type: 'job-progress', progress: this.progress() });
       if (this.finished()) break;
       this.intervalSeconds = changed ? this.job.poll.minSeconds : Math.min(this.job.poll.maxSeconds, this.intervalSeconds * 1.5);
-      await this.sleep(this.scaled(this.intervalSeconds));
+      await this.sleep(Math.min(this.scaled(this.intervalSeconds), this.untilNextDue()));
     }
     await Promise.allSettled(this.downloads.values());
     const progress = this.progress();
@@ -379,6 +379,29 @@ export class JobRunner {
       bytesDownloaded: this.bytesDownloaded,
       finished: this.finished(),
     };
+  }
+
+  /**
+   * Real seconds until the soonest running task should end, judged by how long earlier tiles ran (from
+   * their journaled running → exported times); never below poll.minSeconds. Infinity when unknown.
+   */
+  private untilNextDue(): number {
+    const durations: number[] = [];
+    for (const t of this.tiles) {
+      if (durations.length >= 20) break;
+      const ran = t.history.findLast((h) => h.state === 'running');
+      const ended = t.history.findLast((h) => h.state === 'exported');
+      if (ran && ended) durations.push(Date.parse(ended.at) - Date.parse(ran.at));
+    }
+    if (durations.length === 0) return Infinity;
+    const typical = durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)]!;
+    let soonest = Infinity;
+    for (const t of this.tiles) {
+      if (t.state !== 'running') continue;
+      const since = t.history.findLast((h) => h.state === 'running');
+      if (since) soonest = Math.min(soonest, Date.parse(since.at) + typical);
+    }
+    return Math.max(this.scaled(this.job.poll.minSeconds), (soonest - Date.now()) / 1000);
   }
 
   private scaled(seconds: number): number {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { evaluateImageExport, EeEvaluationError, MalformedExpressionError } from './evaluator';
 import { NotEmulatedError, type ImageProduct } from './product';
+import { DRIVE_FULL_MESSAGE } from '../../../shared/messages';
 
 /**
  * Reads an `image:export` / `table:export` body (ee_client.md §3.2–3.3) into what the task simulation
@@ -52,11 +53,8 @@ export const MESSAGES = {
   tooLarge: (pixels: number, max: number) =>
     `Export too large: specified ${pixels} pixels (max: ${max}). Specify higher maxPixels value if you intend to export a large area.`,
   queueFull: (limit: number) => `Too many tasks already in the queue (${limit}). Please wait for some of them to complete.`,
-  /**
-   * UNVERIFIED: Google's wording for an export that does not fit in Drive was not found (issue 5 moves
-   * this to shared/ so the engine matches the same text).
-   */
-  driveFull: 'Export failed: the Google Drive storage quota has been exceeded.',
+  /** UNVERIFIED wording, defined once in shared/ so the engine matches the same text. */
+  driveFull: DRIVE_FULL_MESSAGE,
 } as const;
 
 const int64 = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform((v) => Number(v));
