@@ -20,6 +20,16 @@ describe('job file', () => {
     expect(job.driveFolder).toBe('tessera-bavaria');
     expect(job.poll).toEqual({ minSeconds: 5, maxSeconds: 60 });
     expect(job.cleanup).toBe('delete');
+    expect(job.retries).toBe(3);
+    expect(job.splitDepth).toBe(2);
+    expect(job.driveReserveBytes).toBe(0);
+  });
+
+  it('fingerprints what defines the outputs, and nothing else', () => {
+    const a = parseJob(minimal, '/data/jobs/job.json').fingerprint;
+    expect(parseJob({ ...minimal, maxInFlight: 50, downloads: 8 }, '/elsewhere/job.json').fingerprint).toEqual(a);
+    const b = parseJob({ ...minimal, grid: { ...minimal.grid, scale: 20 } }, '/data/jobs/job.json').fingerprint;
+    expect(Object.keys(a).filter((k) => a[k] !== b[k])).toEqual(['grid']);
   });
 
   it.each([
@@ -30,7 +40,11 @@ describe('job file', () => {
     [{ ...minimal, output: undefined }, /"output" is missing/],
     [{ ...minimal, colour: 'red' }, /unknown key "colour"/],
     [{ ...minimal, poll: { minSeconds: 90, maxSeconds: 60 } }, /poll.minSeconds/],
-    [{ ...minimal, retries: 3 }, /"retries" is reserved/],
+    [{ ...minimal, recipe: { preset: 's2' } }, /"recipe" is reserved/],
+    [{ ...minimal, retries: -1 }, /"retries"/],
+    [{ ...minimal, splitDepth: 20 }, /"splitDepth"/],
+    [{ ...minimal, notify: { webhook: 'not a url' } }, /"notify.webhook"/],
+    [{ ...minimal, eecuBudgetHours: 0 }, /"eecuBudgetHours"/],
     [{ ...minimal, drive: undefined }, /Drive folder/],
   ])('refuses %j naming the key', (raw, message) => {
     expect(() => parseJob(raw, '/j/job.json')).toThrow(message);

@@ -7,7 +7,8 @@ import { loadJobFile } from '../../core/job/job-file';
 import { acquireJobLock } from '../../core/job/lock';
 import { FileJobRepository } from '../../core/job/repository';
 import { JobRunner } from '../../core/engine/runner';
-import { builtInImage } from '../../core/engine/recipe';
+import { builtInBytesPerPixel, builtInImage } from '../../core/engine/recipe';
+import { notifyWebhook } from '../../core/engine/notify';
 import { connect } from '../connect';
 import { createDisplay } from '../display';
 
@@ -35,6 +36,7 @@ export function runCommand(): Command {
           signal: abort.signal,
           onEvent: (e) => display.event(e),
           image: (eeModule) => builtInImage(eeModule, job.export.dataType),
+          bytesPerPixel: builtInBytesPerPixel(job.export.dataType),
         });
         const outcome = await runner.run();
         display.close();
@@ -43,6 +45,11 @@ export function runCommand(): Command {
           for (const f of outcome.failed.slice(0, 50)) process.stderr.write(`  ${f.id}: ${f.error}\n`);
         }
         if (outcome.exitCode === 0) process.stdout.write(`${job.name}: all ${outcome.progress.total} tiles done; outputs in ${job.output}\n`);
+        if (outcome.needsUser) process.stderr.write(`tessera: ${outcome.needsUser.message}\n`);
+        if (job.webhook && outcome.exitCode !== 130) {
+          const problem = await notifyWebhook(job.webhook, job.name, outcome);
+          if (problem) process.stderr.write(`warning: ${problem}\n`);
+        }
         process.exitCode = outcome.exitCode;
       } finally {
         display.close();

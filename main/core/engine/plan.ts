@@ -2,7 +2,10 @@ import { resolveCrs } from '../geo/crs';
 import { buildGrid } from '../grid';
 import type { Job } from '../job/job-file';
 import type { TilePlan } from '../job/state';
-import { loadRoi } from '../roi';
+import { loadRoi, projectRoi } from '../roi';
+import type { MultiPolygon } from '../geo/geometry';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 
 /** The job's tiles, from its ROI and grid; fixed in the journal at the first run. */
 export async function planTiles(job: Job): Promise<{ tiles: TilePlan[]; warnings: string[] }> {
@@ -23,4 +26,15 @@ export function fileDimensionsFor(dimensions: readonly [number, number], shardSi
 /** How many files a tile's export makes: EE cuts it into fileDimensions-sized pieces. */
 export function expectedFileCount(dimensions: readonly [number, number], fileDimensions: number): number {
   return Math.ceil(dimensions[0] / fileDimensions) * Math.ceil(dimensions[1] / fileDimensions);
+}
+
+/** The ROI in the job's export CRS (for deciding which children of a split tile to keep). */
+export async function roiInExportCrs(job: Job): Promise<MultiPolygon> {
+  const roi = await loadRoi(job.roi.path, { layer: job.roi.layer });
+  return projectRoi(roi, resolveCrs(job.grid.crs), job.grid.scale / 4).polygons;
+}
+
+/** A hash of the ROI file's bytes: editing the ROI changes what the job means. */
+export async function roiContentHash(job: Job): Promise<string> {
+  return createHash('sha256').update(await readFile(job.roi.path)).digest('hex').slice(0, 16);
 }

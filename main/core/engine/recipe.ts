@@ -1,5 +1,5 @@
 import type { EeModule } from '../google/earthengine';
-import type { DataType } from '../grid';
+import { DATA_TYPES, type DataType } from '../grid';
 
 /**
  * The built-in image used until recipes land: two constant bands. It keeps the whole pipeline honest
@@ -11,4 +11,9 @@ export function builtInImage(ee: EeModule, dataType: DataType = 'Float32'): unkn
     Int8: 'toInt8', UInt8: 'toUint8', Int16: 'toInt16', UInt16: 'toUint16', Int32: 'toInt32', UInt32: 'toUint32', Float32: 'toFloat', Float64: 'toDouble',
   };
   return image[cast[dataType]]!();
+}
+
+/** Uncompressed bytes per pixel of the built-in image (two bands). */
+export function builtInBytesPerPixel(dataType: DataType = 'Float32'): number {
+  return 2 * DATA_TYPES[dataType];
 }

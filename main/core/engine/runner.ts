@@ -1,23 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
-import { FINAL_TILE_STATES, TILE_STATES, type EngineEvent, type JobProgress, type TileCounts, type TileState, type WaitingReason } from '../../../shared/contract';
+import type { Readable } from 'node:stream';
+import {
+  FINAL_TILE_STATES, TILE_STATES,
+  type Command, type EngineEvent, type JobProgress, type Quota, type TileCounts, type TileState, type WaitingReason,
+} from '../../../shared/contract';
 import { UserError } from '../errors';
 import { QUEUE_FULL, driveFolderId, EarthEngineError, type ImageExport, type Operation } from '../google/earthengine';
 import type { DriveFile, DriveQuota } from '../google/drive';
+import { splitDepthOf, splitTile } from '../grid';
+import type { MultiPolygon } from '../geo/geometry';
 import type { Job } from '../job/job-file';
 import type { JobRepository } from '../job/repository';
 import type { FileRecord, TilePatch, TileRecord } from '../job/state';
 import { downloadVerified } from '../sync/download';
 import { filePrefix, outputPattern, safeOutputPath, taskDescription } from '../sync/names';
-import type { Readable } from 'node:stream';
-import { expectedFileCount, fileDimensionsFor, planTiles } from './plan';
 import { crashPoint } from './crash-points';
+import { budgetAllows, driveHasRoom, OutputSizeEstimate } from './estimates';
+import { classifyTaskFailure, isOffline, isSignedOut, localDiskProblem, retryDelaySeconds } from './failures';
+import { expectedFileCount, fileDimensionsFor, planTiles, roiContentHash, roiInExportCrs } from './plan';
 
-/** What the runner needs from Earth Engine (the real adapter, or a test double). */
+/** What the runner needs from Earth Engine (the real adapter over the unmodified client). */
 export interface EarthEnginePort {
   exportImage(x: ImageExport): Promise<string>;
   getOperations(names: string[]): Promise<Map<string, Operation>>;
   listOperations(): Promise<Operation[]>;
+  cancelOperations(names: string[]): Promise<void>;
 }
 
 export interface DrivePort {
@@ -33,14 +41,26 @@ export interface RunOptions {
   timeScale?: number;
   signal?: AbortSignal;
   onEvent?: (e: EngineEvent) => void;
+  /** Called after every cycle of the loop (benchmarks count requests per cycle). */
+  onCycle?: (cycle: number) => void;
   /** The image each tile exports (until recipes land, the built-in one). */
   image: ImageExport['image'];
+  /** Uncompressed bytes per pixel of that image: the upper bound of the Drive-space estimate. */
+  bytesPerPixel: number;
+}
+
+/** Why a run stopped before the end because it needs a person (exit code 3). */
+export interface NeedsUser {
+  reason: WaitingReason;
+  message: string;
 }
 
 export interface RunOutcome {
   exitCode: 0 | 2 | 3 | 130;
   progress: JobProgress;
   failed: { id: string; error: string }[];
+  needsUser?: NeedsUser;
+  cancelled?: { downloaded: number };
 }
 
 const IN_FLIGHT: readonly TileState[] = ['submitting', 'queued', 'running'];
@@ -52,19 +72,27 @@ const POLL_BATCH = 100;
  * Drives one job to its end: keeps up to `maxInFlight` tasks in Earth Engine, polls them with one batched
  * request per cycle, and moves every output from Drive to the output folder (verified) before cleaning
  * Drive. Every step is journaled before it is taken, so a restart after a crash at any point continues
- * without losing or duplicating anything.
+ * without losing or duplicating anything. Failures are met by kind: transient ones retry with back-off,
+ * time-outs and memory limits split the tile, a full Drive or a spent budget waits, a lost network waits,
+ * a dead sign-in or an unwritable disk stops and says so.
  */
 export class JobRunner {
   private readonly downloads = new Map<string, Promise<void>>();
   private wake: (() => void) | undefined;
   private intervalSeconds: number;
-  private lastPoll = 0;
   private waiting: WaitingReason | null = null;
+  private needsUser: NeedsUser | undefined;
+  private paused = false;
+  private cancelling = false;
   private bytesDownloaded = 0;
   private readonly doneTimes: number[] = [];
-  private readonly fileDimensions: (t: TileRecord) => number;
+  private readonly fileDimensions: (t: Pick<TileRecord, 'dimensions'>) => number;
   private readonly shardSize: number;
   private backoffUntil = 0;
+  private offlineStreak = 0;
+  private quota: (DriveQuota & { at: number }) | undefined;
+  private readonly sizes: OutputSizeEstimate;
+  private roi: Promise<MultiPolygon> | undefined;
 
   constructor(
     private readonly job: Job,
@@ -76,6 +104,7 @@ export class JobRunner {
     this.intervalSeconds = job.poll.minSeconds;
     this.shardSize = job.export.shardSize ?? 256;
     this.fileDimensions = (t) => fileDimensionsFor(t.dimensions, this.shardSize, job.export.fileDimensions);
+    this.sizes = new OutputSizeEstimate(options.bytesPerPixel);
   }
 
   private get tiles(): TileRecord[] {
@@ -85,37 +114,94 @@ export class JobRunner {
   async run(): Promise<RunOutcome> {
     await this.plan();
     await this.prepareOutput();
-    await this.reconcile();
+    for (const t of this.tiles) if (t.state === 'done' || t.state === 'verified') this.sizes.learn(t);
+    // Running the job again is the user's answer to whatever stopped it: start without a waiting reason.
+    if (this.repo.state.meta.waiting) await this.repo.append({ type: 'meta', patch: { waiting: null } });
+    await this.guard(() => this.reconcile());
     const signal = this.options.signal;
-    for (let cycle = 0; !signal?.aborted; cycle++) {
-      let changed = await this.submit();
-      if (Date.now() - this.lastPoll >= this.scaled(this.intervalSeconds) * 0.9 || cycle === 0) {
-        changed = (await this.poll()) || changed;
-        this.lastPoll = Date.now();
-      }
-      changed = (await this.startSyncs()) || changed;
-      if (cycle % 20 === 0) await this.readQuota();
+    let lastCycleAt = Date.now();
+    for (let cycle = 0; !signal?.aborted && !this.needsUser; cycle++) {
+      // A laptop that slept, or a long stall: find out what EE did meanwhile before anything else.
+      const gap = Date.now() - lastCycleAt;
+      if (cycle > 0 && gap > Math.max(this.scaled(this.job.poll.maxSeconds) * 3000, 300_000)) await this.guard(() => this.reconcile(true));
+      lastCycleAt = Date.now();
+      let changed = await this.guard(() => this.submit());
+      changed = (await this.guard(() => this.poll())) || changed;
+      changed = this.startSyncs() || changed;
+      if (cycle % 20 === 0) await this.guard(() => this.refreshQuota(0));
       this.emit({ type: 'job-progress', progress: this.progress() });
-      if (this.finished()) break;
+      this.options.onCycle?.(cycle);
+      if (this.finished() || this.needsUser) break;
+      this.checkStuck();
+      if (this.needsUser) break;
       this.intervalSeconds = changed ? this.job.poll.minSeconds : Math.min(this.job.poll.maxSeconds, this.intervalSeconds * 1.5);
-      await this.sleep(Math.min(this.scaled(this.intervalSeconds), this.untilNextDue()));
+      const backoff = Math.max(0, (this.backoffUntil - Date.now()) / 1000);
+      await this.sleep(Math.max(Math.min(this.scaled(this.intervalSeconds), this.untilNextDue()), Math.min(backoff, this.scaled(this.job.poll.maxSeconds))));
     }
     await Promise.allSettled(this.downloads.values());
     const progress = this.progress();
     this.emit({ type: 'job-progress', progress });
     const failed = this.tiles.filter((t) => t.state === 'failed').map((t) => ({ id: t.id, error: t.error ?? 'failed' }));
-    const exitCode = signal?.aborted ? 130 : failed.length ? 2 : 0;
-    return { exitCode, progress, failed };
+    const exitCode = this.needsUser ? 3 : signal?.aborted ? 130 : failed.length ? 2 : 0;
+    const outcome: RunOutcome = { exitCode, progress, failed, needsUser: this.needsUser };
+    if (this.cancelling) outcome.cancelled = { downloaded: this.tiles.filter((t) => t.state === 'done').length };
+    return outcome;
+  }
+
+  /** The contract's commands (shared/contract.ts), for `tessera serve` and the desktop app. */
+  async command(cmd: Command): Promise<void> {
+    switch (cmd.type) {
+      case 'pause':
+        this.paused = true;
+        this.setWaiting('paused');
+        break;
+      case 'resume':
+        this.paused = false;
+        if (this.waiting === 'paused') this.setWaiting(null);
+        break;
+      case 'cancel':
+        await this.cancel();
+        break;
+      case 'retry':
+        for (const id of cmd.tiles) {
+          const t = this.repo.state.tiles[id];
+          if (t && (t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped')) {
+            await this.setTile(t, { state: 'pending', retriesUsed: 0, error: undefined, notBefore: undefined });
+          }
+        }
+        break;
+      case 'skip':
+        for (const id of cmd.tiles) {
+          const t = this.repo.state.tiles[id];
+          if (t && (t.state === 'pending' || t.state === 'retrying' || t.state === 'failed')) await this.setTile(t, { state: 'skipped' });
+        }
+        break;
+      case 'start':
+      case 'status':
+        break;
+    }
+    this.wake?.();
   }
 
   // ---- planning and start-up -------------------------------------------------------------------------
 
   private async plan(): Promise<void> {
+    const fingerprint = { ...this.job.fingerprint, roiContent: await roiContentHash(this.job).catch(() => 'unreadable') };
+    const before = this.repo.state.meta.fingerprint;
+    if (before) {
+      const changed = Object.keys(fingerprint).filter((k) => before[k] !== undefined && before[k] !== fingerprint[k as keyof typeof fingerprint]);
+      if (changed.length) {
+        const keys = changed.map((k) => (k === 'roiContent' ? 'the ROI file' : `"${k}"`)).join(', ');
+        throw new UserError(
+          `the job changed since it started: ${keys} differ${changed.length === 1 ? 's' : ''}; undo the change, or give the job a new name to start over`,
+        );
+      }
+    }
     if (this.repo.state.meta.planned) return;
     const { tiles, warnings } = await planTiles(this.job);
     for (const w of warnings) this.log('warn', w);
     if (tiles.length === 0) throw new UserError('the ROI covers no tile with positive area');
-    await this.repo.append({ type: 'plan', tiles });
+    await this.repo.append({ type: 'meta', patch: { fingerprint } }, { type: 'plan', tiles });
     this.log('info', `planned ${tiles.length} tiles`);
   }
 
@@ -124,51 +210,79 @@ export class JobRunner {
       await mkdir(this.job.output, { recursive: true });
       await access(this.job.output, constants.W_OK);
     } catch (e) {
-      throw new UserError(`the output folder ${this.job.output} cannot be written (${(e as Error).message})`, 3);
+      throw new UserError(`the output folder ${this.job.output} cannot be written (${(e as Error).message}); nothing was submitted or deleted`, 3);
     }
   }
 
-  /** After a crash: adopt operations that were sent but not recorded, found by their description. */
-  private async reconcile(): Promise<void> {
+  /**
+   * Finds out what Earth Engine did while nobody watched: adopts operations that were sent but not
+   * recorded (found by description), then polls everything in flight.
+   */
+  private async reconcile(force = false): Promise<void> {
     const unsure = this.tiles.filter((t) => t.state === 'submitting');
-    if (unsure.length === 0) return;
-    const ops = await this.ee.listOperations();
-    const byDescription = new Map(ops.map((op) => [op.metadata?.description, op]));
-    for (const tile of unsure) {
-      const op = byDescription.get(tile.description);
-      if (op) {
-        await this.setTile(tile, { state: 'queued', operation: op.name });
-        this.log('info', `${tile.id}: adopted ${op.name} sent before a restart`);
+    if (unsure.length > 0) {
+      const ops = await this.ee.listOperations();
+      const byDescription = new Map(ops.map((op) => [op.metadata?.description, op]));
+      for (const tile of unsure) {
+        const op = byDescription.get(tile.description);
+        if (op) {
+          await this.setTile(tile, { state: 'queued', operation: op.name });
+          this.log('info', `${tile.id}: adopted ${op.name}, sent before a restart`);
+        }
       }
     }
+    if (force) await this.poll();
   }
 
   // ---- Earth Engine ----------------------------------------------------------------------------------
 
-  private inFlight(): number {
-    return this.tiles.filter((t) => IN_FLIGHT.includes(t.state)).length;
+  private inFlight(): TileRecord[] {
+    return this.tiles.filter((t) => IN_FLIGHT.includes(t.state));
+  }
+
+  private submittable(t: TileRecord, now: number): boolean {
+    return t.state === 'pending' || (t.state === 'retrying' && (!t.notBefore || Date.parse(t.notBefore) <= now));
   }
 
   private async submit(): Promise<boolean> {
-    if (Date.now() < this.backoffUntil) return false;
+    if (Date.now() < this.backoffUntil || this.cancelling) return false;
     let changed = false;
-    // Tiles whose export may or may not have reached EE are re-sent first, with the same requestId.
+    // Exports that may or may not have reached EE are re-sent first, with the same requestId.
     for (const tile of this.tiles.filter((t) => t.state === 'submitting')) {
       if (!(await this.send(tile))) return true;
       changed = true;
     }
-    let room = this.job.maxInFlight - this.inFlight();
+    if (this.paused) return changed;
+    const now = Date.now();
+    const inFlight = this.inFlight();
+    let room = this.job.maxInFlight - inFlight.length;
+    let inFlightBytes = inFlight.reduce((s, t) => s + this.sizes.forTile(t), 0);
+    const exported = this.tiles.filter((t) => t.eecuSeconds !== undefined);
+    const eecuUsed = exported.reduce((s, t) => s + (t.eecuSeconds ?? 0), 0);
+    let blocked: WaitingReason | null = null;
     for (const tile of this.tiles) {
       if (room <= 0 || this.options.signal?.aborted) break;
-      if (tile.state !== 'pending') continue;
+      if (!this.submittable(tile, now)) continue;
+      if (!budgetAllows(eecuUsed, exported.length, this.job.maxInFlight - room, this.job.eecuBudgetHours)) {
+        blocked = 'budget';
+        break;
+      }
+      const bytes = this.sizes.forTile(tile);
+      await this.refreshQuota(this.scaled(this.job.poll.minSeconds) * 1000);
+      if (this.quota && !driveHasRoom(this.quota.limit, this.quota.usage, inFlightBytes, bytes, this.job.driveReserveBytes)) {
+        blocked = 'quota';
+        break;
+      }
       const attempt = tile.attempt + 1;
       // Journal first: after a crash the engine finds this attempt by its description or re-sends it.
-      await this.setTile(tile, { state: 'submitting', attempt, requestId: randomUUID(), description: taskDescription(this.job.name, tile.id, attempt) });
+      await this.setTile(tile, { state: 'submitting', attempt, requestId: randomUUID(), description: taskDescription(this.job.name, tile.id, attempt), notBefore: undefined });
       room--;
+      inFlightBytes += bytes;
       changed = true;
       if (!(await this.send(tile))) break;
     }
-    if (changed && this.waiting === 'queue-full') this.setWaiting(null);
+    if (blocked) this.setWaiting(blocked);
+    else if (this.waiting === 'quota' || this.waiting === 'budget' || (changed && this.waiting === 'queue-full')) this.setWaiting(null);
     return changed;
   }
 
@@ -194,6 +308,7 @@ export class JobRunner {
       const name = await this.ee.exportImage(exportParams);
       crashPoint('after-export');
       await this.setTile(tile, { state: 'queued', operation: name });
+      this.online();
       return true;
     } catch (e) {
       if (!(e instanceof EarthEngineError)) throw e;
@@ -202,12 +317,14 @@ export class JobRunner {
         this.backoff(this.job.poll.maxSeconds);
         return false;
       }
-      if (e.transient) {
+      if (e.transient || isOffline(e)) {
         this.log('warn', `${tile.id}: export not confirmed (${e.message}); it is re-sent with the same requestId`);
-        this.backoff(this.job.poll.minSeconds);
+        if (isOffline(e)) this.offline(e);
+        else this.backoff(this.job.poll.minSeconds);
         return false;
       }
-      await this.setTile(tile, { state: 'failed', error: e.message });
+      // EE refused the request itself: the same outcome as a task failing with that message.
+      await this.taskFailed(tile, e.message);
       return true;
     }
   }
@@ -217,16 +334,8 @@ export class JobRunner {
     let changed = false;
     for (let k = 0; k < watched.length; k += POLL_BATCH) {
       const chunk = watched.slice(k, k + POLL_BATCH);
-      let ops: Map<string, Operation>;
-      try {
-        ops = await this.ee.getOperations(chunk.map((t) => t.operation!));
-      } catch (e) {
-        if (e instanceof EarthEngineError && e.transient) {
-          this.log('warn', `polling Earth Engine failed (${e.message}); trying again next cycle`);
-          return changed;
-        }
-        throw e;
-      }
+      const ops = await this.ee.getOperations(chunk.map((t) => t.operation!));
+      this.online();
       for (const tile of chunk) {
         const op = ops.get(tile.operation!);
         if (op) changed = (await this.observe(tile, op)) || changed;
@@ -236,10 +345,7 @@ export class JobRunner {
   }
 
   private async observe(tile: TileRecord, op: Operation): Promise<boolean> {
-    const state = op.metadata?.state;
-    switch (state) {
-      case 'PENDING':
-        return false;
+    switch (op.metadata?.state) {
       case 'RUNNING':
       case 'CANCELLING':
         if (tile.state === 'running') return false;
@@ -255,29 +361,70 @@ export class JobRunner {
         return true;
       }
       case 'FAILED':
-        await this.setTile(tile, { state: 'failed', error: op.error?.message ?? 'failed without a message' });
+        await this.taskFailed(tile, op.error?.message ?? 'failed without a message');
         return true;
       case 'CANCELLED':
-        await this.setTile(tile, { state: 'cancelled', error: op.error?.message });
+        await this.setTile(tile, { state: 'cancelled', error: op.error?.message ?? 'cancelled in Earth Engine' });
         return true;
       default:
         return false;
     }
   }
 
+  /** A task failed: split it, retry it later, wait for Drive space, or give up, by EE's message. */
+  private async taskFailed(tile: TileRecord, message: string): Promise<void> {
+    const kind = classifyTaskFailure(message);
+    if (kind === 'split') {
+      const depth = splitDepthOf(tile.id);
+      if (depth < this.job.splitDepth && Math.max(...tile.dimensions) > 1) {
+        this.roi ??= roiInExportCrs(this.job);
+        const children = splitTile(tile, await this.roi);
+        await this.repo.append({ type: 'plan', tiles: children });
+        await this.setTile(tile, { state: 'split', error: message });
+        this.log('info', `${tile.id}: ${message} split into ${children.map((c) => c.id.slice(tile.id.length + 1)).join(', ')}`);
+        return;
+      }
+      await this.setTile(tile, { state: 'failed', error: `${message} (split ${depth} times already; splitDepth is ${this.job.splitDepth})` });
+      return;
+    }
+    if (kind === 'drive-full') {
+      // Not the tile's fault: it waits for space (the quota gate holds it back) without using a retry.
+      this.quota = undefined;
+      await this.setTile(tile, { state: 'retrying', error: message, notBefore: new Date().toISOString() });
+      return;
+    }
+    const used = tile.retriesUsed ?? 0;
+    if (kind === 'transient' && used < this.job.retries) {
+      const delay = this.scaled(retryDelaySeconds(used + 1));
+      await this.setTile(tile, { state: 'retrying', error: message, retriesUsed: used + 1, notBefore: new Date(Date.now() + delay * 1000).toISOString() });
+      return;
+    }
+    await this.setTile(tile, { state: 'failed', error: kind === 'transient' ? `${message} (after ${used} retries)` : message });
+  }
+
+  private async cancel(): Promise<void> {
+    this.cancelling = true;
+    const inFlight = this.inFlight().filter((t) => t.operation);
+    if (inFlight.length) await this.ee.cancelOperations(inFlight.map((t) => t.operation!));
+    for (const t of this.tiles) {
+      if (t.state === 'pending' || t.state === 'retrying' || IN_FLIGHT.includes(t.state)) await this.setTile(t, { state: 'cancelled' });
+    }
+    this.log('info', `cancelled: ${this.tiles.filter((t) => t.state === 'done').length} tiles were already downloaded; exported ones are still fetched`);
+  }
+
   // ---- Drive -----------------------------------------------------------------------------------------
 
   /** Starts syncing exported tiles, up to `downloads` at a time; the work runs beside the main loop. */
-  private async startSyncs(): Promise<boolean> {
+  private startSyncs(): boolean {
     const ready = this.tiles.filter((t) => SYNCING.includes(t.state) && !this.downloads.has(t.id));
     if (ready.length === 0) return false;
     const listings = new Map<string, Promise<DriveFile[]>>();
     let started = false;
     for (const tile of ready) {
-      if (this.downloads.size >= this.job.downloads) break;
+      if (this.downloads.size >= this.job.downloads || this.needsUser) break;
       started = true;
       const work = this.syncTile(tile, listings)
-        .catch((e: unknown) => this.log('warn', `${tile.id}: ${(e as Error).message}; trying again next cycle`))
+        .catch((e: unknown) => this.syncFailed(tile, e))
         .finally(() => {
           this.downloads.delete(tile.id);
           this.wake?.();
@@ -319,15 +466,82 @@ export class JobRunner {
       await this.setFile(tile, file.id, { cleaned: true });
     }
     await this.setTile(tile, { state: 'done' });
+    this.sizes.learn(tile);
+    if (this.quota) this.quota = undefined; // space was freed: read the quota again before the next submit
     this.doneTimes.push(Date.now());
+    this.online();
   }
 
-  private async readQuota(): Promise<void> {
+  private syncFailed(tile: TileRecord, e: unknown): void {
+    const disk = localDiskProblem(e);
+    if (disk) {
+      this.stopFor('paused', `${disk} (${(e as Error).message}); nothing more is deleted from Drive until it is fixed`);
+    } else if (isSignedOut(e)) {
+      this.stopFor('signed-out', 'signed out: Google no longer accepts the stored sign-in; sign in again');
+    } else if (isOffline(e)) {
+      this.offline(e);
+    } else {
+      this.log('warn', `${tile.id}: ${(e as Error).message}; trying again next cycle`);
+    }
+  }
+
+  private async refreshQuota(maxAgeMs: number): Promise<void> {
+    if (this.quota && Date.now() - this.quota.at <= maxAgeMs) return;
+    const q = await this.drive.quota();
+    this.quota = { ...q, at: Date.now() };
+    const event: Quota = { ...q, at: new Date().toISOString() };
+    this.emit({ type: 'quota', job: this.job.name, quota: event });
+  }
+
+  // ---- waiting, failing calmly ---------------------------------------------------------------------
+
+  /** Runs one step; network, sign-in and Earth Engine hiccups become waiting states, never crashes. */
+  private async guard<T>(step: () => Promise<T>): Promise<T | false> {
     try {
-      const q = await this.drive.quota();
-      this.emit({ type: 'quota', job: this.job.name, quota: { ...q, at: new Date().toISOString() } });
+      return await step();
     } catch (e) {
-      this.log('warn', `reading the Drive quota failed (${(e as Error).message})`);
+      if (e instanceof UserError && e.exitCode === 3) this.stopFor(isSignedOut(e) ? 'signed-out' : 'paused', e.message);
+      else if (isSignedOut(e)) this.stopFor('signed-out', 'signed out: Google no longer accepts the stored sign-in; sign in again');
+      else if (isOffline(e)) this.offline(e);
+      else if (e instanceof EarthEngineError || isHttpError(e)) {
+        this.log('warn', `${(e as Error).message}; trying again next cycle`);
+        this.backoff(this.job.poll.minSeconds);
+      } else throw e;
+      return false;
+    }
+  }
+
+  private offline(e: unknown): void {
+    this.offlineStreak++;
+    this.setWaiting('offline');
+    // Bounded: from poll.minSeconds doubling up to poll.maxSeconds; no tile loses an attempt meanwhile.
+    this.backoff(Math.min(this.job.poll.maxSeconds, this.job.poll.minSeconds * 2 ** Math.min(10, this.offlineStreak - 1)));
+    if (this.offlineStreak === 1) this.log('warn', `offline: ${(e as Error).message}; waiting`);
+  }
+
+  private online(): void {
+    if (this.offlineStreak === 0) return;
+    this.offlineStreak = 0;
+    if (this.waiting === 'offline') this.setWaiting(null);
+    this.log('info', 'back online');
+  }
+
+  private stopFor(reason: WaitingReason, message: string): void {
+    if (this.needsUser) return;
+    this.needsUser = { reason, message };
+    this.setWaiting(reason);
+    this.log('error', message);
+    this.wake?.();
+  }
+
+  /** A quota or budget wait that nothing running can end needs the user (exit 3 in the CLI). */
+  private checkStuck(): void {
+    if (this.waiting !== 'quota' && this.waiting !== 'budget') return;
+    if (this.inFlight().length > 0 || this.downloads.size > 0 || this.tiles.some((t) => SYNCING.includes(t.state))) return;
+    if (this.waiting === 'budget') {
+      this.stopFor('budget', `the EECU budget of ${this.job.eecuBudgetHours} h would be exceeded by the next tile; raise eecuBudgetHours to go on`);
+    } else {
+      this.stopFor('quota', `Drive has no room for the next tile's output (keeping ${this.job.driveReserveBytes} bytes free); free space in Drive and run again`);
     }
   }
 
@@ -352,7 +566,7 @@ export class JobRunner {
   }
 
   private backoff(seconds: number): void {
-    this.backoffUntil = Date.now() + this.scaled(seconds) * 1000;
+    this.backoffUntil = Math.max(this.backoffUntil, Date.now() + this.scaled(seconds) * 1000);
   }
 
   private finished(): boolean {
@@ -362,11 +576,11 @@ export class JobRunner {
   progress(): JobProgress {
     const tiles = Object.fromEntries(TILE_STATES.map((s) => [s, 0])) as TileCounts;
     for (const t of this.tiles) tiles[t.state] = (tiles[t.state] ?? 0) + 1;
-    const total = this.tiles.length;
+    const total = this.tiles.length - (tiles.split ?? 0);
     const recent = this.doneTimes.slice(-50);
     const spanHours = recent.length >= 2 ? (recent[recent.length - 1]! - recent[0]!) / 3_600_000 : 0;
     const throughput = spanHours > 0 ? (recent.length - 1) / spanHours : null;
-    const left = total - (tiles.done ?? 0) - (tiles.failed ?? 0) - (tiles.skipped ?? 0) - (tiles.cancelled ?? 0) - (tiles.split ?? 0);
+    const left = total - (tiles.done ?? 0) - (tiles.failed ?? 0) - (tiles.skipped ?? 0) - (tiles.cancelled ?? 0);
     return {
       job: this.job.name,
       total,
@@ -429,4 +643,9 @@ export class JobRunner {
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
     this.emit({ type: 'log', job: this.job.name, level, message, at: new Date().toISOString() });
   }
+}
+
+function isHttpError(e: unknown): boolean {
+  const status = (e as { response?: { status?: number }; status?: number }).response?.status ?? (e as { status?: number }).status;
+  return typeof status === 'number' || /ECONNRESET|socket hang up|aborted|premature close/i.test(e instanceof Error ? e.message : '');
 }

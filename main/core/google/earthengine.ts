@@ -62,6 +62,7 @@ export interface EeModule {
     startProcessing(id: string, config: unknown, cb: (r: { name?: string; taskId?: string } | null, err?: string) => void): void;
     getOperation(names: string[], cb: (r: Record<string, unknown> | null, err?: string) => void): void;
     listOperations(limit: number | undefined, cb: (r: unknown[] | null, err?: string) => void): void;
+    cancelOperation(names: string[], cb: (r: unknown, err?: string) => void): void;
   };
   apiclient: { serialize(o: unknown): unknown };
   batch: { Export: { image: { toDrive(params: Record<string, unknown>): { config_: unknown } } } };
@@ -141,6 +142,13 @@ export class EarthEngine {
     await this.ensureToken();
     const r = await this.call<unknown[] | null>((cb) => this.ee.data.listOperations(undefined, cb));
     return (r ?? []).map((op) => this.ee.apiclient.serialize(op) as Operation);
+  }
+
+  /** Cancels operations (one batched request). */
+  async cancelOperations(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.ensureToken();
+    await this.call<unknown>((cb) => this.ee.data.cancelOperation(names, cb));
   }
 
   private async ensureToken(): Promise<void> {

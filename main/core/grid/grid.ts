@@ -142,7 +142,7 @@ function toLattice(v: number, tileSize: number): number {
 }
 
 /** Corners of a tile in its CRS: [x0, y0, x1, y1] (y0 bottom, y1 top). */
-export function tileBounds(tile: Tile): [number, number, number, number] {
+export function tileBounds(tile: Pick<Tile, 'crsTransform' | 'dimensions'>): [number, number, number, number] {
   const [s, , x0, , , y1] = tile.crsTransform;
   return [x0, y1 - tile.dimensions[1] * s, x0 + tile.dimensions[0] * s, y1];
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { createHash } from 'node:crypto';
 import { UserError } from '../errors';
 import { DATA_TYPES } from '../grid';
 
@@ -8,7 +9,7 @@ import { DATA_TYPES } from '../grid';
  * The job file of CONTRACTS.md §5. Keys not yet implemented but reserved there are refused with a clear
  * message rather than ignored: a user who writes `"retries": 5` must not believe it is honoured.
  */
-const RESERVED_NOT_YET = ['recipe', 'retries', 'splitDepth', 'driveReserveBytes', 'eecuBudgetHours', 'points'] as const;
+const RESERVED_NOT_YET = ['recipe', 'points'] as const;
 
 const positive = (what: string) => z.number({ error: `${what} must be a number` }).positive({ error: `${what} must be positive` });
 
@@ -45,6 +46,11 @@ export const JobFileSchema = z
     export: ExportSchema.optional(),
     downloads: z.number().int().min(1).max(16).default(3),
     cleanup: z.enum(['delete', 'trash', 'keep']).default('delete'),
+    retries: z.number().int().min(0).max(20).default(3),
+    splitDepth: z.number().int().min(0).max(8).default(2),
+    driveReserveBytes: z.number().int().nonnegative().default(0),
+    eecuBudgetHours: z.number().positive().optional(),
+    notify: z.object({ webhook: z.url({ protocol: /^https?$/ }) }).strict().optional(),
     poll: z
       .object({ minSeconds: z.number().positive().default(5), maxSeconds: z.number().positive().default(60) })
       .strict()
@@ -67,6 +73,16 @@ export interface Job {
   readonly export: z.infer<typeof ExportSchema>;
   readonly downloads: number;
   readonly cleanup: 'delete' | 'trash' | 'keep';
+  /** Transient failures of a tile retried this many times (new attempt, new requestId each). */
+  readonly retries: number;
+  /** How many times a tile that times out or runs out of memory may be split in four. */
+  readonly splitDepth: number;
+  /** Free Drive space kept untouched: no export is submitted that could eat into it. */
+  readonly driveReserveBytes: number;
+  readonly eecuBudgetHours?: number;
+  readonly webhook?: string;
+  /** Hashes of what defines the outputs; a change in these makes a resumed run refuse. */
+  readonly fingerprint: Record<string, string>;
   readonly poll: { readonly minSeconds: number; readonly maxSeconds: number };
   /** `<job folder>/.tessera/<name>`: journal, lock and log. */
   readonly stateDir: string;
@@ -117,6 +133,17 @@ export function parseJob(raw: unknown, file: string): Job {
     export: j.export ?? {},
     downloads: j.downloads,
     cleanup: j.cleanup,
+    retries: j.retries,
+    splitDepth: j.splitDepth,
+    driveReserveBytes: j.driveReserveBytes,
+    eecuBudgetHours: j.eecuBudgetHours,
+    webhook: j.notify?.webhook,
+    fingerprint: {
+      roi: hash({ path: roi.path, layer: roi.layer ?? null }), // as written: moving the job folder is fine
+      grid: hash({ crs: j.grid.crs.toUpperCase(), scale: j.grid.scale, tilePixels: j.grid.tilePixels }),
+      export: hash(j.export ?? {}),
+      destination: hash({ folder }),
+    },
     poll: j.poll,
     stateDir: resolve(dir, '.tessera', j.name),
   };
@@ -132,4 +159,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${[...issue.path, k].join('.')}"`).join(', ')}`;
   }
   return `"${key}": ${issue.message}`;
+}
+
+function hash(v: unknown): string {
+  return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
 }

@@ -30,6 +30,10 @@ export interface TileRecord {
   files: FileRecord[];
   error?: string;
   eecuSeconds?: number;
+  /** Transient failures retried so far (waits for quota or the network do not count). */
+  retriesUsed?: number;
+  /** A retrying tile is not submitted before this time (ISO). */
+  notBefore?: string;
   history: { state: TileState; at: string }[];
 }
 
@@ -38,6 +42,8 @@ export interface JobMeta {
   createdAt: string;
   /** Tile ids in grid order, fixed at the first run so later edits of the ROI cannot reshuffle a job. */
   planned: boolean;
+  /** What defined the outputs when the job started (job-file keys → hash). */
+  fingerprint?: Record<string, string>;
 }
 
 export interface JobSnapshot {

@@ -1,0 +1,41 @@
+import { isDriveFullMessage } from '../../../shared/messages';
+
+/** What to do with a tile whose Earth Engine task failed, by EE's message. */
+export type TaskFailureKind = 'split' | 'transient' | 'drive-full' | 'permanent';
+
+export function classifyTaskFailure(message: string): TaskFailureKind {
+  if (/^Computation timed out\.?$|User memory limit exceeded|Too many concurrent aggregations/i.test(message)) {
+    return /concurrent aggregations/i.test(message) ? 'transient' : 'split';
+  }
+  if (isDriveFullMessage(message)) return 'drive-full';
+  if (/Internal error|backend error|Service unavailable|Deadline exceeded|HTTP code: (5\d\d|429)|RESOURCE_EXHAUSTED|Too Many Requests|try again/i.test(message)) return 'transient';
+  return 'permanent';
+}
+
+/** Exponential back-off with ±50 % jitter, in seconds: 30 s, 60 s, 120 s … capped at 30 minutes. */
+export function retryDelaySeconds(retry: number, random: () => number = Math.random): number {
+  const base = Math.min(1800, 30 * 2 ** Math.max(0, retry - 1));
+  return base * (0.5 + random());
+}
+
+/** The machine cannot reach Google at all (as opposed to one request failing). */
+export function isOffline(e: unknown): boolean {
+  const text = `${(e as { code?: unknown }).code ?? ''} ${e instanceof Error ? e.message : String(e)}`;
+  return /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ENETDOWN|connect ETIMEDOUT/.test(text);
+}
+
+/** Google no longer accepts the stored sign-in. */
+export function isSignedOut(e: unknown): boolean {
+  const text = e instanceof Error ? e.message : String(e);
+  return /invalid_grant|signed out/.test(text);
+}
+
+/** The local disk, not the network, is the problem: full, read-only or not ours to write. */
+export function localDiskProblem(e: unknown): string | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the disk holding the output folder is full';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'the output folder cannot be written';
+  // The folder vanished or became a file (an unplugged external drive, a careless move).
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'the output folder cannot be written: it is gone or no longer a folder';
+  return undefined;
+}
