@@ -402,14 +402,24 @@ export class JobRunner {
     await this.setTile(tile, { state: 'failed', error: kind === 'transient' ? `${message} (after ${used} retries)` : message });
   }
 
+  /**
+   * Cancels the job: tiles not yet in EE end at once; operations in EE are cancelled and then watched, so
+   * a task that finished before the cancel reached it is still downloaded (its output is in Drive).
+   */
   private async cancel(): Promise<void> {
     this.cancelling = true;
-    const inFlight = this.inFlight().filter((t) => t.operation);
-    if (inFlight.length) await this.ee.cancelOperations(inFlight.map((t) => t.operation!));
+    await this.reconcile(); // exports that may have reached EE get their operation first
     for (const t of this.tiles) {
-      if (t.state === 'pending' || t.state === 'retrying' || IN_FLIGHT.includes(t.state)) await this.setTile(t, { state: 'cancelled' });
+      if (t.state === 'pending' || t.state === 'retrying' || (t.state === 'submitting' && !t.operation)) await this.setTile(t, { state: 'cancelled' });
     }
-    this.log('info', `cancelled: ${this.tiles.filter((t) => t.state === 'done').length} tiles were already downloaded; exported ones are still fetched`);
+    const names = this.inFlight().flatMap((t) => (t.operation ? [t.operation] : []));
+    try {
+      await this.ee.cancelOperations(names);
+    } catch (e) {
+      // Some finished before the cancel arrived (EE refuses those); polling shows each one's outcome.
+      this.log('warn', `cancel: ${(e as Error).message}`);
+    }
+    this.log('info', `cancelled: ${this.tiles.filter((t) => t.state === 'done').length} tiles were already downloaded; outputs already made are still fetched`);
   }
 
   // ---- Drive -----------------------------------------------------------------------------------------
