@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../core/errors';
 import { credentialsSession, emulatorSession, type Session } from '../core/google/session';
+import { httpFetch } from '../core/net/http';
 
 /** Where the CLI keeps credentials (CONTRACTS.md §1). */
 export function credentialsPath(): string {
@@ -24,7 +25,7 @@ export async function connect(emulatorUrl: string | undefined, project: string |
 
 async function emulatorTimeScale(base: string): Promise<number> {
   try {
-    const r = await fetch(`${base}/__emulator/config`);
+    const r = await httpFetch(`${base}/__emulator/config`);
     const cfg = (await r.json()) as { timeScale?: unknown };
     return typeof cfg.timeScale === 'number' && cfg.timeScale > 0 ? cfg.timeScale : 1;
   } catch {

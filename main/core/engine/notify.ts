@@ -1,4 +1,5 @@
 import type { RunOutcome } from './runner';
+import { httpFetch } from '../net/http';
 
 /**
  * Tells a webhook how a headless run ended (done, failed tiles, or needs the user). Best effort: a
@@ -17,7 +18,7 @@ export async function notifyWebhook(url: string, job: string, outcome: RunOutcom
     at: new Date().toISOString(),
   };
   try {
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    const r = await httpFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
     return r.ok ? undefined : `the webhook answered HTTP ${r.status}`;
   } catch (e) {
     return `the webhook could not be reached (${(e as Error).message})`;

@@ -1,4 +1,5 @@
 import type { Session } from './session';
+import { routeEarthEngineThroughFetch } from '../net/fetch-xhr';
 
 /**
  * Tessera's view of Earth Engine, over the unmodified `@google/earthengine` client. Only its async calls
@@ -73,9 +74,12 @@ let loaded: EeModule | undefined;
 let initialisedFor: string | undefined;
 
 function eeModule(): EeModule {
-  // Loaded lazily: requiring it costs ~0.5 s and ~36 MB.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loaded ??= require('@google/earthengine') as EeModule;
+  if (!loaded) {
+    routeEarthEngineThroughFetch(); // proxies, keep-alive, and no synchronous mode
+    // Loaded lazily: requiring it costs ~0.5 s and ~36 MB.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require('@google/earthengine') as EeModule;
+  }
   return loaded;
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { OAuth2Client } from 'google-auth-library';
 import { UserError } from '../errors';
+import { httpFetch } from '../net/http';
 
 /** Where Tessera sends its requests: Google, or one emulator URL for everything (CONTRACTS.md §1). */
 export interface GoogleEndpoints {
@@ -95,7 +96,7 @@ export async function emulatorSession(emulatorUrl: string, project = EMULATOR_CL
   const url = client.generateAuthUrl({ access_type: 'offline', prompt: 'consent', scope: SCOPES, state, code_challenge: challenge, code_challenge_method: 'S256' as never });
   let location: string | null;
   try {
-    const res = await fetch(url, { redirect: 'manual' });
+    const res = await httpFetch(url, { redirect: 'manual' });
     location = res.headers.get('location');
   } catch (e) {
     throw new UserError(`cannot reach the emulator at ${emulatorUrl} (${(e as Error).message}); is \`tessera emulator\` running?`);
