@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { TILE_STATES, type TileCounts } from '../../../shared/contract';
+import { TILE_STATES } from '../../../shared/contract';
+import { summarizeTiles } from '../../core/engine/progress';
 import { loadJobFile } from '../../core/job/job-file';
 import { readLock } from '../../core/job/lock';
 import { readJobState } from '../../core/job/repository';
@@ -14,19 +15,12 @@ export function statusCommand(): Command {
     .action(async (jobPath: string, opts: { json?: boolean }) => {
       const job = await loadJobFile(jobPath);
       const state = await readJobState(job.stateDir);
-      const tiles = Object.fromEntries(TILE_STATES.map((s) => [s, 0])) as TileCounts;
       const records = Object.values(state?.tiles ?? {});
-      for (const t of records) tiles[t.state] = (tiles[t.state] ?? 0) + 1;
-      const doneTimes = records.flatMap((t) => t.history.filter((h) => h.state === 'done').map((h) => Date.parse(h.at))).sort((a, b) => a - b);
-      const recent = doneTimes.slice(-50);
-      const hours = recent.length >= 2 ? (recent[recent.length - 1]! - recent[0]!) / 3_600_000 : 0;
-      const throughputPerHour = hours > 0 ? (recent.length - 1) / hours : null;
-      const left = records.length - (tiles.done ?? 0) - (tiles.failed ?? 0) - (tiles.skipped ?? 0) - (tiles.cancelled ?? 0) - (tiles.split ?? 0);
-      const etaSeconds = throughputPerHour ? (left / throughputPerHour) * 3600 : null;
+      const { tiles, total, throughputPerHour, etaSeconds } = summarizeTiles(records);
       const holder = await readLock(join(job.stateDir, 'lock'));
       const summary = {
         job: job.name,
-        total: records.length,
+        total,
         tiles,
         waiting: state?.meta.waiting ?? null,
         throughputPerHour,
@@ -43,7 +37,7 @@ export function statusCommand(): Command {
         process.stdout.write(`${job.name}: not started yet (run: tessera run ${jobPath})\n`);
         return;
       }
-      const lines = [`${job.name}: ${tiles.done}/${records.length} tiles done${holder ? ` · running (pid ${holder.pid})` : ''}`];
+      const lines = [`${job.name}: ${tiles.done}/${total} tiles done${holder ? ` · running (pid ${holder.pid})` : ''}`];
       lines.push('  ' + TILE_STATES.filter((s) => tiles[s]).map((s) => `${s} ${tiles[s]}`).join(' · '));
       if (summary.waiting) lines.push(`  waiting: ${summary.waiting}`);
       if (throughputPerHour) lines.push(`  ${throughputPerHour.toFixed(1)} tiles/h · ETA ${formatDuration(etaSeconds ?? 0)}`);

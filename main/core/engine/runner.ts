@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
-  FINAL_TILE_STATES, TILE_STATES,
-  type Command, type EngineEvent, type JobProgress, type Quota, type TileCounts, type TileState, type WaitingReason,
+  FINAL_TILE_STATES,
+  type Command, type EngineEvent, type JobProgress, type Quota, type TileState, type WaitingReason,
 } from '../../../shared/contract';
 import { UserError } from '../errors';
 import { QUEUE_FULL, driveFolderId, EarthEngineError, type ImageExport, type Operation } from '../google/earthengine';
@@ -18,6 +18,7 @@ import { filePrefix, outputPattern, safeOutputPath, taskDescription } from '../s
 import { crashPoint } from './crash-points';
 import { budgetAllows, driveHasRoom, OutputSizeEstimate } from './estimates';
 import { classifyTaskFailure, isOffline, isSignedOut, localDiskProblem, retryDelaySeconds } from './failures';
+import { summarizeTiles } from './progress';
 import { expectedFileCount, fileDimensionsFor, planTiles, roiContentHash, roiInExportCrs } from './plan';
 
 /** What the runner needs from Earth Engine (the real adapter over the unmodified client). */
@@ -85,7 +86,6 @@ export class JobRunner {
   private paused = false;
   private cancelling = false;
   private bytesDownloaded = 0;
-  private readonly doneTimes: number[] = [];
   private readonly fileDimensions: (t: Pick<TileRecord, 'dimensions'>) => number;
   private readonly shardSize: number;
   private backoffUntil = 0;
@@ -478,7 +478,6 @@ export class JobRunner {
     await this.setTile(tile, { state: 'done' });
     this.sizes.learn(tile);
     if (this.quota) this.quota = undefined; // space was freed: read the quota again before the next submit
-    this.doneTimes.push(Date.now());
     this.online();
   }
 
@@ -584,13 +583,7 @@ export class JobRunner {
   }
 
   progress(): JobProgress {
-    const tiles = Object.fromEntries(TILE_STATES.map((s) => [s, 0])) as TileCounts;
-    for (const t of this.tiles) tiles[t.state] = (tiles[t.state] ?? 0) + 1;
-    const total = this.tiles.length - (tiles.split ?? 0);
-    const recent = this.doneTimes.slice(-50);
-    const spanHours = recent.length >= 2 ? (recent[recent.length - 1]! - recent[0]!) / 3_600_000 : 0;
-    const throughput = spanHours > 0 ? (recent.length - 1) / spanHours : null;
-    const left = total - (tiles.done ?? 0) - (tiles.failed ?? 0) - (tiles.skipped ?? 0) - (tiles.cancelled ?? 0);
+    const { tiles, total, throughputPerHour, etaSeconds } = summarizeTiles(this.tiles);
     return {
       job: this.job.name,
       total,
@@ -598,8 +591,8 @@ export class JobRunner {
       queued: (tiles.queued ?? 0) + (tiles.submitting ?? 0),
       running: tiles.running ?? 0,
       waiting: this.waiting,
-      throughputPerHour: throughput,
-      etaSeconds: throughput ? (left / throughput) * 3600 : null,
+      throughputPerHour,
+      etaSeconds,
       bytesDownloaded: this.bytesDownloaded,
       finished: this.finished(),
     };
