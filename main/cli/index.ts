@@ -3,6 +3,7 @@ import { isUserError } from '../core/errors';
 import { emulatorCommand } from './commands/emulator';
 import { gridCommand } from './commands/grid';
 import { runCommand } from './commands/run';
+import { loginCommand, logoutCommand } from './commands/login';
 import { statusCommand } from './commands/status';
 
 /** The `tessera` command line. Every failure ends as one line on stderr and an exit code (CONTRACTS.md §1). */
@@ -12,7 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [gridCommand(), emulatorCommand(), runCommand(), statusCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [gridCommand(), emulatorCommand(), runCommand(), statusCommand(), loginCommand(), logoutCommand()]) program.addCommand(cmd.exitOverride());
   try {
     await program.parseAsync(argv, { from: 'user' });
     // Long-running commands (run, serve) set process.exitCode themselves (CONTRACTS.md §1).

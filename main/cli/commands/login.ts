@@ -1,0 +1,119 @@
+import { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { UserError } from '../../core/errors';
+import { revoke, signIn, type OAuthClientConfig } from '../../core/auth/signin';
+import { EMULATOR_CLIENT, googleEndpoints } from '../../core/google/session';
+import { openInBrowser } from '../browser';
+import { cliVault, credentialsPath, emulatorBase } from '../connect';
+
+interface LoginOptions {
+  browser: boolean;
+  emulator?: string;
+  clientId?: string;
+  clientSecret?: string;
+  clientFile?: string;
+  project?: string;
+  port?: string;
+  timeout: string;
+}
+
+export function loginCommand(): Command {
+  return new Command('login')
+    .description('sign in to Google (Earth Engine and Drive) and keep the sign-in for later runs')
+    .option('--no-browser', 'print the sign-in URL and read back the address the browser ends on (for SSH sessions)')
+    .option('--emulator <url>', 'sign in at this emulator instead of Google')
+    .option('--client-file <client_secret.json>', 'your "Desktop app" OAuth client, as downloaded from the Google Cloud console')
+    .option('--client-id <id>', 'OAuth client id (or TESSERA_CLIENT_ID)')
+    .option('--client-secret <secret>', 'OAuth client secret (or TESSERA_CLIENT_SECRET)')
+    .option('--project <id>', 'the Earth Engine (Cloud) project to use')
+    .option('--port <n>', 'loopback port for the redirect (default: any free one)')
+    .option('--timeout <seconds>', 'give up waiting for the browser after this long', '300')
+    .action(async (o: LoginOptions) => {
+      const endpoints = googleEndpoints(o.emulator ? emulatorBase(o.emulator) : undefined);
+      const client = o.emulator ? { clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret } : await clientConfig(o);
+      const timeoutMs = Number(o.timeout) * 1000;
+      if (!(timeoutMs > 0)) throw new UserError(`--timeout must be a positive number of seconds, not "${o.timeout}"`);
+      const port = o.port === undefined ? 0 : Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number, not "${o.port}"`);
+      const result = await signIn({
+        endpoints,
+        client,
+        port,
+        timeoutMs,
+        openBrowser: async (url) => {
+          if (o.browser && (await openInBrowser(url))) {
+            process.stderr.write('Your browser was opened to sign in. Waiting for it…\n');
+            return;
+          }
+          process.stderr.write(`Open this address in a browser, sign in and allow access:\n\n  ${url}\n\n`);
+        },
+        pastedRedirect: o.browser ? undefined : () => askLine('Then paste the address the browser ends on (it may show an error page; that is expected):\n> ', timeoutMs),
+      });
+      const project = o.project ?? (o.emulator ? EMULATOR_CLIENT.project : undefined);
+      const vault = cliVault();
+      await vault.save({ ...result.credentials, ...(project ? { project } : {}) });
+      process.stdout.write(
+        `Signed in as ${result.credentials.email ?? 'an unnamed account'}${project ? ` for Earth Engine project ${project}` : ' (no project yet: give --project, or set "ee": { "project" } in each job)'}.\n` +
+          `The sign-in is kept in ${credentialsPath()} (mode 600). Anyone with that file can use your Earth Engine and Drive: keep it private.\n`,
+      );
+    });
+}
+
+export function logoutCommand(): Command {
+  return new Command('logout')
+    .description('revoke the stored sign-in at Google and delete it')
+    .option('--emulator <url>', 'the emulator the sign-in is for')
+    .action(async (o: { emulator?: string }) => {
+      const vault = cliVault();
+      const stored = await vault.load();
+      if (!stored) {
+        process.stdout.write('Not signed in.\n');
+        return;
+      }
+      const at = o.emulator ? emulatorBase(o.emulator) : stored.emulator;
+      await revoke(googleEndpoints(at), stored);
+      await vault.clear();
+      process.stdout.write(`Signed out${stored.email ? ` ${stored.email}` : ''}: the sign-in was revoked and ${vault.where} deleted.\n`);
+    });
+}
+
+async function clientConfig(o: LoginOptions): Promise<OAuthClientConfig> {
+  if (o.clientFile) {
+    let doc: { installed?: { client_id?: string; client_secret?: string } };
+    try {
+      doc = JSON.parse(await readFile(o.clientFile, 'utf8')) as typeof doc;
+    } catch (e) {
+      throw new UserError(`cannot read the client file ${o.clientFile} (${(e as Error).message})`);
+    }
+    const c = doc.installed;
+    if (!c?.client_id || !c.client_secret) throw new UserError(`${o.clientFile} is not a "Desktop app" OAuth client (no "installed" client id and secret)`);
+    return { clientId: c.client_id, clientSecret: c.client_secret };
+  }
+  const clientId = o.clientId ?? process.env.TESSERA_CLIENT_ID;
+  const clientSecret = o.clientSecret ?? process.env.TESSERA_CLIENT_SECRET;
+  if (!clientId || !clientSecret) {
+    throw new UserError('give your OAuth client: --client-file client_secret.json (or --client-id and --client-secret); README, "Signing in", shows how to make one');
+  }
+  return { clientId, clientSecret };
+}
+
+function askLine(prompt: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+    const timer = setTimeout(() => {
+      rl.close();
+      reject(new UserError(`sign-in timed out after ${Math.round(timeoutMs / 1000)} s waiting for the pasted address`));
+    }, timeoutMs);
+    process.stderr.write(prompt);
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line); // before close(): closing fires the 'close' handler, which would reject first
+      rl.close();
+    });
+    rl.once('close', () => {
+      clearTimeout(timer);
+      reject(new UserError('sign-in cancelled: no address was pasted'));
+    });
+  });
+}
