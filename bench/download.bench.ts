@@ -1,0 +1,156 @@
+/**
+ * download-vs-curl, download-rss: one 1 GiB output in the emulator's Drive (made by a real export: one
+ * UInt32 band of 16384 × 16384 pixels, one file since it is below `splitBytes`), served by `tessera
+ * emulator` running as its own process. Tessera's downloader (the Drive adapter + `downloadVerified`:
+ * stream to `.part`, MD5, fsync, rename) runs in a child process that does nothing else (bundled by
+ * esbuild and run by plain node, as the CLI ships), against `curl -o` on the same URL with the same bearer
+ * token, alternately, in the same run (`sync` before each), 5 times each; medians are reported. Hashing
+ * alone, and curl + md5sum + sync (curl with Tessera's guarantees), are timed once for context.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { EarthEngine, type EeModule } from '../main/core/google/earthengine';
+import { emulatorSession } from '../main/core/google/session';
+import { spawnEmulator, REPO } from './lib/emulator';
+import { report } from './result';
+
+const SIDE = Number(process.env.BENCH_DOWNLOAD_SIDE ?? 16384); // 16384² UInt32 = 1 GiB of pixels
+const REPS = Number(process.env.BENCH_DOWNLOAD_REPS ?? 5);
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ ms: number; stdout: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, stdout, code }));
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-download-'));
+  const emu = await spawnEmulator(['--time-scale', '100000', '--data-dir', join(dir, 'emulator')]);
+  try {
+    const session = await emulatorSession(emu.url);
+    const ee = await EarthEngine.connect(session);
+    const t0 = Date.now();
+    const op = await ee.exportImage({
+      requestId: randomUUID(),
+      description: 'bench-download',
+      folder: 'bench-download',
+      fileNamePrefix: 'bench-download',
+      crs: 'EPSG:3035',
+      crsTransform: [10, 0, 4_000_000, 0, -10, 3_000_000],
+      dimensions: [SIDE, SIDE],
+      fileDimensions: SIDE,
+      maxPixels: SIDE * SIDE,
+      image: (m: EeModule) => (m.Image.constant(1) as { toUint32(): unknown }).toUint32(),
+    });
+    for (;;) {
+      const o = (await ee.getOperations([op])).get(op);
+      if (o?.metadata?.state === 'SUCCEEDED') break;
+      if (o?.done) throw new Error(`the export failed: ${o.error?.message}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const files = (await emu.state()).files.filter((f) => f.name.startsWith('bench-download') && f.mimeType === 'image/tiff');
+    if (files.length !== 1) throw new Error(`expected one output file, found ${files.length}`);
+    const f = files[0]!;
+    const file = { id: f.id, name: f.name, size: f.size!, md5: f.md5Checksum! };
+    const makeS = (Date.now() - t0) / 1000;
+    const { token } = await session.accessToken();
+    const url = `${emu.url}/drive/v3/files/${encodeURIComponent(file.id)}?alt=media`;
+    process.stderr.write(
+      `download: ${(file.size / 2 ** 30).toFixed(3)} GiB (${SIDE}×${SIDE} UInt32, one file, made by an export in ${makeS.toFixed(1)} s); ` +
+        `emulator in its own process; ${REPS} alternating runs each of curl -o and Tessera's downloader (child process), medians\n`,
+    );
+
+    // One untimed pass first, so neither side is the first to read the fresh file through the emulator.
+    await run('curl', ['-sS', '--fail', '-o', '/dev/null', '-H', `Authorization: Bearer ${token}`, url]);
+    // The child runs as Tessera ships: bundled by esbuild, dependencies from node_modules, plain node
+    // (no tsx loader in its memory).
+    const child = join(REPO, 'out', 'bench', 'download-child.cjs');
+    await build({ entryPoints: [join(__dirname, 'lib', 'download-child.ts')], outfile: child, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' });
+    const curlMs: number[] = [];
+    const oursMs: number[] = [];
+    const rssKb: number[] = [];
+    let rssBeforeKb = 0;
+    let md5Ms = 0;
+    let curlCheckedMs = 0;
+    for (let k = 0; k < REPS; k++) {
+      const curlOut = join(dir, `curl-${k}.tif`);
+      spawnSync('sync'); // neither run pays for the other's dirty pages
+      const c = await run('curl', ['-sS', '--fail', '-o', curlOut, '-H', `Authorization: Bearer ${token}`, url]);
+      if (c.code !== 0 || statSync(curlOut).size !== file.size) throw new Error(`curl failed (exit ${c.code})`);
+      curlMs.push(c.ms);
+      if (k === REPS - 1) {
+        const h0 = performance.now();
+        const hash = createHash('md5');
+        for await (const chunk of createReadStream(curlOut, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
+        if (hash.digest('hex') !== file.md5) throw new Error('curl’s copy does not match Drive’s MD5');
+        md5Ms = performance.now() - h0;
+        // For context only: curl with the same guarantees as Tessera (checksum and flush to disk).
+        spawnSync('sync');
+        const checked = await run('sh', ['-c', 'curl -sS --fail -o "$1" -H "Authorization: Bearer $2" "$3" && md5sum "$1" >/dev/null && sync "$1"', 'sh', `${curlOut}.2`, token, url]);
+        if (checked.code !== 0) throw new Error('curl + md5sum + sync failed');
+        curlCheckedMs = checked.ms;
+        rmSync(`${curlOut}.2`);
+      }
+      rmSync(curlOut);
+
+      const ourOut = join(dir, `tessera-${k}.tif`);
+      spawnSync('sync');
+      const t = await run(process.execPath, [child, emu.url, JSON.stringify(file), ourOut], { BENCH_TOKEN: token });
+      if (t.code !== 0) throw new Error(`Tessera's download child failed (exit ${t.code})`);
+      const r = JSON.parse(t.stdout.trim().split('\n').pop()!) as { ms: number; bytes: number; rssBeforeKb: number; maxRssKb: number };
+      if (r.bytes !== file.size || statSync(ourOut).size !== file.size) throw new Error(`Tessera downloaded ${r.bytes} of ${file.size} bytes`);
+      oursMs.push(r.ms);
+      rssKb.push(r.maxRssKb);
+      rssBeforeKb = Math.max(rssBeforeKb, r.rssBeforeKb);
+      rmSync(ourOut);
+      process.stderr.write(`  run ${k + 1}: curl ${c.ms.toFixed(0)} ms · Tessera ${r.ms.toFixed(0)} ms, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB\n`);
+    }
+    const curl = median(curlMs);
+    const ours = median(oursMs);
+    const mibps = (ms: number) => file.size / 2 ** 20 / (ms / 1000);
+    const speed = curl / ours; // our throughput as a fraction of curl's
+    report({
+      name: 'download-vs-curl',
+      value: Math.round(mibps(ours)),
+      unit: 'MiB/s',
+      baseline: Math.round(mibps(curl)),
+      ratio: Number(speed.toFixed(2)),
+      target: '≥ 0.8× curl’s throughput',
+      pass: speed >= 0.8,
+      notes:
+        `${(file.size / 2 ** 30).toFixed(2)} GiB; median of ${REPS}: Tessera ${(ours / 1000).toFixed(2)} s (stream to .part + MD5 + fsync + rename), ` +
+        `curl -o ${(curl / 1000).toFixed(2)} s (no checksum, no fsync); reading the file back and hashing it alone takes ${(md5Ms / 1000).toFixed(2)} s in Node here; ` +
+        `curl + md5sum + sync (the same guarantees) ${(curlCheckedMs / 1000).toFixed(2)} s`,
+    });
+    const peakMb = Math.max(...rssKb) / 1024;
+    report({
+      name: 'download-rss',
+      value: Math.round(peakMb),
+      unit: 'MB',
+      baseline: null,
+      ratio: null,
+      target: '< 150 MB peak RSS while downloading 1 GiB',
+      pass: peakMb < 150,
+      notes: `peak RSS of a process doing only Tessera's download (max of ${REPS}); ${(rssBeforeKb / 1024).toFixed(0)} MB before the download started (Node + the Drive client, bundled like the CLI)`,
+    });
+  } finally {
+    await emu.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`download bench: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
