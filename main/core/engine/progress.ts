@@ -9,6 +9,15 @@ export interface TileSummary {
   left: number;
   throughputPerHour: number | null;
   etaSeconds: number | null;
+  /** The most recent `done` times (ms), oldest first. */
+  recentDone: number[];
+}
+
+/** Tiles per hour over the recent done times, and the time left for `left` tiles at that pace. */
+export function pace(recentDone: readonly number[], left: number): { throughputPerHour: number | null; etaSeconds: number | null } {
+  const hours = recentDone.length >= 2 ? (recentDone[recentDone.length - 1]! - recentDone[0]!) / 3_600_000 : 0;
+  const throughputPerHour = hours > 0 ? (recentDone.length - 1) / hours : null;
+  return { throughputPerHour, etaSeconds: throughputPerHour ? (left / throughputPerHour) * 3600 : null };
 }
 
 /**
@@ -28,10 +37,8 @@ export function summarizeTiles(records: Iterable<TileRecord>, window = 50): Tile
     }
   }
   doneTimes.sort((a, b) => a - b);
-  const recent = doneTimes.slice(-window);
-  const hours = recent.length >= 2 ? (recent[recent.length - 1]! - recent[0]!) / 3_600_000 : 0;
-  const throughputPerHour = hours > 0 ? (recent.length - 1) / hours : null;
+  const recentDone = doneTimes.slice(-window);
   const total = count - (tiles.split ?? 0);
   const left = total - (tiles.done ?? 0) - (tiles.failed ?? 0) - (tiles.skipped ?? 0) - (tiles.cancelled ?? 0);
-  return { tiles, total, left, throughputPerHour, etaSeconds: throughputPerHour ? (left / throughputPerHour) * 3600 : null };
+  return { tiles, total, left, ...pace(recentDone, left), recentDone };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
-  FINAL_TILE_STATES,
+  FINAL_TILE_STATES, TILE_STATES,
   type Command, type EngineEvent, type JobProgress, type Quota, type TileState, type WaitingReason,
 } from '../../../shared/contract';
 import { UserError } from '../errors';
@@ -18,7 +18,8 @@ import { filePrefix, outputPattern, safeOutputPath, taskDescription } from '../s
 import { crashPoint } from './crash-points';
 import { budgetAllows, driveHasRoom, OutputSizeEstimate } from './estimates';
 import { classifyTaskFailure, isOffline, isSignedOut, localDiskProblem, retryDelaySeconds } from './failures';
-import { summarizeTiles } from './progress';
+import { pace, summarizeTiles } from './progress';
+import { TileIndex } from './tile-index';
 import { expectedFileCount, fileDimensionsFor, planTiles, roiContentHash, roiInExportCrs } from './plan';
 
 /** What the runner needs from Earth Engine (the real adapter over the unmodified client). */
@@ -93,6 +94,12 @@ export class JobRunner {
   private quota: (DriveQuota & { at: number }) | undefined;
   private readonly sizes: OutputSizeEstimate;
   private roi: Promise<MultiPolygon> | undefined;
+  private index!: TileIndex;
+  /** Running totals, so a cycle never walks every tile. */
+  private eecuUsed = 0;
+  private exportedCount = 0;
+  private recentDone: number[] = [];
+  private recentDurations: number[] = [];
 
   constructor(
     private readonly job: Job,
@@ -114,7 +121,8 @@ export class JobRunner {
   async run(): Promise<RunOutcome> {
     await this.plan();
     await this.prepareOutput();
-    for (const t of this.tiles) if (t.state === 'done' || t.state === 'verified') this.sizes.learn(t);
+    this.index = new TileIndex(this.repo.state.tiles);
+    this.seedTotals();
     // Running the job again is the user's answer to whatever stopped it: start without a waiting reason.
     if (this.repo.state.meta.waiting) await this.repo.append({ type: 'meta', patch: { waiting: null } });
     await this.guard(() => this.reconcile());
@@ -128,7 +136,7 @@ export class JobRunner {
       let changed = await this.guard(() => this.submit());
       changed = (await this.guard(() => this.poll())) || changed;
       changed = this.startSyncs() || changed;
-      if (cycle % 20 === 0) await this.guard(() => this.refreshQuota(0));
+      await this.guard(() => this.refreshQuota(this.scaled(this.job.poll.maxSeconds) * 1000)); // the gauge
       this.emit({ type: 'job-progress', progress: this.progress() });
       this.options.onCycle?.(cycle);
       if (this.finished() || this.needsUser) break;
@@ -185,6 +193,20 @@ export class JobRunner {
 
   // ---- planning and start-up -------------------------------------------------------------------------
 
+  /** One pass over the journaled tiles at start; afterwards the totals follow each change. */
+  private seedTotals(): void {
+    for (const t of this.tiles) {
+      if (t.state === 'done' || t.state === 'verified') this.sizes.learn(t);
+      if (t.eecuSeconds !== undefined) {
+        this.eecuUsed += t.eecuSeconds;
+        this.exportedCount++;
+      }
+      const duration = runDuration(t);
+      if (duration !== undefined && this.recentDurations.length < 20) this.recentDurations.push(duration);
+    }
+    this.recentDone = summarizeTiles(this.tiles).recentDone;
+  }
+
   private async plan(): Promise<void> {
     const fingerprint = { ...this.job.fingerprint, roiContent: await roiContentHash(this.job).catch(() => 'unreadable') };
     const before = this.repo.state.meta.fingerprint;
@@ -219,7 +241,7 @@ export class JobRunner {
    * recorded (found by description), then polls everything in flight.
    */
   private async reconcile(force = false): Promise<void> {
-    const unsure = this.tiles.filter((t) => t.state === 'submitting');
+    const unsure = this.index.list('submitting');
     if (unsure.length > 0) {
       const ops = await this.ee.listOperations();
       const byDescription = new Map(ops.map((op) => [op.metadata?.description, op]));
@@ -237,7 +259,7 @@ export class JobRunner {
   // ---- Earth Engine ----------------------------------------------------------------------------------
 
   private inFlight(): TileRecord[] {
-    return this.tiles.filter((t) => IN_FLIGHT.includes(t.state));
+    return this.index.list(...IN_FLIGHT);
   }
 
   private submittable(t: TileRecord, now: number): boolean {
@@ -248,7 +270,7 @@ export class JobRunner {
     if (Date.now() < this.backoffUntil || this.cancelling) return false;
     let changed = false;
     // Exports that may or may not have reached EE are re-sent first, with the same requestId.
-    for (const tile of this.tiles.filter((t) => t.state === 'submitting')) {
+    for (const tile of this.index.list('submitting')) {
       if (!(await this.send(tile))) return true;
       changed = true;
     }
@@ -257,19 +279,18 @@ export class JobRunner {
     const inFlight = this.inFlight();
     let room = this.job.maxInFlight - inFlight.length;
     let inFlightBytes = inFlight.reduce((s, t) => s + this.sizes.forTile(t), 0);
-    const exported = this.tiles.filter((t) => t.eecuSeconds !== undefined);
-    const eecuUsed = exported.reduce((s, t) => s + (t.eecuSeconds ?? 0), 0);
     let blocked: WaitingReason | null = null;
-    for (const tile of this.tiles) {
+    // Retrying tiles first (their time has come), then pending ones in grid order; the live sets are
+    // walked lazily, so a cycle looks at as many tiles as it can submit.
+    for (const tile of this.index.in('retrying', 'pending')) {
       if (room <= 0 || this.options.signal?.aborted) break;
       if (!this.submittable(tile, now)) continue;
-      if (!budgetAllows(eecuUsed, exported.length, this.job.maxInFlight - room, this.job.eecuBudgetHours)) {
+      if (!budgetAllows(this.eecuUsed, this.exportedCount, this.job.maxInFlight - room, this.job.eecuBudgetHours)) {
         blocked = 'budget';
         break;
       }
       const bytes = this.sizes.forTile(tile);
-      await this.refreshQuota(this.scaled(this.job.poll.minSeconds) * 1000);
-      if (this.quota && !driveHasRoom(this.quota.limit, this.quota.usage, inFlightBytes, bytes, this.job.driveReserveBytes)) {
+      if (!(await this.driveHasRoomFor(inFlightBytes, bytes))) {
         blocked = 'quota';
         break;
       }
@@ -330,7 +351,7 @@ export class JobRunner {
   }
 
   private async poll(): Promise<boolean> {
-    const watched = this.tiles.filter((t) => (t.state === 'queued' || t.state === 'running') && t.operation);
+    const watched = this.index.list('queued', 'running').filter((t) => t.operation);
     let changed = false;
     for (let k = 0; k < watched.length; k += POLL_BATCH) {
       const chunk = watched.slice(k, k + POLL_BATCH);
@@ -380,6 +401,7 @@ export class JobRunner {
         this.roi ??= roiInExportCrs(this.job);
         const children = splitTile(tile, await this.roi);
         await this.repo.append({ type: 'plan', tiles: children });
+        for (const c of children) this.index.moved(c.id, undefined, 'pending');
         await this.setTile(tile, { state: 'split', error: message });
         this.log('info', `${tile.id}: ${message} split into ${children.map((c) => c.id.slice(tile.id.length + 1)).join(', ')}`);
         return;
@@ -426,7 +448,7 @@ export class JobRunner {
 
   /** Starts syncing exported tiles, up to `downloads` at a time; the work runs beside the main loop. */
   private startSyncs(): boolean {
-    const ready = this.tiles.filter((t) => SYNCING.includes(t.state) && !this.downloads.has(t.id));
+    const ready = this.index.list(...SYNCING).filter((t) => !this.downloads.has(t.id));
     if (ready.length === 0) return false;
     const listings = new Map<string, Promise<DriveFile[]>>();
     let started = false;
@@ -477,7 +499,8 @@ export class JobRunner {
     }
     await this.setTile(tile, { state: 'done' });
     this.sizes.learn(tile);
-    if (this.quota) this.quota = undefined; // space was freed: read the quota again before the next submit
+    // Deleted files free their space at once; trashed ones still count (Drive's trash is in `usage`).
+    if (this.quota && this.job.cleanup === 'delete') this.quota.usage -= tile.files.reduce((s, f) => s + f.size, 0);
     this.online();
   }
 
@@ -492,6 +515,19 @@ export class JobRunner {
     } else {
       this.log('warn', `${tile.id}: ${(e as Error).message}; trying again next cycle`);
     }
+  }
+
+  /**
+   * The quota gate. Drive is read at most every poll.maxSeconds (deletes are subtracted locally in
+   * between), and once more, fresh, before the gate closes: a wrong "no" costs a stall, a wrong "yes"
+   * costs a failed task.
+   */
+  private async driveHasRoomFor(inFlightBytes: number, bytes: number): Promise<boolean> {
+    await this.refreshQuota(this.scaled(this.job.poll.maxSeconds) * 1000);
+    const room = (q: DriveQuota) => driveHasRoom(q.limit, q.usage, inFlightBytes, bytes, this.job.driveReserveBytes);
+    if (!this.quota || room(this.quota)) return true;
+    await this.refreshQuota(this.scaled(this.job.poll.minSeconds) * 1000);
+    return room(this.quota);
   }
 
   private async refreshQuota(maxAgeMs: number): Promise<void> {
@@ -546,7 +582,7 @@ export class JobRunner {
   /** A quota or budget wait that nothing running can end needs the user (exit 3 in the CLI). */
   private checkStuck(): void {
     if (this.waiting !== 'quota' && this.waiting !== 'budget') return;
-    if (this.inFlight().length > 0 || this.downloads.size > 0 || this.tiles.some((t) => SYNCING.includes(t.state))) return;
+    if (this.inFlight().length > 0 || this.downloads.size > 0 || SYNCING.some((s) => this.index.count(s) > 0)) return;
     if (this.waiting === 'budget') {
       this.stopFor('budget', `the EECU budget of ${this.job.eecuBudgetHours} h would be exceeded by the next tile; raise eecuBudgetHours to go on`);
     } else {
@@ -557,8 +593,19 @@ export class JobRunner {
   // ---- state, events, timing -------------------------------------------------------------------------
 
   private async setTile(tile: TileRecord, patch: TilePatch): Promise<void> {
+    const from = tile.state;
     await this.repo.append({ type: 'tile', id: tile.id, patch });
+    if (patch.eecuSeconds !== undefined) {
+      this.eecuUsed += patch.eecuSeconds;
+      this.exportedCount++;
+    }
     if (patch.state) {
+      this.index.moved(tile.id, from, patch.state);
+      if (patch.state === 'exported') {
+        const d = runDuration(tile);
+        if (d !== undefined) this.recentDurations = [...this.recentDurations.slice(-19), d];
+      }
+      if (patch.state === 'done') this.recentDone = [...this.recentDone.slice(-49), Date.now()];
       this.emit({ type: 'tile-state', job: this.job.name, tile: tile.id, state: patch.state, attempt: tile.attempt, message: patch.error, at: new Date().toISOString() });
     }
   }
@@ -579,11 +626,13 @@ export class JobRunner {
   }
 
   private finished(): boolean {
-    return this.tiles.every((t) => FINAL_TILE_STATES.includes(t.state)) && this.downloads.size === 0;
+    return this.downloads.size === 0 && TILE_STATES.every((s) => FINAL_TILE_STATES.includes(s) || this.index.count(s) === 0);
   }
 
   progress(): JobProgress {
-    const { tiles, total, throughputPerHour, etaSeconds } = summarizeTiles(this.tiles);
+    const tiles = Object.fromEntries(TILE_STATES.map((st) => [st, this.index.count(st)])) as JobProgress['tiles'];
+    const total = TILE_STATES.reduce((sum, st) => sum + (st === 'split' ? 0 : this.index.count(st)), 0);
+    const { throughputPerHour, etaSeconds } = pace(this.recentDone, total - (tiles.done ?? 0) - (tiles.failed ?? 0) - (tiles.skipped ?? 0) - (tiles.cancelled ?? 0));
     return {
       job: this.job.name,
       total,
@@ -603,18 +652,10 @@ export class JobRunner {
    * their journaled running → exported times); never below poll.minSeconds. Infinity when unknown.
    */
   private untilNextDue(): number {
-    const durations: number[] = [];
-    for (const t of this.tiles) {
-      if (durations.length >= 20) break;
-      const ran = t.history.findLast((h) => h.state === 'running');
-      const ended = t.history.findLast((h) => h.state === 'exported');
-      if (ran && ended) durations.push(Date.parse(ended.at) - Date.parse(ran.at));
-    }
-    if (durations.length === 0) return Infinity;
-    const typical = durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)]!;
+    if (this.recentDurations.length === 0) return Infinity;
+    const typical = [...this.recentDurations].sort((a, b) => a - b)[Math.floor(this.recentDurations.length / 2)]!;
     let soonest = Infinity;
-    for (const t of this.tiles) {
-      if (t.state !== 'running') continue;
+    for (const t of this.index.in('running')) {
       const since = t.history.findLast((h) => h.state === 'running');
       if (since) soonest = Math.min(soonest, Date.parse(since.at) + typical);
     }
@@ -651,4 +692,11 @@ export class JobRunner {
 function isHttpError(e: unknown): boolean {
   const status = (e as { response?: { status?: number }; status?: number }).response?.status ?? (e as { status?: number }).status;
   return typeof status === 'number' || /ECONNRESET|socket hang up|aborted|premature close/i.test(e instanceof Error ? e.message : '');
+}
+
+/** How long a tile's last task ran (journaled running → exported), in ms. */
+function runDuration(t: TileRecord): number | undefined {
+  const ran = t.history.findLast((h) => h.state === 'running');
+  const ended = t.history.findLast((h) => h.state === 'exported');
+  return ran && ended ? Date.parse(ended.at) - Date.parse(ran.at) : undefined;
 }

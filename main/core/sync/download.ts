@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -28,21 +30,25 @@ export async function downloadVerified(file: DriveFile, path: string, fetchBytes
     have = undefined;
   }
   if (have) await hashInto(hash, part); // resume: the hash must cover the bytes already there
-  const fh = await open(part, have ? 'a' : 'w');
   let written = have ?? 0;
   let transferred = 0;
-  try {
-    if (written < file.size) {
-      const body = await fetchBytes(written);
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (written + chunk.length > file.size) throw new VerificationError(`${file.name}: Drive sent more than its ${file.size} bytes`);
-        await fh.write(chunk);
+  if (written < file.size) {
+    const body = await fetchBytes(written);
+    // One pass, with backpressure: count and hash each chunk on its way to a buffered file stream.
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        if (written + chunk.length > file.size) return done(new VerificationError(`${file.name}: Drive sent more than its ${file.size} bytes`));
         hash.update(chunk);
         written += chunk.length;
         transferred += chunk.length;
         onChunk?.();
-      }
-    }
+        done(null, chunk);
+      },
+    });
+    await pipeline(body, meter, createWriteStream(part, { flags: have ? 'a' : 'w', highWaterMark: 1 << 20 }));
+  }
+  const fh = await open(part, 'r+');
+  try {
     await fh.sync();
   } finally {
     await fh.close();
