@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { resolveOptions, type EmulatorConfig, type EmulatorOptions } from './options';
+import { applyPatch, parseOptions, resolveOptions, type EmulatorConfig, type EmulatorOptions } from './options';
+import { Persistence } from './persist';
 import { Emulator, type EmulatorState } from './server';
 
 export { DEFAULTS, OPTION_SPECS, OptionsError, parseBytes, parseOptions, resolveOptions, type EmulatorConfig, type EmulatorOptions, type OptionSpec } from './options';
@@ -26,20 +27,35 @@ export interface EmulatorHandle {
 /**
  * Starts the Google emulator on 127.0.0.1. Options are validated (an unknown key or a bad value throws an
  * OptionsError naming it); every option of CONTRACTS.md §6 is accepted.
+ *
+ * With `dataDir`, the emulator keeps its whole state there and a later start with the same folder
+ * continues it: the configuration it had (changes made at run time included), with the options given to
+ * this start applied over it.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
-  const config = resolveOptions(options);
+  let config = resolveOptions(options);
   let root: string;
   let owns: boolean;
+  let persisted: Awaited<ReturnType<typeof Persistence.open>> | null = null;
   if (config.dataDir) {
     root = resolve(config.dataDir);
     await mkdir(root, { recursive: true });
     owns = false;
+    persisted = await Persistence.open(root, (m) => process.stderr.write(`emulator: ${m}\n`));
+    if (persisted.state) {
+      config = applyPatch(resolveOptions(persisted.state.meta.config), parseOptions(options));
+    }
   } else {
     root = await mkdtemp(join(tmpdir(), 'tessera-emulator-'));
     owns = true;
   }
-  const emu = await Emulator.create(config, root, owns, config.catalogPath);
+  let emu: Emulator;
+  try {
+    emu = await Emulator.create(config, root, owns, config.catalogPath, persisted);
+  } catch (e) {
+    await persisted?.store.close();
+    throw e;
+  }
   try {
     await emu.listen(config.port);
   } catch (e) {

@@ -105,7 +105,7 @@ export interface OptionSpec {
   readonly flag: string;
   readonly kind: OptionKind;
   readonly help: string;
-  /** Takes effect only from emulator part 2 (issue 5); accepted and reported already. */
+  /** Accepted and reported but without effect yet (no option today; kept for the CLI help, which says so). */
   readonly later?: boolean;
   /** Fixed for the emulator's life: POST /__emulator/config may not change it. */
   readonly startOnly?: boolean;
@@ -115,7 +115,7 @@ export interface OptionSpec {
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'port', flag: '--port', kind: 'int', startOnly: true, help: 'TCP port on 127.0.0.1; 0 picks a free one' },
-  { key: 'dataDir', flag: '--data-dir', kind: 'string', startOnly: true, none: 'a temporary folder, removed on stop', help: 'folder for Drive file bytes (and, from part 2, all state across restarts)' },
+  { key: 'dataDir', flag: '--data-dir', kind: 'string', startOnly: true, none: 'a temporary folder, removed on stop', help: 'folder for the whole state (operations, Drive files and bytes, tokens, the simulated clock); a restart with it continues where the last run stopped' },
   { key: 'project', flag: '--project', kind: 'string', none: 'any project', help: 'the only Cloud project Earth Engine accepts' },
   { key: 'slots', flag: '--slots', kind: 'int', help: 'export tasks RUNNING at once per project' },
   { key: 'timeScale', flag: '--time-scale', kind: 'number', help: 'simulated task time runs this many times faster than real time' },
@@ -129,12 +129,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'driveQuotaBytes', flag: '--drive-quota-bytes', kind: 'bytes', none: 'unlimited', help: 'Drive storage limit (e.g. 15GB, 2GiB or bytes)' },
   { key: 'splitBytes', flag: '--split-bytes', kind: 'bytes', help: 'outputs larger than this are split into {prefix}-yMin-xMin parts' },
   { key: 'tokenLifetimeSeconds', flag: '--token-lifetime-seconds', kind: 'int', help: 'lifetime of OAuth access tokens (real seconds)' },
-  { key: 'http5xxRate', flag: '--http5xx-rate', kind: 'rate', later: true, help: 'fraction of requests answered 500/503' },
-  { key: 'rateLimitRate', flag: '--rate-limit-rate', kind: 'rate', later: true, help: 'fraction of requests answered 403 rate limit / 429' },
-  { key: 'resetRate', flag: '--reset-rate', kind: 'rate', later: true, help: 'fraction of media downloads whose connection is reset midway' },
-  { key: 'truncateRate', flag: '--truncate-rate', kind: 'rate', later: true, help: 'fraction of bodies that end early despite their Content-Length' },
-  { key: 'lostAnswerRate', flag: '--lost-answer-rate', kind: 'rate', later: true, help: 'fraction of exports and deletes that take effect, then fail' },
-  { key: 'latencyMs', flag: '--latency-ms', kind: 'number', later: true, help: 'added to every request (real milliseconds)' },
+  { key: 'http5xxRate', flag: '--http5xx-rate', kind: 'rate', help: 'fraction of requests answered 500/503' },
+  { key: 'rateLimitRate', flag: '--rate-limit-rate', kind: 'rate', help: 'fraction of requests answered 403 rate limit / 429' },
+  { key: 'resetRate', flag: '--reset-rate', kind: 'rate', help: 'fraction of media downloads whose connection is reset midway' },
+  { key: 'truncateRate', flag: '--truncate-rate', kind: 'rate', help: 'fraction of bodies that end early despite their Content-Length' },
+  { key: 'lostAnswerRate', flag: '--lost-answer-rate', kind: 'rate', help: 'fraction of exports and deletes that take effect, then fail' },
+  { key: 'latencyMs', flag: '--latency-ms', kind: 'number', help: 'added to every request (real milliseconds)' },
   { key: 'denyConsent', flag: '--deny-consent', kind: 'boolean', help: 'the OAuth consent screen answers access_denied' },
   { key: 'seed', flag: '--seed', kind: 'int', startOnly: true, help: 'seed of every random choice (ids, faults)' },
   { key: 'dispatchSeconds', flag: '--dispatch-seconds', kind: 'number', help: 'simulated seconds a new task stays PENDING before it may start (EE never starts a task instantly)' },

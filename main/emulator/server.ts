@@ -1,8 +1,9 @@
+import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { OAuthServer } from './auth/oauth';
-import { NO_FAULTS, type FaultPolicy } from './faults';
+import { SeededFaults } from './faults';
 import { SimClock } from './clock';
 import { DriveStore } from './drive/store';
 import { driveRoutes } from './drive/routes';
@@ -13,10 +14,16 @@ import { boundaryOf, BatchError, buildBatchReply, parseBatch, type BatchAnswer }
 import { driveError, eeError, json, type Reply } from './http/reply';
 import { Router, type EmuRequest, type Route } from './http/router';
 import { applyPatch, OPTION_SPECS, OptionsError, parseOptions, type EmulatorConfig, type EmulatorOptions } from './options';
+import type { PersistedMeta, Persistence, Snapshot } from './persist';
 import { IdFactory, Rng } from './random';
+import { syncDir } from '../core/fs-durable';
 
 /** Google refuses larger request bodies too ("Request payload size exceeds the limit: 10485760 bytes."). */
 const MAX_BODY = 10 * 1024 * 1024;
+/** Changes that need no immediate write (request counters, fault draws, the clock) are written this late. */
+const SOFT_FLUSH_MS = 500;
+/** Options that belong to the process, not to the persisted state. */
+const NOT_PERSISTED = new Set(['port', 'dataDir', 'catalogPath']);
 
 export interface StateOperation {
   name: string;
@@ -81,8 +88,13 @@ export class Emulator {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private stopping = false;
-  /** Part 2 replaces this with the seeded fault injector. */
-  private readonly faults: FaultPolicy = NO_FAULTS;
+  private readonly faults: SeededFaults;
+  private readonly internalRng: Rng;
+  /** A change that must be written with the next flush even though no record changed (configuration). */
+  private configChanged = false;
+  private softTimer: NodeJS.Timeout | null = null;
+  private softDue = false;
+  private persistenceClosed = false;
   url = '';
 
   private constructor(
@@ -91,18 +103,30 @@ export class Emulator {
     private readonly ownsDataRoot: boolean,
     private readonly catalogPath: string | null,
     oauth: OAuthServer,
-    ids: IdFactory,
+    private readonly ids: IdFactory,
+    private readonly persistence: Persistence | null,
+    restored: Snapshot | null,
   ) {
     const config = box.config;
-    this.clock = new SimClock(config.timeScale);
+    this.clock = new SimClock(config.timeScale, Date.now, restored ? restored.meta.simulatedNow : undefined);
     this.oauth = oauth;
     this.drive = new DriveStore(`${dataRoot}/drive`, ids, () => this.config.driveQuotaBytes);
-    this.producer = new ImageOutputProducer(`${dataRoot}/staging`, () => this.config.splitBytes);
+    this.drive.deferUnlinks = persistence !== null;
+    this.producer = new ImageOutputProducer(`${dataRoot}/staging`, () => this.config.splitBytes, persistence !== null);
     const c = (): EmulatorConfig => this.config;
+    this.faults = new SeededFaults(config.seed, {
+      http5xxRate: () => c().http5xxRate,
+      rateLimitRate: () => c().rateLimitRate,
+      resetRate: () => c().resetRate,
+      truncateRate: () => c().truncateRate,
+      lostAnswerRate: () => c().lostAnswerRate,
+      latencyMs: () => c().latencyMs,
+    });
+    this.internalRng = new Rng(config.seed, 'internal-errors');
     this.engine = new TaskEngine(
       this.clock,
       ids,
-      new Rng(config.seed, 'internal-errors'),
+      this.internalRng,
       {
         slots: () => c().slots,
         taskBaseSeconds: () => c().taskBaseSeconds,
@@ -123,14 +147,109 @@ export class Emulator {
       ...driveRoutes(this.drive),
       ...this.oauthRoutes(),
     );
+    if (restored) this.restore(restored);
   }
 
-  static async create(config: EmulatorConfig, dataRoot: string, ownsDataRoot: boolean, catalogPath: string | null): Promise<Emulator> {
+  /**
+   * With `persisted`, the emulator continues the state a previous run left in that folder (or starts one
+   * there); `config` is then the persisted configuration with the start options applied over it.
+   */
+  static async create(
+    config: EmulatorConfig,
+    dataRoot: string,
+    ownsDataRoot: boolean,
+    catalogPath: string | null,
+    persisted: { store: Persistence; state: Snapshot | null } | null = null,
+  ): Promise<Emulator> {
     // One box holds the live config: every part reads it at the moment it needs it.
     const box = { config };
     const ids = new IdFactory(config.seed);
-    const oauth = await OAuthServer.create(ids, { tokenLifetimeSeconds: () => box.config.tokenLifetimeSeconds, denyConsent: () => box.config.denyConsent });
-    return new Emulator(box, dataRoot, ownsDataRoot, catalogPath, oauth, ids);
+    const restored = persisted?.state ?? null;
+    // Outputs a killed run was writing: running tasks write theirs again on restore.
+    await rm(`${dataRoot}/staging`, { recursive: true, force: true });
+    const oauth = await OAuthServer.create(ids, { tokenLifetimeSeconds: () => box.config.tokenLifetimeSeconds, denyConsent: () => box.config.denyConsent }, Date.now, restored?.auth);
+    const emu = new Emulator(box, dataRoot, ownsDataRoot, catalogPath, oauth, ids, persisted?.store ?? null, restored);
+    // A fresh folder gets its first snapshot at once (it holds the signing key the journal never repeats).
+    if (persisted && !restored) await persisted.store.writeSnapshot(emu.snapshot());
+    return emu;
+  }
+
+  // ---- persistence -------------------------------------------------------------------------------------
+
+  private restore(state: Snapshot): void {
+    const m = state.meta;
+    this.ids.rng.position = m.rng.ids;
+    this.internalRng.position = m.rng.internal;
+    this.faults.restore(m.rng.faults);
+    this.drive.restore(m.driveRoot, state.files);
+    this.engine.restore(state.ops, m.engine.seq, m.engine.cursor);
+    for (const [k, v] of Object.entries(m.requests)) this.requests.set(k, v);
+  }
+
+  private meta(): PersistedMeta {
+    const config: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.config)) if (!NOT_PERSISTED.has(k)) config[k] = v;
+    return {
+      format: 1,
+      config: config as Partial<EmulatorConfig>,
+      simulatedNow: Math.max(this.clock.now(), this.engine.cursor),
+      engine: { seq: this.engine.sequence, cursor: this.engine.cursor },
+      rng: { ids: this.ids.rng.position, internal: this.internalRng.position, faults: this.faults.positions() },
+      requests: Object.fromEntries(this.requests),
+      driveRoot: { ...this.drive.root },
+    };
+  }
+
+  /** Everything, for `state.json`. */
+  private snapshot(): Snapshot {
+    // The snapshot holds every record: what changed until now is in it.
+    this.engine.takeChanged();
+    this.drive.takeChanged();
+    this.oauth.takeChanges();
+    return { meta: this.meta(), ops: [...this.engine.ops.values()], files: [...this.drive.everything()], auth: this.oauth.snapshot() };
+  }
+
+  /**
+   * Writes what changed (called at the end of every exclusive section, so before the answer of the
+   * request that changed it is sent). Without persistence it only releases deleted files' bytes.
+   */
+  private async flush(): Promise<void> {
+    const store = this.persistence;
+    if (!store || this.persistenceClosed) {
+      this.engine.takeChanged();
+      this.drive.takeChanged();
+      this.oauth.takeChanges();
+      this.drive.drainUnlinks();
+      return;
+    }
+    const ops = this.engine.takeChanged();
+    const files = this.drive.takeChanged();
+    const auth = this.oauth.takeChanges();
+    const hard = ops.length > 0 || files.length > 0 || auth !== null || this.configChanged;
+    if (!hard && !this.softDue) return;
+    this.configChanged = false;
+    this.softDue = false;
+    // New Drive files were renamed into the blob folder: make those names durable before the journal says so.
+    if (files.some((f) => f.blob !== null && f.deletedAt === null)) await syncDir(this.drive.blobDir);
+    await store.append({
+      meta: this.meta(),
+      ...(ops.length ? { ops } : {}),
+      ...(files.length ? { files } : {}),
+      ...(auth ? { auth } : {}),
+    });
+    this.drive.drainUnlinks();
+    if (store.compactionDue) await store.writeSnapshot(this.snapshot());
+  }
+
+  /** Counters, fault draws and the clock are written within SOFT_FLUSH_MS, not before every answer. */
+  private scheduleSoftFlush(): void {
+    if (!this.persistence || this.softTimer || this.stopping) return;
+    this.softTimer = setTimeout(() => {
+      this.softTimer = null;
+      this.softDue = true;
+      void this.exclusive(() => undefined).catch((e: unknown) => this.log(e));
+    }, SOFT_FLUSH_MS);
+    this.softTimer.unref();
   }
 
   private get config(): EmulatorConfig {
@@ -165,6 +284,8 @@ export class Emulator {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.softTimer) clearTimeout(this.softTimer);
+    this.softTimer = null;
     const server = this.server;
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -173,9 +294,15 @@ export class Emulator {
     }
     await this.lock.catch(() => undefined);
     await this.engine.settle();
+    if (this.persistence) {
+      // Everything, as of now: the next start resumes here (simulated time included).
+      await this.persistence.writeSnapshot(this.snapshot());
+      this.drive.drainUnlinks();
+      this.persistenceClosed = true;
+      await this.persistence.close();
+    }
     await this.producer.clear();
     if (this.ownsDataRoot) {
-      const { rm } = await import('node:fs/promises');
       await rm(this.dataRoot, { recursive: true, force: true });
     }
   }
@@ -196,6 +323,7 @@ export class Emulator {
     const next = applyPatch(this.config, p);
     if (next.timeScale !== this.config.timeScale) this.clock.setTimeScale(next.timeScale);
     this.box.config = next;
+    this.configChanged = true;
     // New slots or limits may let tasks start now; a new time scale moves the next event in real time.
     void this.sync().catch((e: unknown) => this.log(e));
     return this.getConfig();
@@ -258,9 +386,16 @@ export class Emulator {
     process.stderr.write(`emulator: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   }
 
-  /** Runs `fn` alone; every state change goes through here, in arrival order. */
+  /** Runs `fn` alone, then writes what it changed; every state change goes through here, in arrival order. */
   private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
-    const run = this.lock.then(fn, fn);
+    const body = async (): Promise<T> => {
+      try {
+        return await fn();
+      } finally {
+        await this.flush();
+      }
+    };
+    const run = this.lock.then(body, body);
     this.lock = run.then(
       () => this.scheduleTimer(),
       () => this.scheduleTimer(),
@@ -299,7 +434,10 @@ export class Emulator {
       };
       if (body === null) reply = eeError(413, `Request payload size exceeds the limit: ${MAX_BODY} bytes.`);
       else if (request.path.startsWith('/__emulator/')) reply = await this.control(request);
-      else reply = await this.dispatch(request);
+      else {
+        reply = await this.dispatch(request);
+        this.scheduleSoftFlush();
+      }
     } catch (e) {
       this.log(e);
       reply = eeError(500, 'Internal error encountered.');
@@ -459,7 +597,7 @@ function lowerHeaders(h: IncomingMessage['headers']): Record<string, string | un
 function send(res: ServerResponse, reply: Reply): void {
   if (reply.reset) {
     if (reply.body instanceof Readable) reply.body.destroy();
-    res.socket?.destroy();
+    resetSocket(res.socket);
     return;
   }
   const headers: Record<string, string> = { ...(reply.headers ?? {}) };
@@ -468,6 +606,10 @@ function send(res: ServerResponse, reply: Reply): void {
     res.writeHead(reply.status, headers);
     body.on('error', () => res.destroy());
     res.on('close', () => body.destroy());
+    if (reply.cut) {
+      sendCut(res, body, reply.cut);
+      return;
+    }
     body.pipe(res);
     return;
   }
@@ -475,4 +617,60 @@ function send(res: ServerResponse, reply: Reply): void {
   if (reply.status !== 204 && reply.status !== 304) headers['Content-Length'] = String(buf.length);
   res.writeHead(reply.status, headers);
   res.end(reply.status === 204 ? undefined : buf);
+}
+
+/** A connection reset (RST) where the platform can send one; otherwise a plain close. */
+function resetSocket(socket: Socket | null): void {
+  if (!socket || socket.destroyed) return;
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+/**
+ * The headers went out with the full Content-Length; send only the first `afterBytes` bytes, then reset
+ * the connection or close it early, as a dropped download looks to the client.
+ */
+function sendCut(res: ServerResponse, body: Readable, cut: NonNullable<Reply['cut']>): void {
+  const target = cut.afterBytes;
+  let taken = 0;
+  let written = 0;
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    body.unpipe();
+    body.destroy();
+    const socket = res.socket;
+    if (cut.how === 'reset') resetSocket(socket);
+    // Truncation: what was written is flushed, then the connection ends (FIN) with the body incomplete.
+    else if (socket && !socket.destroyed) socket.end(() => socket.destroy());
+  };
+  const limiter = new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      if (taken >= target) return done();
+      const part = chunk.length > target - taken ? chunk.subarray(0, target - taken) : chunk;
+      taken += part.length;
+      done(null, part);
+    },
+  });
+  limiter.on('data', (part: Buffer) => {
+    const ok = res.write(part, () => {
+      written += part.length;
+      if (written >= target) end();
+    });
+    if (!ok) {
+      limiter.pause();
+      res.once('drain', () => limiter.resume());
+    }
+  });
+  // A body shorter than promised ends the same way.
+  limiter.on('end', () => {
+    if (written >= taken) end();
+  });
+  body.pipe(limiter);
+  if (target <= 0) {
+    // Nothing of the body at all: the headers are flushed, then the connection goes.
+    res.flushHeaders();
+    setImmediate(end);
+  }
 }

@@ -228,6 +228,11 @@ describe('failures and limits', () => {
   });
 
   it('refuses exports beyond queueLimit with Google\'s message, and accepts them again once there is room', async () => {
+    // Earlier tests' tasks must have left the queue, or they count against the limit of 1.
+    await waitFor('no task pending', async () => {
+      await emu.sync();
+      return emu.state().operations.every((o) => o.state !== 'PENDING') ? true : undefined;
+    });
     emu.configure({ slots: 0, queueLimit: 1 });
     try {
       await startTask(tileExport('x7_y0'));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRIVE_FULL_MESSAGE } from '../../shared/messages';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { driveClient, eeCall, initEe, loadEe, plain, signIn, startTask, waitFor, type Ee } from './google-clients';
 
@@ -34,10 +35,10 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Exports a 2-band Int16 tile and waits until the operation is done. */
-async function exportTile(opts: { prefix: string; folder: string; w: number; h: number; fileDimensions?: number[] }): Promise<OpJson> {
+/** Exports a 2-band Int16 tile (or the image given) and waits until the operation is done. */
+async function exportTile(opts: { prefix: string; folder: string; w: number; h: number; fileDimensions?: number[]; image?: Ee; extra?: Record<string, unknown> }): Promise<OpJson> {
   const task = ee.batch.Export.image.toDrive({
-    image: ee.Image(1).toInt16().addBands(ee.Image(2).toInt16()),
+    image: opts.image ?? ee.Image(1).toInt16().addBands(ee.Image(2).toInt16()),
     description: opts.prefix,
     folder: opts.folder,
     fileNamePrefix: opts.prefix,
@@ -45,6 +46,7 @@ async function exportTile(opts: { prefix: string; folder: string; w: number; h: 
     crsTransform: [30, 0, 500000, 0, -30, 4000000],
     dimensions: `${opts.w}x${opts.h}`,
     ...(opts.fileDimensions ? { fileDimensions: opts.fileDimensions } : {}),
+    ...(opts.extra ?? {}),
   });
   const name = `projects/${PROJECT}/operations/${await startTask(task)}`;
   return waitFor(`export ${opts.prefix}`, async () => {
@@ -61,13 +63,23 @@ async function files(folderId: string): Promise<drive_v3.Schema$File[]> {
   return (await drive.files.list({ q: `'${folderId}' in parents`, orderBy: 'name', fields: 'files(id,name,size,md5Checksum)' })).data.files ?? [];
 }
 
-async function gdalinfo(fileId: string): Promise<{ size: number[]; geoTransform: number[]; bands: unknown[] }> {
+async function fetchTif(fileId: string): Promise<string> {
   const res = await drive.files.get({ fileId, alt: 'media' }, { responseType: 'stream' });
   const chunks: Buffer[] = [];
   for await (const c of res.data as unknown as Readable) chunks.push(c as Buffer);
   const p = path.join(scratch, `${fileId}.tif`);
   writeFileSync(p, Buffer.concat(chunks));
+  return p;
+}
+
+async function gdalinfo(fileId: string): Promise<{ size: number[]; geoTransform: number[]; bands: unknown[] }> {
+  const p = await fetchTif(fileId);
   return JSON.parse(execFileSync('gdalinfo', ['-json', p], { encoding: 'utf8' })) as { size: number[]; geoTransform: number[]; bands: unknown[] };
+}
+
+/** The pixel value of band 1 at a CRS point (GDAL's own reading). */
+function valueAt(file: string, x: number, y: number): number {
+  return Number(execFileSync('gdallocationinfo', ['-valonly', '-geoloc', file, String(x), String(y)], { encoding: 'utf8' }).trim().split('\n')[0]);
 }
 
 describe("EE's folder rules", () => {
@@ -126,6 +138,51 @@ describe('split outputs', () => {
     const one = await exportTile({ prefix: 'fd1', folder: 'dims1', w: 100, h: 100, fileDimensions: [256, 256] });
     expect((await files(folderOf(one))).map((f) => f.name)).toEqual(['fd1.tif']);
   });
+
+  it('takes non-square fileDimensions ([height, width] from the JS client) and shardSize; parts abut in GDAL', async () => {
+    // The JS client sends fileDimensions [a, b] as {height: a, width: b} (ee_client.md §3.2).
+    const op = await exportTile({ prefix: 'ns', folder: 'nonsquare', w: 600, h: 300, fileDimensions: [128, 384], extra: { shardSize: 128 } });
+    const parts = await files(folderOf(op));
+    expect(parts.map((f) => f.name)).toEqual([
+      'ns-0000000000-0000000000.tif', 'ns-0000000000-0000000384.tif',
+      'ns-0000000128-0000000000.tif', 'ns-0000000128-0000000384.tif',
+      'ns-0000000256-0000000000.tif', 'ns-0000000256-0000000384.tif',
+    ]);
+    const infos = await Promise.all(parts.map((f) => gdalinfo(f.id as string)));
+    expect(infos.map((i) => i.size)).toEqual([[384, 128], [216, 128], [384, 128], [216, 128], [384, 44], [216, 44]]);
+    // Each part starts where its left and upper neighbours end.
+    const origin = (i: number): number[] => [infos[i]?.geoTransform[0] as number, infos[i]?.geoTransform[3] as number];
+    for (let row = 0; row < 3; row++) {
+      expect(origin(row * 2)).toEqual([500000, 4000000 - row * 128 * 30]);
+      expect(origin(row * 2 + 1)).toEqual([500000 + 384 * 30, 4000000 - row * 128 * 30]);
+    }
+    // fileDimensions must be a multiple of shardSize: refused at once.
+    await expect(exportTile({ prefix: 'bad', folder: 'nonsquare', w: 600, h: 300, fileDimensions: [300, 300] })).rejects.toThrow(/must be a multiple of shardSize/);
+  });
+
+  it('masks pixels outside the clip geometry and, with skipEmptyTiles, writes no file for a wholly masked part', async () => {
+    // A triangle over the top-left of a 600 × 600 grid split into 256 × 256 parts.
+    const x0 = 500000;
+    const y0 = 4000000;
+    const triangle = ee.Geometry.Polygon([[[x0, y0], [x0 + 500 * 30, y0], [x0, y0 - 500 * 30]]], 'EPSG:32633', false);
+    const image = ee.Image(1).toFloat().clip(triangle);
+    const all = await exportTile({ prefix: 'tri', folder: 'masked', w: 600, h: 600, fileDimensions: [256, 256], image });
+    const kept = await exportTile({ prefix: 'tri_skip', folder: 'masked_skip', w: 600, h: 600, fileDimensions: [256, 256], image, extra: { skipEmptyTiles: true } });
+    expect((await files(folderOf(all))).length).toBe(9);
+    const names = (await files(folderOf(kept))).map((f) => f.name);
+    // Parts whose pixels all lie below the diagonal x + y = 500 (pixels) are left out.
+    expect(names).toEqual([
+      'tri_skip-0000000000-0000000000.tif', 'tri_skip-0000000000-0000000256.tif',
+      'tri_skip-0000000256-0000000000.tif',
+    ]);
+    const first = (await files(folderOf(all))).find((f) => f.name === 'tri-0000000000-0000000000.tif') as drive_v3.Schema$File;
+    const tif = await fetchTif(first.id as string);
+    expect(valueAt(tif, x0 + 10 * 30 + 15, y0 - 10 * 30 - 15)).not.toBe(0); // inside the triangle
+    expect(valueAt(tif, x0 + 255 * 30 + 15, y0 - 255 * 30 - 15)).toBe(0); // outside: masked
+    const corner = (await files(folderOf(all))).find((f) => f.name === 'tri-0000000512-0000000512.tif') as drive_v3.Schema$File;
+    const info = JSON.parse(execFileSync('gdalinfo', ['-json', '-stats', await fetchTif(corner.id as string)], { encoding: 'utf8' })) as { bands: { minimum: number; maximum: number }[] };
+    expect([info.bands[0]?.minimum, info.bands[0]?.maximum]).toEqual([0, 0]);
+  });
 });
 
 describe('the Drive quota', () => {
@@ -138,7 +195,7 @@ describe('the Drive quota', () => {
       expect(quota?.limit).toBe(String(used + 1000));
       const full = await exportTile({ prefix: 'nofit', folder: 'quota', w: 64, h: 64 });
       expect(full.metadata.state).toBe('FAILED');
-      expect(full.error?.message).toMatch(/quota/i);
+      expect(full.error?.message).toBe(DRIVE_FULL_MESSAGE);
       expect(await usage()).toBe(used);
       emu.configure({ driveQuotaBytes: used + 10 ** 6 });
       const ok = await exportTile({ prefix: 'fits', folder: 'quota', w: 64, h: 64 });

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPair, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import type { EmuRequest } from '../http/router';
 import { driveError, eeError, json, oauthError, type Reply } from '../http/reply';
 import type { IdFactory } from '../random';
@@ -19,7 +19,7 @@ export const DEFAULT_EMAIL = 'emulated-user@example.com';
 export type Service = 'ee' | 'drive';
 
 /** One consent: what a refresh token stands for. Access tokens die with it when it is revoked. */
-interface Grant {
+export interface Grant {
   refreshToken: string;
   clientId: string;
   scopes: string[];
@@ -33,7 +33,7 @@ interface AccessToken {
   expiresAt: number;
 }
 
-interface AuthCode {
+export interface AuthCode {
   clientId: string;
   redirectUri: string;
   scopes: string[];
@@ -42,6 +42,14 @@ interface AuthCode {
   challengeMethod: 'S256' | 'plain';
   expiresAt: number;
   used: boolean;
+}
+
+/** The server's state as plain data (persist.ts): its signing key, consents, access tokens and codes. */
+export interface AuthState {
+  readonly key: { readonly privatePem: string; readonly publicPem: string };
+  readonly grants: readonly Grant[];
+  readonly tokens: readonly { readonly token: string; readonly refreshToken: string; readonly expiresAt: number }[];
+  readonly codes: readonly (AuthCode & { readonly code: string })[];
 }
 
 /** Who made a request (set on EE and Drive requests once the token checks out). */
@@ -61,6 +69,8 @@ export class OAuthServer {
   private readonly grants = new Map<string, Grant>();
   private readonly tokens = new Map<string, AccessToken>();
   private readonly kid: string;
+  /** What changed since the last takeChanges() (persistence journals it). */
+  private changed = { grants: new Set<Grant>(), tokens: new Set<AccessToken>(), codes: new Set<string>() };
 
   private constructor(
     private readonly ids: IdFactory,
@@ -72,11 +82,56 @@ export class OAuthServer {
     this.kid = createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
   }
 
-  static async create(ids: IdFactory, settings: OAuthSettings, now: () => number = Date.now): Promise<OAuthServer> {
+  static async create(ids: IdFactory, settings: OAuthSettings, now: () => number = Date.now, restored?: AuthState): Promise<OAuthServer> {
+    if (restored) {
+      const server = new OAuthServer(ids, settings, createPrivateKey(restored.key.privatePem), createPublicKey(restored.key.publicPem), now);
+      server.restore(restored);
+      return server;
+    }
     const { privateKey, publicKey } = await new Promise<{ privateKey: KeyObject; publicKey: KeyObject }>((resolve, reject) =>
       generateKeyPair('rsa', { modulusLength: 2048 }, (err, pub, priv) => (err ? reject(err) : resolve({ privateKey: priv, publicKey: pub }))),
     );
     return new OAuthServer(ids, settings, privateKey, publicKey, now);
+  }
+
+  // ---- persistence -------------------------------------------------------------------------------------
+
+  /** Everything, as plain data; access tokens expired for more than a day are left out. */
+  snapshot(): AuthState {
+    const horizon = this.now() - 86_400_000;
+    return {
+      key: {
+        privatePem: this.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        publicPem: this.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      },
+      grants: [...this.grants.values()].map((g) => ({ ...g })),
+      tokens: [...this.tokens.values()].filter((t) => t.expiresAt > horizon).map((t) => ({ token: t.token, refreshToken: t.grant.refreshToken, expiresAt: t.expiresAt })),
+      codes: [...this.codes.entries()].map(([code, c]) => ({ ...c, code })),
+    };
+  }
+
+  /** What changed since the last call, as plain data (null when nothing did). */
+  takeChanges(): Omit<AuthState, 'key'> | null {
+    const c = this.changed;
+    if (c.grants.size + c.tokens.size + c.codes.size === 0) return null;
+    this.changed = { grants: new Set(), tokens: new Set(), codes: new Set() };
+    return {
+      grants: [...c.grants].map((g) => ({ ...g })),
+      tokens: [...c.tokens].map((t) => ({ token: t.token, refreshToken: t.grant.refreshToken, expiresAt: t.expiresAt })),
+      codes: [...c.codes].flatMap((code) => {
+        const v = this.codes.get(code);
+        return v ? [{ ...v, code }] : [];
+      }),
+    };
+  }
+
+  private restore(state: AuthState): void {
+    for (const g of state.grants) this.grants.set(g.refreshToken, { ...g });
+    for (const t of state.tokens) {
+      const grant = this.grants.get(t.refreshToken);
+      if (grant) this.tokens.set(t.token, { token: t.token, grant, expiresAt: t.expiresAt });
+    }
+    for (const { code, ...c } of state.codes) this.codes.set(code, c);
   }
 
   // ---- GET /o/oauth2/v2/auth -----------------------------------------------------------------------
@@ -113,6 +168,7 @@ export class OAuthServer {
       clientId, redirectUri, scopes, email: hint && hint.includes('@') ? hint : DEFAULT_EMAIL,
       challenge, challengeMethod: method as 'S256' | 'plain', expiresAt: this.now() + CODE_LIFETIME_MS, used: false,
     });
+    this.changed.codes.add(code);
     if (state !== null) target.searchParams.set('state', state);
     target.searchParams.set('code', code);
     target.searchParams.set('scope', scopes.join(' '));
@@ -146,8 +202,10 @@ export class OAuthServer {
         if (computed !== code.challenge) return oauthError(400, 'invalid_grant', 'Invalid code verifier.');
       }
       code.used = true;
+      this.changed.codes.add(codeText);
       const grant: Grant = { refreshToken: this.ids.token('1//0g', 100), clientId, scopes: code.scopes, email: code.email, revoked: false };
       this.grants.set(grant.refreshToken, grant);
+      this.changed.grants.add(grant);
       return this.tokenReply(grant, true);
     }
 
@@ -173,6 +231,7 @@ export class OAuthServer {
       revoked: false,
     };
     this.grants.set(grant.refreshToken, grant);
+    this.changed.grants.add(grant);
     const reply = this.issue(grant, true, opts.lifetimeSeconds);
     return reply;
   }
@@ -184,7 +243,9 @@ export class OAuthServer {
   private issue(grant: Grant, withRefresh: boolean, lifetimeSeconds?: number): Record<string, unknown> {
     const lifetime = lifetimeSeconds ?? this.settings.tokenLifetimeSeconds();
     const token = this.ids.token('ya29.a0', 150);
-    this.tokens.set(token, { token, grant, expiresAt: this.now() + lifetime * 1000 });
+    const record = { token, grant, expiresAt: this.now() + lifetime * 1000 };
+    this.tokens.set(token, record);
+    this.changed.tokens.add(record);
     const out: Record<string, unknown> = {
       access_token: token,
       expires_in: lifetime,
@@ -222,6 +283,7 @@ export class OAuthServer {
     const access = this.tokens.get(token);
     if (!grant || grant.revoked || (access && access.expiresAt <= this.now())) return oauthError(400, 'invalid_token', 'Token expired or revoked');
     grant.revoked = true;
+    this.changed.grants.add(grant);
     return json(200, {});
   }
 

@@ -355,7 +355,10 @@ async function create(drive: DriveStore, req: EmuRequest): Promise<Reply> {
   const mimeType = str(meta.mimeType) ?? 'application/octet-stream';
   const description = str(meta.description) ?? null;
   const f = mimeType === FOLDER_MIME ? drive.createFolder(name, parent.id) : await drive.createEmpty(name, mimeType, parent.id, description);
-  if (mimeType === FOLDER_MIME && description !== null) f.description = description;
+  if (mimeType === FOLDER_MIME && description !== null) {
+    f.description = description;
+    drive.markChanged(f);
+  }
   return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
 }
 
@@ -434,7 +437,10 @@ function update(drive: DriveStore, f: DriveFile, req: EmuRequest): Reply {
     drive.move(f, target.id);
   }
   if (typeof meta.name === 'string') drive.rename(f, meta.name);
-  if (typeof meta.description === 'string') f.description = meta.description;
+  if (typeof meta.description === 'string') {
+    f.description = meta.description;
+    drive.markChanged(f);
+  }
   if (typeof meta.trashed === 'boolean' && meta.trashed !== f.trashed) drive.setTrashed(f, meta.trashed);
   return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
 }

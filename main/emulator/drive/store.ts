@@ -49,6 +49,14 @@ export class DriveStore {
   private readonly childrenOf = new Map<string, Set<string>>();
   private usage = 0;
   private trashUsage = 0;
+  /** Files changed since the last takeChanged() (persistence journals them). */
+  private changed = new Set<DriveFile>();
+  /**
+   * With persistence, the bytes of deleted files are unlinked only after the deletion is on disk
+   * (drainUnlinks), so a crash never leaves a file whose bytes are gone.
+   */
+  deferUnlinks = false;
+  private unlinks: string[] = [];
 
   constructor(
     readonly blobDir: string,
@@ -89,6 +97,45 @@ export class DriveStore {
       const f = this.files.get(c);
       if (f && f.deletedAt === null) yield f;
     }
+  }
+
+  /** Marks a file changed by a caller that set one of its fields directly (e.g. `description`). */
+  markChanged(file: DriveFile): void {
+    if (file !== this.root) this.changed.add(file);
+  }
+
+  /** Files changed since the last call. */
+  takeChanged(): DriveFile[] {
+    if (this.changed.size === 0) return [];
+    const out = [...this.changed];
+    this.changed = new Set();
+    return out;
+  }
+
+  /** Replaces everything with a persisted state (files in creation order). */
+  restore(root: DriveFile, files: readonly DriveFile[]): void {
+    Object.assign(this.root, root);
+    this.files.clear();
+    this.childrenOf.clear();
+    this.usage = 0;
+    this.trashUsage = 0;
+    for (const f of files) {
+      this.files.set(f.id, { ...f });
+      if (f.deletedAt !== null) continue;
+      for (const p of f.parents) this.link(f.id, p);
+      if (f.size !== null) {
+        this.usage += f.size;
+        if (f.trashed) this.trashUsage += f.size;
+      }
+    }
+  }
+
+  /** Unlinks the bytes of files deleted since the last call. */
+  drainUnlinks(): void {
+    const paths = this.unlinks;
+    this.unlinks = [];
+    // An open download keeps reading an unlinked file; nothing waits for the unlink.
+    for (const p of paths) unlink(p).catch(() => undefined);
   }
 
   blobPath(file: DriveFile): string | null {
@@ -149,12 +196,14 @@ export class DriveStore {
   rename(file: DriveFile, name: string): void {
     file.name = name;
     file.modifiedTime = this.now();
+    this.markChanged(file);
   }
 
   move(file: DriveFile, parentId: string): void {
     for (const p of file.parents) this.childrenOf.get(p)?.delete(file.id);
     file.parents = [parentId];
     this.link(file.id, parentId);
+    this.markChanged(file);
   }
 
   /** Trash or restore; a folder takes its descendants along (they are not "explicitly" trashed). */
@@ -162,7 +211,10 @@ export class DriveStore {
     const t = this.now();
     if (trashed) {
       if (!file.trashed) this.markTrashed(file, t, true);
-      else file.explicitlyTrashed = true;
+      else {
+        file.explicitlyTrashed = true;
+        this.markChanged(file);
+      }
       for (const d of this.descendants(file)) if (!d.trashed) this.markTrashed(d, t, false);
     } else {
       this.markRestored(file);
@@ -181,10 +233,11 @@ export class DriveStore {
         if (f.trashed) this.trashUsage -= f.size;
       }
       for (const p of f.parents) this.childrenOf.get(p)?.delete(f.id);
+      this.markChanged(f);
       const path = this.blobPath(f);
-      // An open download keeps reading an unlinked file; nothing waits for the unlink.
-      if (path) unlink(path).catch(() => undefined);
+      if (path) this.unlinks.push(path);
     }
+    if (!this.deferUnlinks) this.drainUnlinks();
   }
 
   /** files.emptyTrash: every trashed file, permanently. */
@@ -207,6 +260,7 @@ export class DriveStore {
   }
 
   private markTrashed(f: DriveFile, t: number, explicit: boolean): void {
+    this.markChanged(f);
     f.trashed = true;
     f.explicitlyTrashed = explicit;
     f.trashedTime = t;
@@ -215,6 +269,7 @@ export class DriveStore {
 
   private markRestored(f: DriveFile): void {
     if (!f.trashed) return;
+    this.markChanged(f);
     f.trashed = false;
     f.explicitlyTrashed = false;
     f.trashedTime = null;
@@ -230,6 +285,7 @@ export class DriveStore {
       deletedAt: null, blob: p.blob,
     };
     this.files.set(f.id, f);
+    this.markChanged(f);
     this.link(f.id, parent);
     if (f.size !== null) this.usage += f.size;
     return f;

@@ -1,8 +1,10 @@
 /**
  * Follows the expression graph of an `image:export` request far enough to know what the export produces:
- * its pixel grid, band names and data types. It is a small table of the functions Tessera's recipes and
- * tests use, not an Earth Engine: pixel values are never computed (the export writer invents them), and a
- * function outside the table is refused (NotEmulatedError) rather than guessed.
+ * its pixel grid, band names, data types and clip masks; of a `table:export`, its features (constant ones
+ * and points sampled from an image); of a `value:compute`, small values (constants, band names). It is a
+ * small table of the functions Tessera's recipes and tests use, not an Earth Engine: pixel values are never
+ * computed (synthetic values stand in), and a function outside the table is refused (NotEmulatedError)
+ * rather than guessed.
  *
  * Three kinds of failure, for the server to map:
  * - MalformedExpressionError: the body is not an expression at all (400 INVALID_ARGUMENT);
@@ -12,7 +14,9 @@
  */
 import { epsgCodeOf, resolveCrs, transformer, type Crs } from '../../core/geo/crs';
 import { algorithm } from './algorithms';
-import { NotEmulatedError, type EeDataType, type ExportBand, type ExportGrid, type ImageProduct } from './product';
+import { syntheticValue } from '../geotiff/writer';
+import { pointInClips, type Clip, type Ring } from './mask';
+import { NotEmulatedError, type EeDataType, type ExportBand, type ExportGrid, type GeoJsonGeometry, type ImageProduct, type PropertyValue, type TableFeature, type TableProduct } from './product';
 
 export class MalformedExpressionError extends Error {
   constructor(message: string) {
@@ -43,12 +47,42 @@ export function evaluateImageExport(body: unknown): ImageProduct {
   if (!(result instanceof ImageV)) throw new EeEvaluationError('Export: the exported object is not an Image.');
   if (result.bands.length === 0) throw new EeEvaluationError('Export: the image has no bands.');
   const grid = result.grid ?? gridFromFootprint(result);
-  return {
+  const product: ImageProduct = {
     kind: 'image',
     grid,
     bands: result.bands.map((b): ExportBand => ({ name: b.name, dataType: dataTypeOf(b.type) })),
     pixels: grid.width * grid.height,
   };
+  return result.clips.length ? { ...product, clips: result.clips.map((c) => clipInGrid(c, grid)) } : product;
+}
+
+/**
+ * Derives the features of `POST /v1/projects/{p}/table:export` from its JSON body: constant features
+ * and points sampled from an image (`Image.sampleRegions`), with synthetic band values that match the
+ * pixels an image export of the same image would write.
+ */
+export function evaluateTableExport(body: unknown): TableProduct {
+  if (!isRecord(body)) throw new MalformedExpressionError('the request body is not a JSON object');
+  const result = evaluateExpression(body.expression);
+  if (result instanceof CollectionV) throw new NotEmulatedError('exporting an ImageCollection as a table');
+  if (!(result instanceof FeatureCollectionV)) throw new EeEvaluationError('Export: the exported object is not a FeatureCollection.');
+  return { kind: 'table', features: result.features.map((f, i) => tableFeature(f, f.id ?? String(i))) };
+}
+
+/**
+ * `POST /v1/projects/{p}/value:compute` (`getInfo` / `evaluate`): the value of a small expression as
+ * JSON — constants, lists, band names, an image's description, features. Anything else is not emulated.
+ */
+export function evaluateValue(body: unknown): unknown {
+  if (!isRecord(body)) throw new MalformedExpressionError('the request body is not a JSON object');
+  return toInfo(evaluateExpression(body.expression));
+}
+
+function evaluateExpression(expression: unknown): Value {
+  if (!isRecord(expression) || typeof expression.result !== 'string' || !isRecord(expression.values)) {
+    throw new MalformedExpressionError('"expression" must be {result, values}');
+  }
+  return new Graph(expression.values).ref(expression.result, undefined);
 }
 
 /** Every function the evaluator follows; the emulator's algorithm catalog holds exactly these. */
@@ -87,11 +121,23 @@ class GeometryV {
   constructor(
     readonly paths: readonly Path[],
     readonly projection: ProjectionV,
+    /** GeoJSON type, when known (Point and MultiPoint cannot be told from paths alone). */
+    readonly type?: string,
   ) {}
 }
 
 class FeatureV {
-  constructor(readonly geometry: GeometryV | undefined) {}
+  constructor(
+    readonly geometry: GeometryV | undefined,
+    readonly properties: { readonly [key: string]: Value } = {},
+    /** `system:index` once the feature is in a collection. */
+    readonly id?: string,
+  ) {}
+}
+
+/** A FeatureCollection the evaluator holds feature by feature (constant features, samples). */
+class FeatureCollectionV {
+  constructor(readonly features: readonly FeatureV[]) {}
 }
 
 class ImageV {
@@ -103,11 +149,13 @@ class ImageV {
     readonly footprint?: GeometryV,
     /** The export grid, once clipToBoundsAndScale fixed it. */
     readonly grid?: ExportGrid,
+    /** Every geometry the image was clipped to (Image.clip): the image is masked outside any of them. */
+    readonly clips: readonly GeometryV[] = [],
   ) {}
 
-  with(change: { bands?: readonly Band[]; projection?: ProjectionV; footprint?: GeometryV; grid?: ExportGrid | null }): ImageV {
+  with(change: { bands?: readonly Band[]; projection?: ProjectionV; footprint?: GeometryV; grid?: ExportGrid | null; clips?: readonly GeometryV[] }): ImageV {
     const grid = change.grid === null ? undefined : (change.grid ?? this.grid);
-    return new ImageV(change.bands ?? this.bands, change.projection ?? this.projection, change.footprint ?? this.footprint, grid);
+    return new ImageV(change.bands ?? this.bands, change.projection ?? this.projection, change.footprint ?? this.footprint, grid, change.clips ?? this.clips);
   }
 }
 
@@ -138,13 +186,13 @@ class FunctionV {
   ) {}
 }
 
-type EeObject = ImageV | CollectionV | GeometryV | FeatureV | ProjectionV | ReducerV | OpaqueV | FunctionV;
+type EeObject = ImageV | CollectionV | FeatureCollectionV | GeometryV | FeatureV | ProjectionV | ReducerV | OpaqueV | FunctionV;
 type Value = null | boolean | number | string | readonly Value[] | { readonly [key: string]: Value } | EeObject;
 type Env = ReadonlyMap<string, Value> | undefined;
 
 function isEeObject(v: Value): v is EeObject {
   return (
-    v instanceof ImageV || v instanceof CollectionV || v instanceof GeometryV || v instanceof FeatureV ||
+    v instanceof ImageV || v instanceof CollectionV || v instanceof FeatureCollectionV || v instanceof GeometryV || v instanceof FeatureV ||
     v instanceof ProjectionV || v instanceof ReducerV || v instanceof OpaqueV || v instanceof FunctionV
   );
 }
@@ -310,7 +358,7 @@ class Args {
     return this.raw[name] ?? null;
   }
 
-  private wrong(name: string, expected: string): EeEvaluationError {
+  wrong(name: string, expected: string): EeEvaluationError {
     return new EeEvaluationError(`${this.fn}, argument '${name}': Invalid type. Expected type: ${expected}.`);
   }
 
@@ -331,7 +379,14 @@ class Args {
   collection(name: string): CollectionV {
     const v = this.value(name);
     if (v instanceof CollectionV) return v;
+    if (v instanceof FeatureCollectionV) throw new NotEmulatedError(`${this.fn} on a FeatureCollection`);
     throw this.wrong(name, 'ImageCollection');
+  }
+
+  features(name: string): FeatureCollectionV {
+    const v = this.value(name);
+    if (v instanceof FeatureCollectionV) return v;
+    throw this.wrong(name, 'FeatureCollection');
   }
 
   geometry(name: string): GeometryV {
@@ -543,7 +598,8 @@ function pairwise(fn: string, a: ImageV, b: ImageV, type: (x: PixelType, y: Pixe
     const y = b.bands[n2 === 1 ? 0 : i] as Band;
     bands.push({ name: (named.bands[i] as Band).name, type: type(x.type, y.type) });
   }
-  return a.with({ bands, projection: a.projection ?? b.projection });
+  // The result is masked wherever either input is.
+  return a.with({ bands, projection: a.projection ?? b.projection, clips: [...a.clips, ...b.clips.filter((c) => !a.clips.includes(c))] });
 }
 
 /** Operators that keep the input's bands (unmask, where) and take only the widened types from pairwise(). */
@@ -664,9 +720,9 @@ function crsOf(id: string): Crs {
   }
 }
 
-function geometryArgs(a: Args, closed: boolean): GeometryV {
+function geometryArgs(a: Args, closed: boolean, type?: string): GeometryV {
   const projection = a.optProjection('crs') ?? WGS84_PROJECTION;
-  return new GeometryV(pathsOf(a.value('coordinates'), closed, a.fn), projection);
+  return new GeometryV(pathsOf(a.value('coordinates'), closed, a.fn), projection, type);
 }
 
 function isPoint(v: unknown): v is [number, number] {
@@ -692,16 +748,16 @@ function rectangle(a: Args): GeometryV {
   const pts = g.paths.flatMap((p) => p.points);
   if (pts.length !== 2) throw new EeEvaluationError(`${a.fn}: a rectangle needs 2 corners, got ${pts.length}.`);
   const [[x0, y0], [x1, y1]] = pts as [[number, number], [number, number]];
-  return new GeometryV([{ points: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], closed: true }], g.projection);
+  return new GeometryV([{ points: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], closed: true }], g.projection, 'Polygon');
 }
 
 function geometryFromGeoJson(g: Record<string, unknown>): GeometryV {
   if (g.type === 'GeometryCollection' && Array.isArray(g.geometries)) {
     const parts = g.geometries.filter(isRecord).map(geometryFromGeoJson);
-    return new GeometryV(parts.flatMap((p) => p.paths), WGS84_PROJECTION);
+    return new GeometryV(parts.flatMap((p) => p.paths), WGS84_PROJECTION, 'GeometryCollection');
   }
   const closed = g.type === 'Polygon' || g.type === 'MultiPolygon';
-  return new GeometryV(pathsOf(g.coordinates, closed, 'Geometry'), WGS84_PROJECTION);
+  return new GeometryV(pathsOf(g.coordinates, closed, 'Geometry'), WGS84_PROJECTION, g.type as string);
 }
 
 function applyAffine(t: Affine, x: number, y: number): [number, number] {
@@ -982,7 +1038,13 @@ const FUNCTIONS: Record<string, (a: Args) => Value> = {
     pairwise(a.fn, input, a.image('test'), union);
     return keepNames(a.fn, input, pairwise(a.fn, input, a.image('value'), union));
   },
-  'Image.clip': (a) => a.image('input').with({ footprint: a.geometry('geometry') }),
+  'Image.clip': (a) => {
+    const input = a.image('input');
+    const geometry = a.geometry('geometry');
+    return input.with({ footprint: geometry, clips: [...input.clips, geometry] });
+  },
+  'Image.bandNames': (a) => a.image('image').bands.map((b) => b.name),
+  'Image.sampleRegions': sampleRegions,
   'Image.clipToBoundsAndScale': clipToBoundsAndScale,
   'Image.reproject': projectionArgs,
   'Image.setDefaultProjection': projectionArgs,
@@ -1000,8 +1062,28 @@ const FUNCTIONS: Record<string, (a: Args) => Value> = {
     return c1.template ? c1 : a.collection('collection2');
   },
   'Collection.filter': (a) => a.collection('collection'),
-  'Collection.limit': (a) => a.collection('collection'),
-  'Collection.first': (a) => template(a.fn, a.collection('collection')),
+  'Collection.limit': (a) => (a.value('collection') instanceof FeatureCollectionV ? limitFeatures(a) : a.collection('collection')),
+  'Collection.first': (a) => {
+    const c = a.value('collection');
+    if (c instanceof FeatureCollectionV) return c.features[0] ?? null;
+    return template(a.fn, a.collection('collection'));
+  },
+  'Collection.size': (a) => {
+    const c = a.value('collection');
+    if (c instanceof FeatureCollectionV) return c.features.length;
+    a.collection('collection');
+    throw new NotEmulatedError('Collection.size of an ImageCollection');
+  },
+  // ee.FeatureCollection([features]): system:index "0", "1", …
+  Collection: (a) => {
+    const list = a.value('features');
+    if (!Array.isArray(list)) throw new EeEvaluationError(`${a.fn}, argument 'features': Invalid type. Expected type: List<Element>.`);
+    return new FeatureCollectionV((list as Value[]).map((f, i) => {
+      if (f instanceof FeatureV) return new FeatureV(f.geometry, f.properties, String(i));
+      if (f instanceof GeometryV) return new FeatureV(f, {}, String(i));
+      throw new NotEmulatedError(`${a.fn} of elements that are not features`);
+    }));
+  },
   'Collection.map': (a) => {
     const c = a.collection('collection');
     if (!c.template) return c;
@@ -1082,14 +1164,18 @@ const FUNCTIONS: Record<string, (a: Args) => Value> = {
     if (!base) throw new EeEvaluationError(`${a.fn}, argument 'crs': Invalid type. Expected type: String.`);
     return new ProjectionV(base, a.affine('transform'));
   },
-  Feature: (a) => new FeatureV(a.optGeometry('geometry')),
-  'GeometryConstructors.Point': (a) => geometryArgs(a, false),
-  'GeometryConstructors.MultiPoint': (a) => geometryArgs(a, false),
-  'GeometryConstructors.LineString': (a) => geometryArgs(a, false),
-  'GeometryConstructors.MultiLineString': (a) => geometryArgs(a, false),
-  'GeometryConstructors.LinearRing': (a) => geometryArgs(a, true),
-  'GeometryConstructors.Polygon': (a) => geometryArgs(a, true),
-  'GeometryConstructors.MultiPolygon': (a) => geometryArgs(a, true),
+  Feature: (a) => {
+    const metadata = a.value('metadata');
+    if (metadata !== null && (!isRecord(metadata) || isEeObject(metadata as Value))) throw a.wrong('metadata', 'Dictionary<Object>');
+    return new FeatureV(a.optGeometry('geometry'), (metadata ?? {}) as Record<string, Value>);
+  },
+  'GeometryConstructors.Point': (a) => geometryArgs(a, false, 'Point'),
+  'GeometryConstructors.MultiPoint': (a) => geometryArgs(a, false, 'MultiPoint'),
+  'GeometryConstructors.LineString': (a) => geometryArgs(a, false, 'LineString'),
+  'GeometryConstructors.MultiLineString': (a) => geometryArgs(a, false, 'MultiLineString'),
+  'GeometryConstructors.LinearRing': (a) => geometryArgs(a, true, 'LinearRing'),
+  'GeometryConstructors.Polygon': (a) => geometryArgs(a, true, 'Polygon'),
+  'GeometryConstructors.MultiPolygon': (a) => geometryArgs(a, true, 'MultiPolygon'),
   'GeometryConstructors.Rectangle': rectangle,
   'GeometryConstructors.BBox': (a) => {
     const [w, s, e, n] = ['west', 'south', 'east', 'north'].map((k) => a.number(k)) as [number, number, number, number];
@@ -1103,3 +1189,195 @@ const FUNCTIONS: Record<string, (a: Args) => Value> = {
     return new GeometryV([{ points, closed: true }], new ProjectionV(target.crs));
   },
 };
+
+// ---------------------------------------------------------------------------------------------------
+// Masks, features, samples and getInfo
+
+/** Transforms between two CRSs, built once (sampling converts every point). */
+const TRANSFORMS = new Map<string, (x: number, y: number) => [number, number]>();
+function crsTransform(from: string, to: string): (x: number, y: number) => [number, number] {
+  const key = `${from}>${to}`;
+  let t = TRANSFORMS.get(key);
+  if (!t) TRANSFORMS.set(key, (t = transformer(crsOf(from), crsOf(to))));
+  return t;
+}
+
+/** The closed paths of a geometry as rings in `crs` (edges densified across a change of CRS). */
+function ringsIn(g: GeometryV, crs: string): [number, number][][] {
+  return g.paths.filter((p) => p.closed && p.points.length >= 3).map((p) => pointsIn(new GeometryV([p], g.projection), crs));
+}
+
+/** A clip geometry as rings in the export grid's pixel coordinates (mask.ts). */
+function clipInGrid(g: GeometryV, out: ExportGrid): Clip {
+  const inv = invertAffine(out.crsTransform);
+  return ringsIn(g, out.crs).map((ring): Ring => ring.map(([x, y]) => applyAffine(inv, x, y)));
+}
+
+/** Whether a point given in `crs` lies inside every geometry the image was clipped to. */
+function insideClips(image: ImageV, crs: string, x: number, y: number): boolean {
+  for (const g of image.clips) {
+    const [gx, gy] = g.projection.crs === crs ? [x, y] : crsTransform(crs, g.projection.crs)(x, y);
+    // The clip's own coordinates: undo its projection's transform, if it has one.
+    const [px, py] = g.projection.transform ? applyAffine(invertAffine(g.projection.transform), gx, gy) : [gx, gy];
+    const rings = g.paths.filter((p) => p.closed && p.points.length >= 3).map((p) => p.points);
+    if (!pointInClips([rings], px, py)) return false;
+  }
+  return true;
+}
+
+/** A geometry's vertices (no densifying) in `crs`. */
+function verticesIn(g: GeometryV, crs: string): [number, number][][] {
+  const t = g.projection.crs === crs ? null : crsTransform(g.projection.crs, crs);
+  return g.paths.map((p) =>
+    p.points.map((q) => {
+      const [x, y] = g.projection.transform ? applyAffine(g.projection.transform, q[0], q[1]) : [q[0], q[1]];
+      return t ? t(x, y) : [x, y];
+    }),
+  );
+}
+
+/** GeoJSON in EPSG:4326, as EE writes `.geo` (multi-polygons come out one polygon per ring: holes are not told apart). */
+function toGeoJson(g: GeometryV): GeoJsonGeometry {
+  const paths = verticesIn(g, 'EPSG:4326');
+  const ring = (p: [number, number][]): [number, number][] => (p.length && (p[0]?.[0] !== p[p.length - 1]?.[0] || p[0]?.[1] !== p[p.length - 1]?.[1]) ? [...p, p[0] as [number, number]] : p);
+  const points = paths.flat();
+  const type = g.type ?? (paths.every((p) => p.length === 1) ? (points.length === 1 ? 'Point' : 'MultiPoint') : g.paths.every((p) => p.closed) ? 'MultiPolygon' : 'MultiLineString');
+  switch (type) {
+    case 'Point':
+      return { type, coordinates: points[0] ?? [] };
+    case 'MultiPoint':
+    case 'LineString':
+    case 'LinearRing':
+      return { type: type === 'LinearRing' ? 'LineString' : type, coordinates: type === 'LinearRing' ? ring(points) : points };
+    case 'MultiLineString':
+      return { type, coordinates: paths };
+    case 'Polygon':
+      return { type, coordinates: paths.map(ring) };
+    default:
+      return { type: 'MultiPolygon', coordinates: paths.map((p) => [ring(p)]) };
+  }
+}
+
+/** Collection.limit on features: an optional sort by a property, then the first `limit`. */
+function limitFeatures(a: Args): FeatureCollectionV {
+  const c = a.features('collection');
+  let features = [...c.features];
+  if (a.has('key')) {
+    const key = a.string('key');
+    const dir = a.boolean('ascending', true) ? 1 : -1;
+    const get = (f: FeatureV): Value => (key === 'system:index' ? (f.id ?? null) : (f.properties[key] ?? null));
+    features.sort((x, y) => {
+      const [p, q] = [get(x), get(y)];
+      if (p === q) return 0;
+      if (p === null) return 1;
+      if (q === null) return -1;
+      return (p < q ? -1 : 1) * dir;
+    });
+  }
+  if (a.has('limit')) features = features.slice(0, Math.max(0, Math.floor(a.number('limit'))));
+  return new FeatureCollectionV(features);
+}
+
+/**
+ * `image.sampleRegions({collection, properties, scale, projection, geometries})` over points: one
+ * feature per point (`{id}_{k}` for the k-th point of a feature), with the feature's properties (or
+ * those named) and one property per band, the synthetic value of the pixel the point falls in. The
+ * pixel grid is the one EE samples in: `projection` and/or `scale` when given, else the image's own
+ * (a reprojected image's grid, or EE's default of 1° pixels in EPSG:4326). Points where the image is
+ * masked (outside its clips) are dropped, as EE drops samples whose values are all null.
+ */
+function sampleRegions(a: Args): FeatureCollectionV {
+  const image = a.image('image');
+  const collection = a.features('collection');
+  const keep = a.optStrings('properties');
+  const geometries = a.boolean('geometries', false);
+  const scale = a.optNumber('scale');
+  const projection = a.optProjection('projection');
+  const crs = projection?.crs ?? image.projection?.crs ?? WGS84_PROJECTION.crs;
+  let t: Affine;
+  if (scale !== undefined) {
+    const s = scaleInUnits(crs, scale);
+    t = [s, 0, 0, 0, -s, 0];
+  } else {
+    t = projection?.transform ?? (projection ? undefined : image.projection?.transform) ?? [1, 0, 0, 0, -1, 0];
+  }
+  const inv = invertAffine(t);
+  const types = image.bands.map((b) => dataTypeOf(b.type));
+  const out: FeatureV[] = [];
+  collection.features.forEach((f, i) => {
+    const g = f.geometry;
+    if (!g) return;
+    if (g.type !== 'Point' && g.type !== 'MultiPoint' && !(g.paths.length === 1 && g.paths[0]?.points.length === 1 && !g.paths[0].closed)) {
+      throw new NotEmulatedError(`${a.fn} over features that are not points`);
+    }
+    const base: Record<string, Value> = {};
+    for (const [k, v] of Object.entries(f.properties)) if (!keep || keep.includes(k)) base[k] = v;
+    verticesIn(g, crs).flat().forEach(([x, y], k) => {
+      const [col, row] = applyAffine(inv, x, y).map((v) => Math.floor(v + EPS)) as [number, number];
+      const [cx, cy] = applyAffine(t, col + 0.5, row + 0.5);
+      if (!insideClips(image, crs, cx, cy)) return;
+      const props: Record<string, Value> = { ...base };
+      image.bands.forEach((b, band) => {
+        const v = syntheticValue(band, cx, cy, types[band] as EeDataType);
+        props[b.name] = types[band] === 'Float32' ? Math.fround(v) : v;
+      });
+      const point = geometries ? new GeometryV([{ points: [[cx, cy]], closed: false }], new ProjectionV(crs), 'Point') : undefined;
+      out.push(new FeatureV(point, props, `${f.id ?? i}_${k}`));
+    });
+  });
+  return new FeatureCollectionV(out);
+}
+
+function tableFeature(f: FeatureV, id: string): TableFeature {
+  const properties: Record<string, PropertyValue> = {};
+  for (const [k, v] of Object.entries(f.properties)) properties[k] = plainValue(v);
+  return { id, geometry: f.geometry ? toGeoJson(f.geometry) : null, properties };
+}
+
+/** A JSON value, or NotEmulatedError for Earth Engine objects the emulator cannot describe. */
+function plainValue(v: Value): PropertyValue {
+  if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return v;
+  if (Array.isArray(v)) return (v as Value[]).map(plainValue);
+  if (isEeObject(v as Value)) throw new NotEmulatedError(`a property holding ${describe(v as EeObject)}`);
+  const out: Record<string, PropertyValue> = {};
+  for (const [k, x] of Object.entries(v as Record<string, Value>)) out[k] = plainValue(x);
+  return out;
+}
+
+function describe(v: EeObject): string {
+  return v instanceof ImageV ? 'an Image' : v instanceof CollectionV ? 'an ImageCollection' : v instanceof ProjectionV ? 'a Projection'
+    : v instanceof ReducerV ? 'a Reducer' : v instanceof FunctionV ? 'a function' : v instanceof OpaqueV ? `a ${v.kind}` : 'an object';
+}
+
+/** What `getInfo` returns for a value (EE's JSON forms of images, features and collections). */
+function toInfo(v: Value): unknown {
+  if (v instanceof ImageV) {
+    const crs = v.projection?.crs ?? WGS84_PROJECTION.crs;
+    const transform = v.projection?.transform ?? [1, 0, 0, 0, 1, 0];
+    return {
+      type: 'Image',
+      bands: v.bands.map((b) => ({ id: b.name, data_type: { type: 'PixelType', ...b.type }, crs, crs_transform: [...transform] })),
+      properties: {},
+    };
+  }
+  if (v instanceof FeatureV) return featureInfo(v, v.id);
+  if (v instanceof FeatureCollectionV) {
+    const columns: Record<string, string> = { 'system:index': 'String' };
+    for (const f of v.features) for (const [k, x] of Object.entries(f.properties)) columns[k] ??= typeof x === 'number' ? (Number.isInteger(x) ? 'Integer' : 'Float') : typeof x === 'string' ? 'String' : 'Object';
+    return { type: 'FeatureCollection', columns, features: v.features.map((f, i) => featureInfo(f, f.id ?? String(i))) };
+  }
+  if (v instanceof GeometryV) return toGeoJson(v);
+  if (v !== null && typeof v === 'object' && isEeObject(v as Value)) throw new NotEmulatedError(`getInfo of ${describe(v as EeObject)}`);
+  if (Array.isArray(v)) return (v as Value[]).map(toInfo);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, Value>)) out[k] = toInfo(x);
+    return out;
+  }
+  return v;
+}
+
+function featureInfo(f: FeatureV, id: string | undefined): Record<string, unknown> {
+  const t = tableFeature(f, id ?? '');
+  return { type: 'Feature', geometry: t.geometry, ...(id !== undefined ? { id } : {}), properties: t.properties };
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { evaluateImageExport, EeEvaluationError, MalformedExpressionError } from './evaluator';
-import { NotEmulatedError, type ImageProduct } from './product';
+import { evaluateImageExport, evaluateTableExport, EeEvaluationError, MalformedExpressionError } from './evaluator';
+import { NotEmulatedError, type ExportProduct } from './product';
 import { DRIVE_FULL_MESSAGE } from '../../../shared/messages';
 
 /**
@@ -28,8 +28,8 @@ export interface ExportJob {
   readonly folder: string;
   readonly prefix: string;
   readonly fileFormat: string;
-  readonly product: ImageProduct | null;
-  /** Pixels the run time is judged on (0 when the product is unknown). */
+  readonly product: ExportProduct | null;
+  /** Pixels (features, for tables) the run time is judged on (0 when the product is unknown). */
   readonly pixels: number;
   readonly failure: TaskFailure | null;
   /** `fileDimensions` of the request (EE's `geoTiffOptions.tileDimensions`). */
@@ -38,7 +38,12 @@ export interface ExportJob {
   readonly tileSize: number;
   readonly skipEmptyFiles: boolean;
   readonly noData: number | null;
+  /** Table exports: the columns asked for (`selectors`), in order; null = all. */
+  readonly selectors?: readonly string[] | null;
 }
+
+/** The table formats the emulator writes. */
+export const TABLE_FORMATS = ['CSV', 'GEO_JSON'] as const;
 
 /** EE's default maxPixels (REST: "default value is 1e8 pixels"). */
 export const DEFAULT_MAX_PIXELS = 1e8;
@@ -86,6 +91,7 @@ const bodySchema = z
       .loose()
       .optional(),
     assetExportOptions: z.unknown().optional(),
+    selectors: z.array(z.string()).optional(),
   })
   .loose();
 
@@ -114,7 +120,7 @@ export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
   const noData = nd === undefined ? null : nd.floatValue ?? (nd.integerValue === undefined ? null : Number(nd.integerValue));
 
   let failure: TaskFailure | null = null;
-  let product: ImageProduct | null = null;
+  let product: ExportProduct | null = null;
   const drive = fx?.driveDestination;
   if (b.assetExportOptions !== undefined) failure = notEmulated('exports to Earth Engine assets');
   else if (fx?.cloudStorageDestination !== undefined) failure = notEmulated('exports to Cloud Storage');
@@ -132,7 +138,18 @@ export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
     const maxPixels = b.maxPixels ?? DEFAULT_MAX_PIXELS;
     if (product && product.pixels > maxPixels) failure = { code: 3, message: MESSAGES.tooLarge(product.pixels, maxPixels) };
   } else if (!failure) {
-    failure = notEmulated('table exports (they arrive with emulator part 2)');
+    const format = fx?.fileFormat ?? 'CSV';
+    if (!(TABLE_FORMATS as readonly string[]).includes(format)) failure = notEmulated(`table file format ${format}`);
+    else {
+      try {
+        product = evaluateTableExport(raw);
+      } catch (e) {
+        if (e instanceof MalformedExpressionError) throw new RequestError(e.message);
+        if (e instanceof NotEmulatedError) failure = { code: 12, message: e.message };
+        else if (e instanceof EeEvaluationError) failure = { code: 3, message: e.message };
+        else throw e;
+      }
+    }
   }
 
   const defaultFormat = type === 'EXPORT_IMAGE' ? 'GEO_TIFF' : 'CSV';
@@ -146,12 +163,13 @@ export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
     prefix: drive?.filenamePrefix || b.description || (type === 'EXPORT_IMAGE' ? 'myExportImageTask' : 'myExportTableTask'),
     fileFormat: fx?.fileFormat ?? defaultFormat,
     product,
-    pixels: product?.pixels ?? 0,
+    pixels: product === null ? 0 : product.kind === 'image' ? product.pixels : product.features.length,
     failure,
     tileDimensions,
     tileSize,
     skipEmptyFiles: geo?.skipEmptyFiles ?? false,
     noData,
+    selectors: type === 'EXPORT_FEATURES' ? (b.selectors ?? null) : null,
   };
 }
 

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { EmuRequest, Route } from '../http/router';
 import { eeError, json, type Reply } from '../http/reply';
 import { listAlgorithmsResponse } from './algorithms';
+import { EeEvaluationError, evaluateValue, MalformedExpressionError } from './evaluator';
 import { MESSAGES, readExportRequest, RequestError, type ExportKind } from './export-request';
+import { NotEmulatedError } from './product';
 import type { Operation, TaskEngine } from './tasks';
 
 /**
@@ -80,6 +82,24 @@ export function eeRoutes(engine: TaskEngine, settings: EeSettings): Route[] {
     },
     { method: 'POST', template: '/v1/projects/{project}/image:export', service: 'ee', handler: exportHandler('EXPORT_IMAGE') },
     { method: 'POST', template: '/v1/projects/{project}/table:export', service: 'ee', handler: exportHandler('EXPORT_FEATURES') },
+    {
+      // getInfo / evaluate of small values: constants, band names, image descriptions, features.
+      method: 'POST', template: '/v1/projects/{project}/value:compute', service: 'ee',
+      handler: (req) => {
+        const denied = projectError(req);
+        if (denied) return denied;
+        let body: unknown;
+        try {
+          body = parseJsonBody(req);
+          return json(200, { result: evaluateValue(body) });
+        } catch (e) {
+          // EE answers what it cannot compute with 400 and its message; so does the emulator for what it cannot follow.
+          if (e instanceof NotEmulatedError || e instanceof EeEvaluationError || e instanceof MalformedExpressionError) return eeError(400, e.message);
+          if (e instanceof Error && /^Invalid JSON payload/.test(e.message)) return eeError(400, e.message);
+          throw e;
+        }
+      },
+    },
     {
       method: 'GET', template: '/v1/projects/{project}/operations', service: 'ee',
       handler: (req) => {

@@ -90,6 +90,8 @@ export class TaskEngine {
   private readonly running = new Set<Operation>();
   private readonly byProject = new Map<string, Operation[]>();
   private readonly staging = new Map<string, Promise<StageResult>>();
+  /** Operations changed since the last takeChanged() (persistence journals them). */
+  private changed = new Set<Operation>();
 
   constructor(
     private readonly clock: SimClock,
@@ -101,6 +103,42 @@ export class TaskEngine {
     private readonly log: (message: string) => void,
   ) {
     this.cursor = clock.now();
+  }
+
+  /** The submission counter (persisted with the operations). */
+  get sequence(): number {
+    return this.seq;
+  }
+
+  /** Operations changed since the last call. */
+  takeChanged(): Operation[] {
+    if (this.changed.size === 0) return [];
+    const out = [...this.changed];
+    this.changed = new Set();
+    return out;
+  }
+
+  /**
+   * Takes back a persisted queue: the operations (any order), the submission counter and the simulated
+   * time reached. Outputs of tasks that were running are written again (they are deterministic), so they
+   * are ready when those tasks succeed.
+   */
+  restore(ops: readonly Operation[], seq: number, cursor: number): void {
+    this.seq = seq;
+    // Exactly where the queue was: events between it and the restored clock replay at their own instants.
+    this.cursor = cursor;
+    for (const op of [...ops].sort((a, b) => a.seq - b.seq)) {
+      this.ops.set(op.name, op);
+      if (op.job.requestId) this.byRequestId.set(`${op.project}\u0000${op.job.requestId}`, op);
+      let list = this.byProject.get(op.project);
+      if (!list) this.byProject.set(op.project, (list = []));
+      list.push(op);
+      if (op.state === 'PENDING') this.enqueue(op);
+      else if (op.state === 'RUNNING' || op.state === 'CANCELLING') {
+        this.running.add(op);
+        if (op.state === 'RUNNING' && op.outcome?.kind === 'succeed') this.stage(op);
+      }
+    }
   }
 
   findByRequestId(project: string, requestId: string): Operation | undefined {
@@ -123,6 +161,7 @@ export class TaskEngine {
       error: null, destinationUris: null, outputs: [], history: [{ state: 'PENDING', time: t }],
     };
     this.ops.set(op.name, op);
+    this.changed.add(op);
     if (job.requestId) this.byRequestId.set(`${project}\u0000${job.requestId}`, op);
     let list = this.byProject.get(project);
     if (!list) this.byProject.set(project, (list = []));
@@ -332,6 +371,7 @@ export class TaskEngine {
   }
 
   private transition(op: Operation, state: OpState, t: number): void {
+    this.changed.add(op);
     op.state = state;
     op.updateTime = t;
     op.history.push({ state, time: t });

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { epsgCodeOf, resolveCrs } from '../../core/geo/crs';
+import { rowIntervals, type Clip, type Intervals } from '../ee/mask';
 import type { EeDataType, ExportBand } from '../ee/product';
 
 /** A sub-window of the grid, in whole pixels (EE's split outputs). */
@@ -31,6 +32,11 @@ export interface GeoTiffSpec {
   /** Write only this part of the grid (default: all of it), georeferenced where it lies. */
   readonly window?: GeoTiffWindow;
   readonly noData?: number;
+  /**
+   * Masked outside these clips (whole-grid pixel rings, ee/mask.ts): such pixels are written as
+   * `noData` (0 without it), the way EE writes masked pixels.
+   */
+  readonly clips?: readonly Clip[];
   /** Force BigTIFF (tests); otherwise it is used only when a classic TIFF would pass 4 GiB. */
   readonly bigTiff?: boolean;
 }
@@ -130,7 +136,14 @@ export async function writeGeoTiff(path: string, spec: GeoTiffSpec, value: Pixel
     const strip = Buffer.alloc(rowsPerStrip * rowBytes);
     const pixels = type.array(strip.buffer, strip.byteOffset, rowsPerStrip * win.width);
     const fill = spec.noData ?? 0;
+    const masked = type.sampleFormat === 3 ? fill : Math.min(type.max, Math.max(type.min, Number.isNaN(fill) ? 0 : Math.round(fill)));
     const swap = endianness() === 'BE';
+    // Valid columns of each row of the window (computed once, used for every band).
+    const rowMasks: (Intervals | null)[] | null = spec.clips?.length ? new Array<Intervals | null>(win.height).fill(null) : null;
+    const maskOf = (r: number): Intervals => {
+      const m = rowMasks as (Intervals | null)[];
+      return (m[r] ??= rowIntervals(spec.clips as readonly Clip[], win.row0 + r, spec.width));
+    };
     for (let band = 0; band < spec.bands.length; band++) {
       for (let s = 0; s < stripsPerBand; s++) {
         const row0 = s * rowsPerStrip;
@@ -147,6 +160,19 @@ export async function writeGeoTiff(path: string, spec: GeoTiffSpec, value: Pixel
               v = v < type.min ? type.min : v > type.max ? type.max : v;
             }
             pixels[i++] = v;
+          }
+          if (rowMasks) {
+            // Overwrite the masked columns of this row with the fill value.
+            const rowStart = i - win.width;
+            let c = 0;
+            for (const [a, b] of maskOf(row0 + r)) {
+              const from = Math.max(0, a - win.col0);
+              const to = Math.min(win.width, b - win.col0);
+              if (to <= from) continue;
+              for (; c < from; c++) pixels[rowStart + c] = masked;
+              c = Math.max(c, to);
+            }
+            for (; c < win.width; c++) pixels[rowStart + c] = masked;
           }
         }
         const bytes = strip.subarray(0, rows * rowBytes);

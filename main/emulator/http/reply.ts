@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 
 /**
  * What a handler answers. Handlers never touch the socket: the same handler serves a plain request
- * and a part of a `/batch` request, and part 2's faults wrap replies from outside.
+ * and a part of a `/batch` request, and the faults (faults.ts) wrap replies from outside.
  */
 export interface Reply {
   status: number;
@@ -11,8 +11,13 @@ export interface Reply {
   body?: string | Buffer | Readable;
   /** Set on media replies so faults (reset, truncate) know what they may cut. */
   media?: boolean;
-  /** Destroy the connection instead of answering (a connection reset, for part 2's faults). */
+  /** Destroy the connection instead of answering (a connection reset: a lost answer). */
   reset?: boolean;
+  /**
+   * Send the headers (with the full Content-Length) and only the first `afterBytes` bytes of a media
+   * body, then reset the connection (`reset`) or close it early (`truncate`).
+   */
+  cut?: { readonly afterBytes: number; readonly how: 'reset' | 'truncate' };
 }
 
 export const JSON_TYPE = 'application/json; charset=UTF-8';
