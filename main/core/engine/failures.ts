@@ -1,4 +1,5 @@
 import { isDriveFullMessage } from '../../../shared/messages';
+import { isTransientEeMessage } from '../google/transient';
 
 /** What to do with a tile whose Earth Engine task failed, by EE's message. */
 export type TaskFailureKind = 'split' | 'transient' | 'drive-full' | 'permanent';
@@ -8,8 +9,7 @@ export function classifyTaskFailure(message: string): TaskFailureKind {
     return /concurrent aggregations/i.test(message) ? 'transient' : 'split';
   }
   if (isDriveFullMessage(message)) return 'drive-full';
-  if (/Internal error|backend error|Service unavailable|Deadline exceeded|HTTP code: (5\d\d|429)|RESOURCE_EXHAUSTED|Too Many Requests|try again/i.test(message)) return 'transient';
-  return 'permanent';
+  return isTransientEeMessage(message) ? 'transient' : 'permanent';
 }
 
 /** Exponential back-off with ±50 % jitter, in seconds: 30 s, 60 s, 120 s … capped at 30 minutes. */
