@@ -51,8 +51,8 @@ export interface Session {
   readonly project: string;
   readonly endpoints: GoogleEndpoints;
   readonly email?: string;
-  /** A token valid for at least a minute (refreshed ahead of expiry). */
-  accessToken(): Promise<{ token: string; expiresAt: number }>;
+  /** A token valid for at least a minute (refreshed ahead of expiry; `force` after a 401). */
+  accessToken(force?: boolean): Promise<{ token: string; expiresAt: number }>;
 }
 
 /** A session from stored credentials; the access token is fetched (refreshed) on first use. */
@@ -66,10 +66,10 @@ export function sessionFromCredentials(creds: StoredCredentials, endpoints: Goog
     project: chosen,
     endpoints,
     email: creds.email,
-    async accessToken() {
+    async accessToken(force = false) {
       const expiry = client.credentials.expiry_date ?? 0;
       // Refresh ourselves ahead of expiry: the EE client's own refresh drops POST bodies (ee_client.md §2.2).
-      if (!client.credentials.access_token || expiry - Date.now() < 60_000) {
+      if (force || !client.credentials.access_token || expiry - Date.now() < 60_000) {
         try {
           const r = await client.refreshAccessToken();
           client.setCredentials({ ...r.credentials, refresh_token: r.credentials.refresh_token ?? creds.refresh_token });
