@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { FileVault } from '../../main/core/auth/vault';
-import { googleEndpoints, sessionFromCredentials } from '../../main/core/google/session';
+import { emulatorSession, googleEndpoints, sessionFromCredentials } from '../../main/core/google/session';
+import { EarthEngine } from '../../main/core/google/earthengine';
 import { BIN } from '../helpers/cli';
 import { rectangleJob } from '../helpers/job';
-import { checkFinishedJob } from '../helpers/emulator';
+import { checkFinishedJob, jobFiles, md5File } from '../helpers/emulator';
 
 const FAKE_BROWSER = `${process.execPath} ${join(__dirname, '..', 'helpers', 'fake-browser.cjs')}`;
 
@@ -81,6 +82,42 @@ describe('tessera login / logout', () => {
     // The revoked refresh token no longer works: a copy of the file would be useless.
     const session = sessionFromCredentials(stored, googleEndpoints(emu.url), 'p');
     await expect(session.accessToken()).rejects.toThrow(/signed out/);
+  });
+
+  it('a sign-in revoked mid-run stops the run with exit 3, losing nothing', async () => {
+    const creds = join(mkdtempSync(join(tmpdir(), 'creds-')), 'credentials.json');
+    const env = { TESSERA_CREDENTIALS: creds, BROWSER: FAKE_BROWSER };
+    expect((await cli(['login', '--emulator', emu.url], env)).code).toBe(0);
+    const { refresh_token } = JSON.parse(readFileSync(creds, 'utf8'));
+    const job = rectangleJob('revoked', 4, 2, { maxInFlight: 2 });
+    emu.configure({ taskBaseSeconds: 1500 });
+    const running = cli(['run', job.file, '--emulator', emu.url], env);
+    for (let k = 0; k < 300 && !existsSync(job.output); k++) await new Promise((r) => setTimeout(r, 50));
+    for (let k = 0; k < 300 && !(await import('node:fs')).readdirSync(job.output).some((n) => n.endsWith('.tif')); k++) await new Promise((r) => setTimeout(r, 50));
+    // The user removes Tessera's access in their Google account.
+    await fetch(`${emu.url}/revoke?token=${encodeURIComponent(refresh_token)}`, { method: 'POST' });
+    const r = await running.finally(() => emu.configure({ taskBaseSeconds: 20 }));
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/signed out/);
+    await emu.sync();
+    const files = jobFiles(emu.state(), 'revoked');
+    for (const f of files.all.filter((x) => x.deletedAt !== null)) expect(md5File(join(job.output, f.name))).toBe(f.md5Checksum);
+  });
+
+  it('an Earth Engine 401 after a revoke refreshes once and then says signed out, not a tile failure', async () => {
+    // Hour-long tokens: nothing is refreshed ahead of time, so only the 401 can reveal the revoke.
+    const own = await startEmulator({ tokenLifetimeSeconds: 3600 });
+    try {
+      const session = await emulatorSession(own.url);
+      const ee = await EarthEngine.connect(session);
+      expect(await ee.listOperations()).toBeInstanceOf(Array);
+      await fetch(`${own.url}/revoke?token=${encodeURIComponent(session.client.credentials.refresh_token!)}`, { method: 'POST' });
+      const err = await ee.listOperations().catch((e: unknown) => e);
+      expect(err).toMatchObject({ exitCode: 3 });
+      expect(String((err as Error).message)).toMatch(/signed out/);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('--no-browser prints the URL and takes the pasted redirect address', async () => {

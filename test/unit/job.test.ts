@@ -40,7 +40,7 @@ describe('job file', () => {
     [{ ...minimal, output: undefined }, /"output" is missing/],
     [{ ...minimal, colour: 'red' }, /unknown key "colour"/],
     [{ ...minimal, poll: { minSeconds: 90, maxSeconds: 60 } }, /poll.minSeconds/],
-    [{ ...minimal, recipe: { preset: 's2' } }, /"recipe" is reserved/],
+    [{ ...minimal, recipe: { preset: 's2' } }, /"recipe.preset": unknown preset/],
     [{ ...minimal, retries: -1 }, /"retries"/],
     [{ ...minimal, splitDepth: 20 }, /"splitDepth"/],
     [{ ...minimal, notify: { webhook: 'not a url' } }, /"notify.webhook"/],

@@ -9,6 +9,11 @@ import { FileJobRepository } from '../../core/job/repository';
 import { JobRunner } from '../../core/engine/runner';
 import { builtInBytesPerPixel, builtInImage } from '../../core/engine/recipe';
 import { notifyWebhook } from '../../core/engine/notify';
+import { planTiles } from '../../core/engine/plan';
+import { loadRecipe, type Recipe } from '../../core/recipes';
+import { buildCog, updateResults, writeSummary, type JobSummary } from '../../core/recipes/results';
+import type { Job } from '../../core/job/job-file';
+import type { JobRepository } from '../../core/job/repository';
 import { connect } from '../connect';
 import { createDisplay } from '../display';
 
@@ -17,7 +22,8 @@ export function runCommand(): Command {
     .description('run a job until every tile is done (re-running resumes)')
     .argument('<job.json>', 'the job file')
     .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
-    .action(async (jobPath: string, opts: { emulator?: string }) => {
+    .option('--cog', 'at the end, also build one Cloud-Optimized GeoTIFF of the mosaic with GDAL (when installed)')
+    .action(async (jobPath: string, opts: { emulator?: string; cog?: boolean }) => {
       const job = await loadJobFile(jobPath);
       const lock = await acquireJobLock(job.stateDir, `tessera run ${jobPath}`);
       const abort = new AbortController();
@@ -28,18 +34,36 @@ export function runCommand(): Command {
       const logPath = join(job.stateDir, 'log');
       const display = createDisplay(process.stdout, (line) => appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`));
       const repo = await FileJobRepository.open(job.stateDir);
+      let recipe: Recipe | undefined;
       try {
         const { session, timeScale } = await connect(opts.emulator, job.project);
         const ee = await EarthEngine.connect(session);
+        recipe = await loadRecipe(job, ee.connection());
+        if (recipe) await preflight(job, repo, recipe);
+        const results = resultsWriter(job, repo);
         const runner = new JobRunner(job, repo, ee, new Drive(session), {
           timeScale,
           signal: abort.signal,
-          onEvent: (e) => display.event(e),
+          onEvent: (e) => {
+            display.event(e);
+            if (recipe && e.type === 'tile-state' && e.state === 'done') results.soon();
+          },
           image: (eeModule) => builtInImage(eeModule, job.export.dataType),
-          bytesPerPixel: builtInBytesPerPixel(job.export.dataType),
+          recipe,
+          bytesPerPixel: recipe?.bytesPerPixel ?? builtInBytesPerPixel(job.export.dataType),
         });
         const outcome = await runner.run();
+        // Results (mosaic, merged table, summary) for recipe jobs; the built-in test image leaves the output folder as it was.
+        const made = recipe ? await results.now() : {};
+        if (recipe && outcome.exitCode !== 130) await writeSummary(job, repo.state, made).catch((e: Error) => process.stderr.write(`warning: the job summary could not be written (${e.message})\n`));
         display.close();
+        if (made.mosaic) process.stdout.write(`mosaic: ${made.mosaic}\n`);
+        if (opts.cog && made.mosaic && outcome.exitCode === 0) {
+          const cog = await buildCog(job, made.mosaic);
+          if ('path' in cog) process.stdout.write(`single GeoTIFF (COG): ${cog.path}\n`);
+          else process.stderr.write(`warning: ${cog.problem}\n`);
+        }
+        if (made.table) process.stdout.write(`table: ${made.table.path} (${made.table.rows} rows)\n`);
         if (outcome.failed.length) {
           process.stderr.write(`${outcome.failed.length} tile(s) failed:\n`);
           for (const f of outcome.failed.slice(0, 50)) process.stderr.write(`  ${f.id}: ${f.error}\n`);
@@ -52,6 +76,7 @@ export function runCommand(): Command {
         }
         process.exitCode = outcome.exitCode;
       } finally {
+        await recipe?.close();
         display.close();
         process.removeListener('SIGINT', stop);
         process.removeListener('SIGTERM', stop);
@@ -59,4 +84,39 @@ export function runCommand(): Command {
         await lock.release();
       }
     });
+}
+
+/**
+ * Builds the first tile's expression before anything is sent: a recipe that does not build (a syntax
+ * error, an exception, a wrong return type, a time-out) stops the run with its message and no EE task.
+ */
+async function preflight(job: Job, repo: JobRepository, recipe: Recipe): Promise<void> {
+  const tiles = Object.values(repo.state.tiles).length ? Object.values(repo.state.tiles) : (await planTiles(job)).tiles;
+  const first = recipe.kind === 'table' ? (tiles.find((t) => (recipe.pointsFor(t)?.length ?? 1) > 0) ?? tiles[0]) : tiles[0];
+  if (first) await recipe.build(first);
+}
+
+/** Rewrites the mosaic / merged table as tiles arrive (at most one rewrite at a time, coalesced). */
+function resultsWriter(job: Job, repo: JobRepository) {
+  let running: Promise<unknown> = Promise.resolve();
+  let queued = false;
+  const run = (): Promise<Pick<JobSummary, 'mosaic' | 'table'>> =>
+    updateResults(job, repo.state).catch((e: Error) => {
+      process.stderr.write(`warning: results could not be updated (${e.message})\n`);
+      return {};
+    });
+  return {
+    soon(): void {
+      if (queued) return;
+      queued = true;
+      running = running.then(() => new Promise((r) => setTimeout(r, 500))).then(() => {
+        queued = false;
+        return run();
+      });
+    },
+    async now() {
+      await running;
+      return run();
+    },
+  };
 }

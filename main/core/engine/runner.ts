@@ -6,7 +6,8 @@ import {
   type Command, type EngineEvent, type JobProgress, type Quota, type TileState, type WaitingReason,
 } from '../../../shared/contract';
 import { UserError } from '../errors';
-import { QUEUE_FULL, driveFolderId, EarthEngineError, type ImageExport, type Operation } from '../google/earthengine';
+import { QUEUE_FULL, driveFolderId, EarthEngineError, type ImageExport, type Operation, type TableExport } from '../google/earthengine';
+import type { Recipe } from '../recipes';
 import type { DriveFile, DriveQuota } from '../google/drive';
 import { splitDepthOf, splitTile } from '../grid';
 import type { MultiPolygon } from '../geo/geometry';
@@ -25,6 +26,8 @@ import { expectedFileCount, fileDimensionsFor, planTiles, roiContentHash, roiInE
 /** What the runner needs from Earth Engine (the real adapter over the unmodified client). */
 export interface EarthEnginePort {
   exportImage(x: ImageExport): Promise<string>;
+  /** Table exports (point recipes, recipes returning a FeatureCollection). */
+  exportTable?(x: TableExport): Promise<string>;
   getOperations(names: string[]): Promise<Map<string, Operation>>;
   listOperations(): Promise<Operation[]>;
   cancelOperations(names: string[]): Promise<void>;
@@ -45,8 +48,10 @@ export interface RunOptions {
   onEvent?: (e: EngineEvent) => void;
   /** Called after every cycle of the loop (benchmarks count requests per cycle). */
   onCycle?: (cycle: number) => void;
-  /** The image each tile exports (until recipes land, the built-in one). */
-  image: ImageExport['image'];
+  /** The image each tile exports when the job has no recipe (the built-in one). */
+  image?: ImageExport['image'];
+  /** The job's recipe: what each tile exports (an image or a table). */
+  recipe?: Recipe;
   /** Uncompressed bytes per pixel of that image: the upper bound of the Drive-space estimate. */
   bytesPerPixel: number;
 }
@@ -80,6 +85,8 @@ const POLL_BATCH = 100;
  */
 export class JobRunner {
   private readonly downloads = new Map<string, Promise<void>>();
+  /** Tiles whose Drive listing showed fewer files than expected once (skipEmptyTiles). */
+  private readonly shortListings = new Set<string>();
   private wake: (() => void) | undefined;
   private intervalSeconds: number;
   private waiting: WaitingReason | null = null;
@@ -112,6 +119,8 @@ export class JobRunner {
     this.shardSize = job.export.shardSize ?? 256;
     this.fileDimensions = (t) => fileDimensionsFor(t.dimensions, this.shardSize, job.export.fileDimensions);
     this.sizes = new OutputSizeEstimate(options.bytesPerPixel);
+    // Built again by run() after planning; here so progress() and command() work before run() (the host).
+    this.index = new TileIndex(repo.state.tiles);
   }
 
   private get tiles(): TileRecord[] {
@@ -283,8 +292,14 @@ export class JobRunner {
     // Retrying tiles first (their time has come), then pending ones in grid order; the live sets are
     // walked lazily, so a cycle looks at as many tiles as it can submit.
     for (const tile of this.index.in('retrying', 'pending')) {
-      if (room <= 0 || this.options.signal?.aborted) break;
+      if (room <= 0 || this.options.signal?.aborted || this.paused) break; // a pause may arrive during the awaits below
       if (!this.submittable(tile, now)) continue;
+      // Point jobs: a tile holding none of the points has nothing to export.
+      if (this.options.recipe?.kind === 'table' && this.options.recipe.pointsFor(tile)?.length === 0) {
+        await this.setTile(tile, { state: 'skipped', error: 'no points in this tile' });
+        changed = true;
+        continue;
+      }
       if (!budgetAllows(this.eecuUsed, this.exportedCount, this.job.maxInFlight - room, this.job.eecuBudgetHours)) {
         blocked = 'budget';
         break;
@@ -310,6 +325,20 @@ export class JobRunner {
   /** Sends the tile's export; false when EE cannot take more now (the caller stops submitting). */
   private async send(tile: TileRecord): Promise<boolean> {
     const [w, h] = tile.dimensions;
+    const recipe = this.options.recipe;
+    let built: Awaited<ReturnType<Recipe['build']>> | undefined;
+    if (recipe) {
+      try {
+        built = await recipe.build(tile);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        // The recipe itself failed (a custom recipe's error, or a time-out): no task is sent.
+        await this.setTile(tile, { state: 'failed', error: e.message });
+        return true;
+      }
+      for (const line of built.logs) this.log('info', `${tile.id}: ${line}`);
+    }
+    if (built?.kind === 'table') return this.sendTable(tile, built.make, built.format ?? 'CSV');
     const exportParams: ImageExport = {
       requestId: tile.requestId!,
       description: tile.description!,
@@ -322,11 +351,35 @@ export class JobRunner {
       shardSize: this.shardSize,
       maxPixels: this.job.export.maxPixels ?? Math.max(1e8, w * h),
       priority: this.job.export.priority,
-      image: this.options.image,
+      image: built ? built.make : this.options.image!,
+      noData: this.job.export.noData,
+      cloudOptimized: this.job.export.cloudOptimized,
+      skipEmptyTiles: this.job.export.skipEmptyTiles,
     };
+    return this.sendExport(tile, () => this.ee.exportImage(exportParams));
+  }
+
+  /** A table export of one tile: one CSV or GeoJSON file in Drive. */
+  private sendTable(tile: TileRecord, make: TableExport['collection'], format: 'CSV' | 'GeoJSON'): Promise<boolean> {
+    const exportTable = this.ee.exportTable?.bind(this.ee);
+    if (!exportTable) throw new Error('this Earth Engine connection cannot export tables');
+    const params: TableExport = {
+      requestId: tile.requestId!,
+      description: tile.description!,
+      folder: this.job.driveFolder,
+      fileNamePrefix: filePrefix(this.job.name, tile.id),
+      fileFormat: format,
+      priority: this.job.export.priority,
+      collection: make,
+    };
+    return this.sendExport(tile, () => exportTable(params));
+  }
+
+  /** Sends an export with the journaled requestId; same crash points and outcomes for images and tables. */
+  private async sendExport(tile: TileRecord, start: () => Promise<string>): Promise<boolean> {
     try {
       crashPoint('before-export');
-      const name = await this.ee.exportImage(exportParams);
+      const name = await start();
       crashPoint('after-export');
       await this.setTile(tile, { state: 'queued', operation: name });
       this.online();
@@ -474,8 +527,16 @@ export class JobRunner {
       if (!listing) listings.set(folder, (listing = this.drive.listFolder(folder)));
       const pattern = outputPattern(this.job.name, tile.id);
       const found = (await listing).filter((f) => pattern.test(f.name));
-      const expected = expectedFileCount(tile.dimensions, this.fileDimensions(tile));
-      if (found.length < expected) return; // Drive lists new files with a delay: look again next cycle
+      const expected = this.options.recipe?.kind === 'table' || found.some((f) => !f.name.endsWith('.tif')) ? 1 : expectedFileCount(tile.dimensions, this.fileDimensions(tile));
+      if (found.length < expected) {
+        // With skipEmptyTiles EE writes no file for an empty part (possibly none at all): after a second
+        // listing that still shows fewer files, what is there is the output.
+        if (!this.job.export.skipEmptyTiles || !this.shortListings.has(tile.id)) {
+          if (this.job.export.skipEmptyTiles) this.shortListings.add(tile.id);
+          return; // Drive lists new files with a delay: look again next cycle
+        }
+      }
+      this.shortListings.delete(tile.id);
       const files: FileRecord[] = found.map((f) => ({ id: f.id, name: f.name, size: f.size, md5: f.md5, verified: false, cleaned: false }));
       await this.setTile(tile, { state: 'downloading', files });
     }

@@ -1,4 +1,5 @@
 import type { Session } from './session';
+import { isTransientEeMessage } from './transient';
 import { routeEarthEngineThroughFetch } from '../net/fetch-xhr';
 
 /**
@@ -38,6 +39,22 @@ export interface ImageExport {
   priority?: number;
   /** Builds the image to export; gets the initialised `ee` module. */
   image: (ee: EeModule) => unknown;
+  noData?: number;
+  cloudOptimized?: boolean;
+  skipEmptyTiles?: boolean;
+}
+
+/** A table export to Drive (one file per tile): `ee.batch.Export.table.toDrive`. */
+export interface TableExport {
+  requestId: string;
+  description: string;
+  folder: string;
+  fileNamePrefix: string;
+  fileFormat: 'CSV' | 'GeoJSON';
+  selectors?: string[];
+  priority?: number;
+  /** Builds the FeatureCollection to export; gets the initialised `ee` module. */
+  collection: (ee: EeModule) => unknown;
 }
 
 /** An EE call failed; `transient` when re-sending the same request may succeed (network, 5xx, 429). */
@@ -52,6 +69,7 @@ export class EarthEngineError extends Error {
 }
 
 export const QUEUE_FULL = /Too many tasks already in the queue/;
+const UNAUTHENTICATED = /invalid authentication credentials|missing required authentication|UNAUTHENTICATED|HTTP code: 401\b/i;
 
 /** The slice of the untyped client Tessera uses. */
 export interface EeModule {
@@ -66,7 +84,7 @@ export interface EeModule {
     cancelOperation(names: string[], cb: (r: unknown, err?: string) => void): void;
   };
   apiclient: { serialize(o: unknown): unknown };
-  batch: { Export: { image: { toDrive(params: Record<string, unknown>): { config_: unknown } } } };
+  batch: { Export: { image: { toDrive(params: Record<string, unknown>): { config_: unknown } }; table: { toDrive(params: Record<string, unknown>): { config_: unknown } } } };
   Image: { constant(v: number | number[]): unknown } & Record<string, unknown>;
 }
 
@@ -125,10 +143,50 @@ export class EarthEngine {
       shardSize: x.shardSize ?? 256,
       maxPixels: x.maxPixels ?? 1e8,
       ...(x.priority !== undefined ? { priority: x.priority } : {}),
+      ...(x.skipEmptyTiles !== undefined ? { skipEmptyTiles: x.skipEmptyTiles } : {}),
+      ...(x.noData !== undefined || x.cloudOptimized !== undefined
+        ? { formatOptions: { ...(x.noData !== undefined ? { noData: x.noData } : {}), ...(x.cloudOptimized !== undefined ? { cloudOptimized: x.cloudOptimized } : {}) } }
+        : {}),
     });
     const r = await this.call<{ name?: string } | null>((cb) => this.ee.data.startProcessing(x.requestId, task.config_, cb));
     if (!r?.name) throw new EarthEngineError('Earth Engine accepted the export but returned no operation name', true);
     return r.name;
+  }
+
+  /** Sends a table export (CSV or GeoJSON in Drive); resolves with the operation name. */
+  async exportTable(x: TableExport): Promise<string> {
+    await this.ensureToken();
+    const task = this.ee.batch.Export.table.toDrive({
+      collection: x.collection(this.ee),
+      description: x.description,
+      folder: x.folder,
+      fileNamePrefix: x.fileNamePrefix,
+      fileFormat: x.fileFormat,
+      ...(x.selectors ? { selectors: x.selectors } : {}),
+      ...(x.priority !== undefined ? { priority: x.priority } : {}),
+    });
+    const r = await this.call<{ name?: string } | null>((cb) => this.ee.data.startProcessing(x.requestId, task.config_, cb));
+    if (!r?.name) throw new EarthEngineError('Earth Engine accepted the export but returned no operation name', true);
+    return r.name;
+  }
+
+  /** What a custom recipe's worker needs to sign in its own client like this one. */
+  connection(): { baseUrl: string; project: string; token: () => Promise<{ token: string; expiresIn: number }> } {
+    return {
+      baseUrl: this.session.endpoints.eeBaseUrl,
+      project: this.session.project,
+      token: async () => {
+        const t = await this.session.accessToken();
+        return { token: t.token, expiresIn: Math.max(1, Math.floor((t.expiresAt - Date.now()) / 1000)) };
+      },
+    };
+  }
+
+  /** Evaluates an object built with this client (`value:compute`, asynchronously): e.g. an image's bands. */
+  async compute(make: (ee: EeModule) => unknown): Promise<unknown> {
+    await this.ensureToken();
+    const obj = make(this.ee) as { evaluate(cb: (r: unknown, err?: string) => void): void };
+    return this.call<unknown>((cb) => obj.evaluate(cb));
   }
 
   /** Reads many operations with one batched request (`POST /batch`). */
@@ -162,7 +220,22 @@ export class EarthEngine {
     this.ee.data.setAuthToken('tessera', 'Bearer', t.token, seconds, [], undefined, false);
   }
 
-  private call<T>(start: (cb: (r: T, err?: string) => void) => void): Promise<T> {
+  /**
+   * One EE call. A 401 (a token revoked or expired early) refreshes the token and tries once more; if
+   * Google refuses the refresh, the session's error says the user is signed out (exit 3).
+   */
+  private async call<T>(start: (cb: (r: T, err?: string) => void) => void): Promise<T> {
+    try {
+      return await this.callOnce(start);
+    } catch (e) {
+      if (!(e instanceof EarthEngineError) || !UNAUTHENTICATED.test(e.message)) throw e;
+      await this.session.accessToken(true);
+      await this.ensureToken();
+      return this.callOnce(start);
+    }
+  }
+
+  private callOnce<T>(start: (cb: (r: T, err?: string) => void) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       try {
         start((r, err) => (err ? reject(classify(err)) : resolve(r)));
@@ -175,12 +248,7 @@ export class EarthEngine {
 
 /** The client reports only message strings; these are the ones worth sending again. */
 function classify(message: string): EarthEngineError {
-  const transient =
-    /HTTP code: (-1|5\d\d|429)\b/.test(message) ||
-    /Invalid JSON: Error: (connect|read|socket|getaddrinfo)|ECONNRESET|ECONNREFUSED|ETIMEDOUT|socket hang up/i.test(message) ||
-    /Too Many Requests|RESOURCE_EXHAUSTED|Internal error|Service Unavailable|backend error/i.test(message) ||
-    QUEUE_FULL.test(message);
-  return new EarthEngineError(message, transient);
+  return new EarthEngineError(message, isTransientEeMessage(message) || QUEUE_FULL.test(message));
 }
 
 /** The Drive folder id in an operation's destinationUris (`…/#folders/ID` or `…/folders/ID`). */

@@ -4,12 +4,21 @@ import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors';
 import { DATA_TYPES } from '../grid';
+import { PRESET_NAMES, parsePresetParams, type PresetName } from '../../../shared/recipes';
 
 /**
  * The job file of CONTRACTS.md §5. Keys not yet implemented but reserved there are refused with a clear
  * message rather than ignored: a user who writes `"retries": 5` must not believe it is honoured.
  */
-const RESERVED_NOT_YET = ['recipe', 'points'] as const;
+
+const RecipeSchema = z
+  .object({
+    preset: z.string().optional(),
+    params: z.record(z.string(), z.unknown()).optional(),
+    file: z.string().min(1).optional(),
+    timeoutSeconds: z.number().positive().max(3600).optional(),
+  })
+  .strict();
 
 const positive = (what: string) => z.number({ error: `${what} must be a number` }).positive({ error: `${what} must be positive` });
 
@@ -44,6 +53,8 @@ export const JobFileSchema = z
     maxInFlight: z.number().int().min(1).max(3000).default(4),
     ee: z.object({ project: z.string().min(1) }).strict().optional(),
     export: ExportSchema.optional(),
+    recipe: RecipeSchema.optional(),
+    points: z.union([z.string().min(1), z.object({ path: z.string().min(1), layer: z.string().min(1).optional() }).strict()]).optional(),
     downloads: z.number().int().min(1).max(16).default(3),
     cleanup: z.enum(['delete', 'trash', 'keep']).default('delete'),
     retries: z.number().int().min(0).max(20).default(3),
@@ -71,6 +82,10 @@ export interface Job {
   readonly maxInFlight: number;
   readonly project?: string;
   readonly export: z.infer<typeof ExportSchema>;
+  /** What each tile exports (absent: the built-in test image). A recipe file's path is absolute. */
+  readonly recipe?: { readonly preset: PresetName; readonly params?: Record<string, unknown> } | { readonly file: string; readonly timeoutSeconds?: number };
+  /** The point layer of table jobs (absolute path). */
+  readonly points?: { readonly path: string; readonly layer?: string };
   readonly downloads: number;
   readonly cleanup: 'delete' | 'trash' | 'keep';
   /** Transient failures of a tile retried this many times (new attempt, new requestId each). */
@@ -107,11 +122,6 @@ export async function loadJobFile(path: string): Promise<Job> {
 }
 
 export function parseJob(raw: unknown, file: string): Job {
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-    for (const key of RESERVED_NOT_YET) {
-      if (key in raw) throw new UserError(`job file: "${key}" is reserved for a later version of Tessera and not supported yet; remove it`);
-    }
-  }
   const parsed = JobFileSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(`job file: ${describeIssue(parsed.error.issues[0]!, raw)}`);
   const j = parsed.data;
@@ -120,6 +130,20 @@ export function parseJob(raw: unknown, file: string): Job {
   if (j.drive && j.destination) throw new UserError('job file: give either "drive" or "destination", not both');
   const dir = dirname(file);
   const roi = typeof j.roi === 'string' ? { path: j.roi } : j.roi;
+  const points = j.points === undefined ? undefined : typeof j.points === 'string' ? { path: j.points } : j.points;
+  let recipe: Job['recipe'];
+  if (j.recipe) {
+    const r = j.recipe;
+    if ((r.preset === undefined) === (r.file === undefined)) throw new UserError('job file: "recipe" needs either "preset" (with "params") or "file"');
+    if (r.file !== undefined) {
+      if (r.params) throw new UserError('job file: "recipe.params" goes with a preset, not with a recipe file');
+      recipe = { file: resolve(dir, r.file), timeoutSeconds: r.timeoutSeconds };
+    } else {
+      if (!PRESET_NAMES.includes(r.preset as PresetName)) throw new UserError(`job file: "recipe.preset": unknown preset "${r.preset}" (presets: ${PRESET_NAMES.join(', ')})`);
+      recipe = { preset: r.preset as PresetName, params: r.params ?? {} };
+      checkPresetParams(recipe.preset, recipe.params);
+    }
+  }
   return {
     name: j.name,
     file,
@@ -131,6 +155,8 @@ export function parseJob(raw: unknown, file: string): Job {
     maxInFlight: j.maxInFlight,
     project: j.ee?.project,
     export: j.export ?? {},
+    recipe,
+    points: points && { path: resolve(dir, points.path), layer: points.layer },
     downloads: j.downloads,
     cleanup: j.cleanup,
     retries: j.retries,
@@ -143,6 +169,9 @@ export function parseJob(raw: unknown, file: string): Job {
       grid: hash({ crs: j.grid.crs.toUpperCase(), scale: j.grid.scale, tilePixels: j.grid.tilePixels }),
       export: hash(j.export ?? {}),
       destination: hash({ folder }),
+      // Only present with the keys, so journals of jobs without them keep matching.
+      ...(j.recipe ? { recipe: hash(j.recipe) } : {}),
+      ...(points ? { points: hash(points) } : {}),
     },
     poll: j.poll,
     stateDir: resolve(dir, '.tessera', j.name),
@@ -163,4 +192,15 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
 
 function hash(v: unknown): string {
   return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
+}
+
+/** A preset's parameters (and, for `points`, those of the image it samples), checked before anything runs. */
+export function checkPresetParams(name: PresetName, params: unknown): void {
+  const r = parsePresetParams(name, params);
+  if (!r.ok) throw new UserError(`job file: ${r.message}`);
+  if (name === 'points') {
+    const inner = (r.value as { image: { preset: PresetName; params?: unknown } }).image;
+    const ir = parsePresetParams(inner.preset, inner.params ?? {});
+    if (!ir.ok) throw new UserError(`job file: in recipe.params.image: ${ir.message}`);
+  }
 }

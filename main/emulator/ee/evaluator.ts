@@ -664,8 +664,13 @@ function bandList(groups: readonly (readonly [EeDataType, string])[]): Band[] {
   return groups.flatMap(([t, names]) => names.split(' ').map((name) => ({ name, type: intType(t) })));
 }
 
+/** Seeded test assets (image assets a project owns), for recipes that load an existing asset. */
+const TEST_ASSETS: Record<string, readonly Band[]> = {
+  'projects/tessera-test/assets/dem': [{ name: 'elevation', type: intType('Int16') }],
+};
+
 function datasetBands(id: string, image: boolean): readonly Band[] {
-  const exact = image ? undefined : DATASETS[id];
+  const exact = image ? TEST_ASSETS[id] : DATASETS[id];
   if (exact) return exact;
   // An image of a known collection: `COPERNICUS/S2_SR_HARMONIZED/20230601T102559_20230601T102602_T32UPU`.
   const parent = image ? DATASETS[id.slice(0, id.lastIndexOf('/'))] : undefined;
@@ -1000,6 +1005,9 @@ const FUNCTIONS: Record<string, (a: Args) => Value> = {
   'Image.min': binary(union),
   'Image.pow': binary((x, y) => (x.precision === 'double' || y.precision === 'double' ? DOUBLE : FLOAT)),
   'Image.and': binary(() => BOOLEAN),
+  'Image.bitwiseAnd': binary(union),
+  'Image.bitwiseOr': binary(union),
+  'Image.rightShift': binary(union),
   'Image.or': binary(() => BOOLEAN),
   'Image.lt': binary(() => BOOLEAN),
   'Image.lte': binary(() => BOOLEAN),

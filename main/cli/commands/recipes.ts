@@ -1,0 +1,92 @@
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describeParams, PRESET_NAMES, PRESETS, type PresetName } from '../../../shared/recipes';
+import { planTiles } from '../../core/engine/plan';
+import { UserError } from '../../core/errors';
+import { EarthEngine } from '../../core/google/earthengine';
+import { checkPresetParams, loadJobFile, type Job } from '../../core/job/job-file';
+import { loadRecipe } from '../../core/recipes';
+import { connect } from '../connect';
+
+/** `tessera recipes` (list the presets) and `tessera recipes check RECIPE --job JOB.json`. */
+export function recipesCommand(): Command {
+  const cmd = new Command('recipes')
+    .description('list the built-in recipes (presets) and their parameters')
+    .option('--json', 'print the presets as one JSON object')
+    .action((opts: { json?: boolean }) => {
+      if (opts.json) {
+        const out = Object.fromEntries(PRESET_NAMES.map((n) => [n, { kind: PRESETS[n].kind, title: PRESETS[n].title, params: describeParams(n) }]));
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      const lines: string[] = [];
+      for (const name of PRESET_NAMES) {
+        lines.push(`${name} (${PRESETS[name].kind}) — ${PRESETS[name].title}`);
+        for (const p of describeParams(name)) {
+          const def = p.default !== undefined ? ` (default ${JSON.stringify(p.default)})` : p.optional ? ' (optional)' : ' (required)';
+          lines.push(`  ${p.name}: ${p.type}${def}${p.description ? ` — ${p.description}` : ''}`);
+        }
+      }
+      lines.push('', 'In the job file: "recipe": { "preset": NAME, "params": { … } } or "recipe": { "file": "recipe.js" }');
+      lines.push('A recipe file: module.exports = (tile, ee) => ee.Image | ee.FeatureCollection (or a Promise of one).');
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  cmd.addCommand(
+    new Command('check')
+      .description("build the first tile's expression without exporting; report its bands and data type")
+      .argument('<recipe>', 'a preset name or a recipe file (.js)')
+      .requiredOption('--job <job.json>', 'the job whose grid (and points) the recipe is built for')
+      .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
+      .action(async (recipeArg: string, opts: { job: string; emulator?: string }) => {
+        const base = await loadJobFile(opts.job);
+        const job = withRecipe(base, recipeArg);
+        if (job.recipe && 'preset' in job.recipe) checkPresetParams(job.recipe.preset, job.recipe.params);
+        const { session } = await connect(opts.emulator, job.project);
+        const ee = await EarthEngine.connect(session);
+        const recipe = (await loadRecipe(job, ee.connection()))!;
+        try {
+          const { tiles } = await planTiles(job);
+          const tile = recipe.kind === 'table' ? (tiles.find((t) => (recipe.pointsFor(t)?.length ?? 1) > 0) ?? tiles[0]) : tiles[0];
+          if (!tile) throw new UserError('the ROI covers no tile');
+          const built = await recipe.build(tile);
+          for (const line of built.logs) process.stdout.write(`${line}\n`);
+          process.stdout.write(`${recipe.label}: tile ${tile.id} builds ${built.kind === 'image' ? 'an ee.Image' : 'an ee.FeatureCollection'} (not exported)\n`);
+          try {
+            if (built.kind === 'image') {
+              const info = (await ee.compute(built.make)) as { bands?: { id: string; data_type?: { precision?: string; min?: number; max?: number } }[] };
+              for (const b of info.bands ?? []) process.stdout.write(`  band ${b.id}: ${describeType(b.data_type)}\n`);
+            } else {
+              const n = await ee.compute((m) => (built.make(m) as { size(): unknown }).size());
+              process.stdout.write(`  ${String(n)} feature(s) for this tile (${recipe.pointsFor(tile)?.length ?? '?'} point(s) assigned)\n`);
+            }
+          } catch (e) {
+            process.stdout.write(`  (bands and type not available: ${(e as Error).message})\n`);
+          }
+        } finally {
+          await recipe.close();
+        }
+      }),
+  );
+  return cmd;
+}
+
+function describeType(t?: { precision?: string; min?: number; max?: number }): string {
+  if (!t) return 'unknown type';
+  if (t.precision !== 'int') return t.precision === 'double' ? 'Float64' : 'Float32';
+  const ranges: [string, number, number][] = [['UInt8', 0, 255], ['Int8', -128, 127], ['UInt16', 0, 65535], ['Int16', -32768, 32767], ['UInt32', 0, 4294967295], ['Int32', -2147483648, 2147483647]];
+  const hit = ranges.find(([, lo, hi]) => (t.min ?? 0) >= lo && (t.max ?? 0) <= hi);
+  return hit ? `${hit[0]} [${t.min}, ${t.max}]` : `int [${t.min}, ${t.max}]`;
+}
+
+/** The job with RECIPE in place of its own: a preset (the job's params when it uses that preset) or a file. */
+function withRecipe(job: Job, arg: string): Job {
+  if ((PRESET_NAMES as string[]).includes(arg)) {
+    const own = job.recipe && 'preset' in job.recipe && job.recipe.preset === arg ? job.recipe.params : {};
+    return { ...job, recipe: { preset: arg as PresetName, params: own } };
+  }
+  const file = resolve(arg);
+  if (!existsSync(file)) throw new UserError(`recipe "${arg}" is neither a preset (${PRESET_NAMES.join(', ')}) nor a file`);
+  const timeoutSeconds = job.recipe && 'file' in job.recipe ? job.recipe.timeoutSeconds : undefined;
+  return { ...job, recipe: { file, timeoutSeconds } };
+}
