@@ -18,6 +18,8 @@ import { notifyWebhook } from './notify';
 import { summarizeTiles } from './progress';
 import { builtInBytesPerPixel, builtInImage } from './recipe';
 import { JobRunner, type DrivePort, type EarthEnginePort, type RunOutcome } from './runner';
+import { loadRecipe, type EeConnection, type Recipe } from '../recipes';
+import { updateResults, writeSummary } from '../recipes/results';
 
 /** How the host signs in for a job's Earth Engine project (the CLI's stored sign-in, the app's vault…). */
 export type HostConnect = (project: string | undefined) => Promise<{ session: Session; timeScale: number }>;
@@ -59,6 +61,8 @@ export class HostError extends Error {
 
 interface Connection {
   ee: EarthEnginePort;
+  /** What a recipe worker needs to build expressions with its own client. */
+  eeConnection: EeConnection;
   drive: DrivePort;
   timeScale: number;
   project: string;
@@ -70,6 +74,8 @@ interface HostedJob {
   readonly repo: FileJobRepository;
   readonly observed: JobRepository;
   readonly conn: Connection;
+  /** What each tile exports (undefined: the built-in image). */
+  readonly recipe: Recipe | undefined;
   /** Tiles as drawn: outline computed once, state kept current from the journal. */
   readonly views: Map<string, TileView>;
   roi: number[][];
@@ -87,6 +93,7 @@ interface HostedJob {
   pendingProgress: JobProgress | undefined;
   quotaTimer: NodeJS.Timeout | undefined;
   quotaAt: number;
+  quotaReading: boolean;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -131,16 +138,17 @@ export class JobHost {
     let repo: FileJobRepository | undefined;
     try {
       const conn = await this.connection(job.project);
+      const recipe = await loadRecipe(job, conn.eeConnection);
       repo = await FileJobRepository.open(job.stateDir);
       const views = new Map<string, TileView>();
       const h: HostedJob = {
-        job, lock, repo, conn, views,
+        job, lock, repo, conn, recipe, views,
         observed: observe(repo, (entries) => this.journaled(h, entries)),
         roi: [], bounds: null,
         runner: undefined, abort: undefined, running: undefined, end: null,
         quota: null, log: [], logLines: [], logFlush: undefined,
         lastProgressAt: 0, progressTimer: undefined, pendingProgress: undefined,
-        quotaTimer: undefined, quotaAt: 0, idleTimer: undefined,
+        quotaTimer: undefined, quotaAt: 0, quotaReading: false, idleTimer: undefined,
       };
       addViews(h, Object.values(repo.state.tiles));
       h.roi = await roiOutline(job).catch(() => []);
@@ -275,6 +283,7 @@ export class JobHost {
         for (const t of [h.progressTimer, h.quotaTimer]) if (t) clearTimeout(t);
         if (h.idleTimer) clearInterval(h.idleTimer);
         await this.flushLog(h);
+        await h.recipe?.close().catch(() => undefined);
         await h.repo.close().catch(() => undefined);
         await h.lock.release().catch(() => undefined);
       }
@@ -291,7 +300,8 @@ export class JobHost {
       signal,
       onEvent: (e) => this.runnerEvent(h, e),
       image: (eeModule) => builtInImage(eeModule, h.job.export.dataType),
-      bytesPerPixel: builtInBytesPerPixel(h.job.export.dataType),
+      recipe: h.recipe,
+      bytesPerPixel: h.recipe?.bytesPerPixel ?? builtInBytesPerPixel(h.job.export.dataType),
     });
   }
 
@@ -307,6 +317,14 @@ export class JobHost {
     this.refreshQuota(h, 0);
     h.idleTimer = setInterval(() => this.refreshQuota(h, this.options.quotaIdleIntervalMs), this.options.quotaIdleIntervalMs);
     h.idleTimer.unref();
+    if (h.recipe) {
+      // As `tessera run` does: the mosaic or merged table, and the job summary.
+      try {
+        await writeSummary(h.job, h.repo.state, await updateResults(h.job, h.repo.state));
+      } catch (e) {
+        this.runnerEvent(h, { type: 'log', job: h.job.name, level: 'warn', message: `results could not be written (${(e as Error).message})`, at: new Date().toISOString() });
+      }
+    }
     this.options.onRunEnd?.(h.job.name, end);
     if (h.job.webhook && end.outcome) {
       const problem = await notifyWebhook(h.job.webhook, h.job.name, end.outcome);
@@ -328,7 +346,7 @@ export class JobHost {
           }
         }
         const ee = await EarthEngine.connect(session);
-        return { ee, drive: new Drive(session), timeScale, project: session.project };
+        return { ee, eeConnection: ee.connection(), drive: new Drive(session), timeScale, project: session.project };
       })();
       this.connections.set(key, c);
       c.catch(() => this.connections.delete(key));
@@ -406,19 +424,26 @@ export class JobHost {
 
   /** Reads Drive's quota again unless it was read within `maxAgeMs` (then once that age is reached). */
   private refreshQuota(h: HostedJob, maxAgeMs: number): void {
-    if (this.stopping || h.quotaTimer) return;
+    if (this.stopping) return;
     const wait = Math.max(0, h.quotaAt + maxAgeMs - Date.now());
+    if (h.quotaTimer) {
+      if (wait > 0 || h.quotaReading) return; // one already planned (or under way)
+      clearTimeout(h.quotaTimer);
+    }
     h.quotaTimer = setTimeout(() => {
+      h.quotaReading = true;
       h.quotaAt = Date.now();
       h.conn.drive.quota().then(
         (q) => {
           h.quotaTimer = undefined;
+          h.quotaReading = false;
           if (this.stopping) return;
           const quota: Quota = { ...q, at: new Date().toISOString() };
           h.quota = quota;
           this.broadcast({ kind: 'event', seq: 0, event: { type: 'quota', job: h.job.name, quota } });
         },
         () => {
+          h.quotaReading = false;
           h.quotaTimer = undefined; // offline or signed out: the run reports that; try again later
         },
       );
@@ -489,6 +514,9 @@ export class JobHost {
 
   private summaryOf(h: HostedJob): JobSummary {
     let pendingBytes = 0;
+    let downloadedBytes = 0;
+    let listedBytes = 0;
+    let listedTiles = 0;
     let pendingFiles = 0;
     let unlistedTiles = 0;
     let used = 0;
@@ -504,7 +532,12 @@ export class JobHost {
         measured++;
       }
       if (t.state === 'exported' && t.files.length === 0) unlistedTiles++;
+      if (t.files.length) {
+        listedTiles++;
+        for (const f of t.files) listedBytes += f.size;
+      }
       for (const f of t.files) {
+        if (f.verified) downloadedBytes += f.size;
         if (!f.cleaned) {
           pendingBytes += f.size;
           pendingFiles++;
@@ -517,7 +550,7 @@ export class JobHost {
       file: h.job.file,
       progress: this.progressOf(h),
       quota: h.quota,
-      drive: { pendingBytes, pendingFiles, unlistedTiles, reserveBytes: h.job.driveReserveBytes, cleanup: h.job.cleanup },
+      drive: { pendingBytes, pendingFiles, unlistedTiles, unlistedBytes: listedTiles ? Math.round((listedBytes / listedTiles) * unlistedTiles) : 0, reserveBytes: h.job.driveReserveBytes, downloadedBytes, cleanup: h.job.cleanup },
       eecu: { usedSeconds: used, projectedSeconds: projected, budgetSeconds: h.job.eecuBudgetHours !== undefined ? h.job.eecuBudgetHours * 3600 : null },
       running: Boolean(h.running),
       outcome: h.end ? { exitCode: h.end.exitCode, message: h.end.message } : null,

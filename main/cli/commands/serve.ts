@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../core/errors';
+import { JobHost } from '../../core/engine/host';
+import { startDashboardServer } from '../../server/server';
+import { connect } from '../connect';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run jobs headless (as tessera run) and serve the dashboard on 127.0.0.1; runs until SIGINT/SIGTERM')
+    .argument('[job.json...]', 'job files to run')
+    .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
+    .action(async (jobPaths: string[], opts: { emulator?: string; port?: string }) => {
+      const port = parsePort(opts.port);
+      const rendererDir = findRenderer();
+      const host = new JobHost({
+        connect: (project) => connect(opts.emulator, project),
+        holder: 'tessera serve',
+        onRunEnd: (job, end) => {
+          if (end.exitCode === 0) process.stdout.write(`${job}: every tile done\n`);
+          else process.stderr.write(`${job}: stopped (exit ${end.exitCode})${end.message ? `: ${end.message}` : ''}\n`);
+        },
+      });
+      let server: Awaited<ReturnType<typeof startDashboardServer>> | undefined;
+      try {
+        for (const path of jobPaths) await host.add(path);
+        server = await startDashboardServer({ host, rendererDir, port });
+        host.startAll();
+        process.stdout.write(`serving on ${server.url}/#token=${server.token}\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            resolve();
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        // Like Ctrl-C in `tessera run`: 130 when a run was cut short, 0 when every job had ended.
+        process.exitCode = host.busy() ? 130 : 0;
+      } finally {
+        await host.stop();
+        await server?.close();
+      }
+    });
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UserError(`--port needs a port number (0–65535), not "${value}"`);
+  return n;
+}
+
+/** The built renderer: out/renderer beside the bundled CLI (out/cli), or TESSERA_RENDERER_DIR. */
+function findRenderer(): string {
+  const candidates = [process.env.TESSERA_RENDERER_DIR, join(__dirname, '..', 'renderer'), join(__dirname, '..', '..', '..', 'out', 'renderer')];
+  for (const dir of candidates) if (dir && existsSync(join(dir, 'index.html'))) return dir;
+  throw new UserError('the dashboard is not built: run npm run build in the checkout');
+}

@@ -1,0 +1,258 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
+import type { CommandResult, DashboardSnapshot, JobSummary, StreamMessage, TileDetail } from '../../shared/dashboard';
+import { UserError } from '../core/errors';
+
+/** What the server needs from the engine host (main/core/engine/host.ts implements it). */
+export interface DashboardHost {
+  snapshot(): DashboardSnapshot;
+  summary(job: string): JobSummary;
+  tile(job: string, id: string): TileDetail;
+  command(input: unknown): Promise<CommandResult>;
+  subscribe(listener: (m: StreamMessage) => void): () => void;
+  position(): number;
+}
+
+export interface DashboardServerOptions {
+  host: DashboardHost;
+  /** The built renderer (index.html, app.js, app.css). */
+  rendererDir: string;
+  /** 0 (default): any free port. */
+  port?: number;
+  /** A fixed token (tests); by default a random one. */
+  token?: string;
+  /** SSE keep-alive comment interval (ms, default 15 000). */
+  heartbeatMs?: number;
+}
+
+export interface DashboardServer {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+/** Images may come from OpenStreetMap's tile server (the basemap when online); nothing else leaves the page. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: https://tile.openstreetmap.org",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=()',
+};
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+};
+
+const MAX_BODY = 4 * 1024 * 1024;
+/** A client that cannot keep up with the stream is dropped (it reconnects and fetches a snapshot). */
+const MAX_STREAM_BACKLOG = 16 * 1024 * 1024;
+
+/**
+ * The dashboard over HTTP on 127.0.0.1 only: the built renderer (public, it holds no data), and an API
+ * that needs the token — sent by the page as `Authorization: Bearer …` after reading it from the URL
+ * fragment (a fragment never reaches a server, a log or a Referer). No cookie: cookies are shared by
+ * every port of 127.0.0.1. The Host header must name this server (DNS rebinding), and every answer
+ * carries `Referrer-Policy: no-referrer` and a strict CSP.
+ *
+ * API: `GET /api/snapshot`, `GET /api/jobs/:job/summary`, `GET /api/jobs/:job/tiles/:id`,
+ * `POST /api/command` (a contract command as JSON), `GET /api/events` (Server-Sent Events, one
+ * `StreamMessage` per event, `hello` first).
+ */
+export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
+  const files = loadRenderer(options.rendererDir);
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const tokenBytes = Buffer.from(token);
+  const host = options.host;
+  const streams = new Set<() => void>();
+  let port = 0;
+
+  const server = createServer((req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    res.setHeader('Cache-Control', 'no-store');
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: `unexpected error: ${(e as Error)?.message ?? String(e)}` });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const hostHeader = (req.headers.host ?? '').toLowerCase();
+    if (hostHeader !== `127.0.0.1:${port}` && hostHeader !== `localhost:${port}`) {
+      return json(res, 403, { error: 'unexpected Host header: open the address printed by tessera serve' });
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const path = url.pathname;
+    if (!path.startsWith('/api/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+      const file = files.get(path === '/' ? '/index.html' : path);
+      if (!file) return json(res, 404, { error: 'not found' });
+      res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length });
+      res.end(req.method === 'HEAD' ? undefined : file.body);
+      return;
+    }
+    if (!authorised(req)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return json(res, 401, { error: 'this needs the token: open the address printed by tessera serve (…/#token=…)' });
+    }
+    // Requests from another origin are refused even with a token (a browser sends Origin on POST).
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {
+      return json(res, 403, { error: 'requests from another origin are refused' });
+    }
+    let parts: string[];
+    try {
+      parts = path.split('/').slice(2).map((p) => decodeURIComponent(p));
+    } catch {
+      return json(res, 400, { error: 'malformed path' });
+    }
+    try {
+      if (req.method === 'GET' && path === '/api/snapshot') return json(res, 200, host.snapshot());
+      if (req.method === 'GET' && path === '/api/events') return stream(req, res);
+      if (req.method === 'GET' && parts[0] === 'jobs' && parts.length === 3 && parts[2] === 'summary') return json(res, 200, host.summary(parts[1]!));
+      if (req.method === 'GET' && parts[0] === 'jobs' && parts.length === 4 && parts[2] === 'tiles') return json(res, 200, host.tile(parts[1]!, parts[3]!));
+      if (path === '/api/command') {
+        if (req.method !== 'POST') return json(res, 405, { error: 'POST a command' });
+        if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send the command as application/json' });
+        let body: unknown;
+        try {
+          body = JSON.parse(await readBody(req));
+        } catch (e) {
+          return json(res, 400, { error: `the command is not valid JSON (${(e as Error).message})` });
+        }
+        return json(res, 200, await host.command(body));
+      }
+    } catch (e) {
+      const status = (e as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) return json(res, status, { error: (e as Error).message });
+      throw e;
+    }
+    return json(res, 404, { error: 'not found' });
+  }
+
+  function authorised(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const given = Buffer.from(m?.[1] ?? (typeof req.headers['x-tessera-token'] === 'string' ? req.headers['x-tessera-token'] : ''));
+    return given.length === tokenBytes.length && timingSafeEqual(given, tokenBytes);
+  }
+
+  function stream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    let buffered = '';
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      if (!buffered) return;
+      res.write(buffered);
+      buffered = '';
+      if (res.writableLength > MAX_STREAM_BACKLOG) res.destroy();
+    };
+    const send = (m: StreamMessage) => {
+      buffered += `id: ${m.seq}\ndata: ${JSON.stringify(m)}\n\n`;
+      // A burst of transitions goes out as one write.
+      timer ??= setTimeout(flush, 30);
+    };
+    const unsubscribe = host.subscribe(send);
+    res.write('retry: 2000\n\n');
+    send({ kind: 'hello', seq: host.position() });
+    flush();
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);
+    const end = () => {
+      unsubscribe();
+      clearInterval(heartbeat);
+      if (timer) clearTimeout(timer);
+      streams.delete(end);
+      if (!res.writableEnded) res.end();
+    };
+    streams.add(end);
+    req.on('close', end);
+    res.on('error', end);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new UserError(`port ${options.port} on 127.0.0.1 is already in use; choose another with --port`) : e),
+    );
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const end of [...streams]) end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('the command is too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** The built renderer, read once: only these files are ever served (no path from a request reaches the disk). */
+function loadRenderer(dir: string): Map<string, { type: string; body: Buffer }> {
+  const files = new Map<string, { type: string; body: Buffer }>();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    names = [];
+  }
+  for (const name of names) {
+    const type = TYPES[extname(name).toLowerCase()];
+    const path = join(dir, name);
+    if (type && statSync(path).isFile()) files.set(`/${name}`, { type, body: readFileSync(path) });
+  }
+  if (!files.has('/index.html')) throw new UserError(`the dashboard is not built (no index.html in ${dir}): run npm run build`);
+  return files;
+}

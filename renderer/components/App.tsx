@@ -1,0 +1,109 @@
+import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
+import type { Command, TileState } from '../../shared/contract';
+import type { TesseraClient } from '../api';
+import { TileMap } from '../map/TileMap';
+import { syncStore, type DashboardStore } from '../store';
+import { Legend } from './Legend';
+import { LogPanel } from './LogPanel';
+import { ProgressHeader } from './ProgressHeader';
+import { QuotaGauge } from './QuotaGauge';
+import { TileDetails } from './TileDetails';
+import { TileSearch } from './TileSearch';
+
+interface Props {
+  client: TesseraClient;
+  store: DashboardStore;
+}
+
+export function App({ client, store }: Props) {
+  useSyncExternalStore(store.subscribe, store.version);
+  useEffect(() => syncStore(client, store), [client, store]);
+  const cursor = useRef(new Map<TileState, number>());
+
+  const jobName = store.selectedJob;
+  const job = store.job(jobName);
+  const selected = store.selectedTile;
+  const selectedTile = selected ? job?.tiles.get(selected) : undefined;
+
+  const command = useCallback(
+    async (cmd: Command) => {
+      await client.command(cmd);
+    },
+    [client],
+  );
+  const fire = useCallback(
+    (cmd: Command) => {
+      client.command(cmd).catch((e: unknown) => store.setError(`${cmd.type} refused: ${(e as Error).message}`));
+    },
+    [client, store],
+  );
+  const pickState = (state: TileState) => {
+    if (!job) return;
+    const ids = [...job.tiles.values()].filter((t) => t.state === state).map((t) => t.id);
+    if (!ids.length) return;
+    const k = ((cursor.current.get(state) ?? -1) + 1) % ids.length;
+    cursor.current.set(state, k);
+    store.selectTile(ids[k]!);
+  };
+
+  if (store.connection === 'unauthorized') {
+    return (
+      <div className="fullpage">
+        <h1>Tessera</h1>
+        <p>This page needs its token. Open the address that <code>tessera serve</code> printed, including the part after <code>#token=</code>.</p>
+      </div>
+    );
+  }
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1>Tessera</h1>
+        <nav className="jobs" aria-label="Jobs">
+          {store.jobNames().map((name) => (
+            <button key={name} type="button" className={name === jobName ? 'current' : ''} aria-current={name === jobName ? 'page' : undefined} onClick={() => store.selectJob(name)}>
+              {name}
+            </button>
+          ))}
+        </nav>
+        <span className={`connection ${store.connection}`} data-testid="connection" title="connection to the engine">
+          {store.connection === 'open' ? 'live' : store.connection}
+        </span>
+      </header>
+      {store.error && (
+        <div className="banner" role="alert">
+          {store.error}
+          <button type="button" onClick={() => store.setError(null)} aria-label="Dismiss">
+            ×
+          </button>
+        </div>
+      )}
+      {job ? (
+        <ProgressHeader summary={job.summary} counts={job.counts} onCommand={fire} />
+      ) : (
+        <section className="progress empty">{store.loaded ? <p>No job. Start <code>tessera serve job.json</code> to run one here.</p> : <p>Loading…</p>}</section>
+      )}
+      <main className="body">
+        <TileMap store={store} job={jobName} selected={selected} onSelect={(id) => store.selectTile(id)} />
+        <aside className="side">
+          {job && (
+            <>
+              <Legend counts={job.counts} onPick={pickState} />
+              <QuotaGauge quota={job.summary.quota} drive={job.summary.drive} />
+              <TileSearch ids={() => job.tiles.keys()} has={(id) => job.tiles.has(id)} onSelect={(id) => store.selectTile(id)} />
+              <TileDetails
+                client={client}
+                job={job.name}
+                id={selected}
+                stamp={selectedTile ? `${selectedTile.state}:${selectedTile.attempt}` : ''}
+                onCommand={command}
+                onClose={() => store.selectTile(null)}
+              />
+              <LogPanel log={job.log} />
+            </>
+          )}
+        </aside>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+import type { Command, TileState, WaitingReason } from '../../shared/contract';
+import type { JobSummary } from '../../shared/dashboard';
+import { formatBytes, formatCount, formatDuration, formatHours } from '../format';
+
+interface Props {
+  summary: JobSummary;
+  counts: Record<TileState, number>;
+  onCommand: (cmd: Command) => void;
+}
+
+const WAITING_TEXT: Record<WaitingReason, string> = {
+  quota: 'Drive is too full for the next output; waiting for downloads to free space',
+  budget: 'the EECU budget would be exceeded by the next tile',
+  'queue-full': "Earth Engine's queue is full; waiting",
+  offline: 'offline; waiting for the network',
+  'signed-out': 'signed out; sign in again',
+  paused: 'paused',
+  locked: 'another process drives this job',
+};
+
+/** The job at a glance (CONTRACTS.md §7 `job-progress`): done / total, EE, pace, ETA, EECU, waiting reason. */
+export function ProgressHeader({ summary, counts, onCommand }: Props) {
+  const p = summary.progress;
+  const total = Object.entries(counts).reduce((s, [k, n]) => s + (k === 'split' ? 0 : n), 0);
+  const done = counts.done;
+  const fraction = total ? done / total : 0;
+  const status = statusOf(summary, counts);
+  const eecu = summary.eecu;
+  const paused = p.waiting === 'paused';
+  return (
+    <section className="progress" data-testid="job-progress" aria-label={`Progress of ${summary.name}`}>
+      <div className="progress-main">
+        <span className={`status-chip ${status.tone}`} data-testid="job-status">
+          {status.text}
+        </span>
+        <span className="done-total" data-testid="job-done">
+          <strong>{formatCount(done)}</strong> / {formatCount(total)} tiles done
+        </span>
+        <div className="bar" aria-hidden="true">
+          <span className="bar-fill" style={{ width: `${(fraction * 100).toFixed(2)}%` }} />
+          {counts.failed > 0 && <span className="bar-failed" style={{ width: `${((counts.failed / Math.max(1, total)) * 100).toFixed(2)}%` }} />}
+        </div>
+        {summary.running && (
+          <span className="actions">
+            {paused ? (
+              <button type="button" onClick={() => onCommand({ type: 'resume', job: summary.name })}>
+                Resume
+              </button>
+            ) : (
+              <button type="button" onClick={() => onCommand({ type: 'pause', job: summary.name })} title="Send nothing new to Earth Engine; what runs finishes and is downloaded">
+                Pause
+              </button>
+            )}
+          </span>
+        )}
+      </div>
+      <dl className="figures">
+        <div>
+          <dt>In Earth Engine</dt>
+          <dd data-testid="job-ee">
+            {counts.running} running · {counts.queued + counts.submitting} queued
+          </dd>
+        </div>
+        <div>
+          <dt>In Drive</dt>
+          <dd>{counts.exported + counts.downloading + counts.verified} syncing</dd>
+        </div>
+        <div>
+          <dt>Pace</dt>
+          <dd>{p.throughputPerHour ? `${p.throughputPerHour < 10 ? p.throughputPerHour.toFixed(1) : Math.round(p.throughputPerHour)} tiles/h` : '–'}</dd>
+        </div>
+        <div>
+          <dt>ETA</dt>
+          <dd data-testid="job-eta">{p.finished || !summary.running ? '–' : p.etaSeconds !== null ? formatDuration(p.etaSeconds) : 'measuring…'}</dd>
+        </div>
+        <div>
+          <dt>EECU</dt>
+          <dd>
+            {formatHours(eecu.usedSeconds)} used
+            {eecu.projectedSeconds !== null && ` · ~${formatHours(eecu.projectedSeconds)} projected`}
+            {eecu.budgetSeconds !== null && ` · budget ${formatHours(eecu.budgetSeconds)}`}
+          </dd>
+        </div>
+        <div>
+          <dt>Downloaded</dt>
+          <dd title="outputs downloaded and verified so far">{formatBytes(summary.drive.downloadedBytes)}</dd>
+        </div>
+        {p.waiting && (
+          <div className="waiting" data-testid="job-waiting">
+            <dt>Waiting</dt>
+            <dd>
+              <span className="waiting-reason">{p.waiting}</span> {WAITING_TEXT[p.waiting]}
+            </dd>
+          </div>
+        )}
+      </dl>
+      {summary.outcome && summary.outcome.exitCode !== 0 && summary.outcome.message && (
+        <p className={`outcome ${status.tone}`} title={summary.outcome.message}>
+          {summary.outcome.message}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function statusOf(summary: JobSummary, counts: Record<TileState, number>): { text: string; tone: string } {
+  if (summary.running) {
+    if (summary.progress.waiting === 'paused') return { text: 'paused', tone: 'warn' };
+    if (summary.progress.waiting) return { text: `waiting: ${summary.progress.waiting}`, tone: 'warn' };
+    return { text: 'running', tone: 'busy' };
+  }
+  const o = summary.outcome;
+  if (!o) return { text: 'not running', tone: 'idle' };
+  if (o.exitCode === 0) return { text: 'finished', tone: 'ok' };
+  if (o.exitCode === 2) return { text: `finished · ${counts.failed} failed`, tone: 'bad' };
+  if (o.exitCode === 3) return { text: 'needs you', tone: 'bad' };
+  if (o.exitCode === 130) return { text: 'stopped', tone: 'idle' };
+  return { text: 'error', tone: 'bad' };
+}

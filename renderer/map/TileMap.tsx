@@ -1,0 +1,217 @@
+import L from 'leaflet';
+import { useEffect, useRef, useState } from 'react';
+import type { TileState } from '../../shared/contract';
+import type { TileView } from '../../shared/dashboard';
+import { STATE_STYLES } from '../states';
+import type { DashboardStore, JobModel } from '../store';
+import { installBasemap, type BasemapMode } from './basemap';
+import { GridIndex } from './spatial-index';
+
+interface Props {
+  store: DashboardStore;
+  job: string | null;
+  selected: string | null;
+  onSelect: (id: string | null) => void;
+}
+
+interface Drawn {
+  layer: L.Polygon;
+  state: TileState;
+}
+
+/** Every tile of the job on one shared canvas, restyled in place as states change; the ROI and the selection above. */
+interface MapParts {
+  map: L.Map;
+  canvas: L.Canvas;
+  tiles: L.LayerGroup;
+  drawn: Map<string, Drawn>;
+  index: GridIndex;
+  roi: L.LayerGroup;
+  selection: L.LayerGroup;
+  job: string | null;
+  fitted: string | null;
+}
+
+export function styleOf(state: TileState): L.PathOptions {
+  const s = STATE_STYLES[state];
+  return { color: s.stroke, weight: s.weight, opacity: 0.95, fillColor: s.fill, fillOpacity: s.fillOpacity, dashArray: s.dash ?? '' };
+}
+
+function latLngs(ring: readonly number[]): L.LatLngExpression[] {
+  const out: L.LatLngExpression[] = [];
+  for (let k = 0; k + 1 < ring.length; k += 2) out.push([ring[k + 1]!, ring[k]!]);
+  return out;
+}
+
+export function TileMap({ store, job, selected, onSelect }: Props) {
+  const element = useRef<HTMLDivElement>(null);
+  const parts = useRef<MapParts | null>(null);
+  const onSelectRef = useRef(onSelect);
+  onSelectRef.current = onSelect;
+  const [hover, setHover] = useState<{ id: string; state: TileState } | null>(null);
+  const [basemap, setBasemap] = useState<BasemapMode>('loading');
+
+  // The map, its panes and renderers: created once.
+  useEffect(() => {
+    const map = L.map(element.current!, { zoomControl: false, attributionControl: true, preferCanvas: true, worldCopyJump: false, minZoom: 1 });
+    L.control.zoom({ position: 'topright' }).addTo(map);
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
+    map.setView([20, 0], 2);
+    for (const [name, z] of [['tiles', 400], ['roi', 450], ['selection', 460]] as const) {
+      const pane = map.createPane(name);
+      pane.style.zIndex = String(z);
+      pane.style.pointerEvents = 'none';
+    }
+    const canvas = L.canvas({ pane: 'tiles', padding: 0.5, tolerance: 0 });
+    const p: MapParts = {
+      map,
+      canvas,
+      tiles: L.layerGroup().addTo(map),
+      drawn: new Map(),
+      index: new GridIndex(),
+      roi: L.layerGroup().addTo(map),
+      selection: L.layerGroup().addTo(map),
+      job: null,
+      fitted: null,
+    };
+    parts.current = p;
+    const removeBasemap = installBasemap(map, setBasemap);
+    map.on('click', (e: L.LeafletMouseEvent) => onSelectRef.current(pick(p, store, e.latlng.lng, e.latlng.lat)));
+    let last = 0;
+    map.on('mousemove', (e: L.LeafletMouseEvent) => {
+      const now = performance.now();
+      if (now - last < 40) return;
+      last = now;
+      const id = pick(p, store, e.latlng.lng, e.latlng.lat);
+      const tile = id ? store.job(p.job)?.tiles.get(id) : undefined;
+      map.getContainer().classList.toggle('over-tile', Boolean(tile));
+      setHover(tile ? { id: tile.id, state: tile.state } : null);
+    });
+    map.on('mouseout', () => setHover(null));
+    const resize = new ResizeObserver(() => map.invalidateSize());
+    resize.observe(element.current!);
+    return () => {
+      resize.disconnect();
+      removeBasemap();
+      map.remove();
+      parts.current = null;
+    };
+  }, [store]);
+
+  // The job's tiles: drawn once, then only restyled (or added to, when a tile splits).
+  useEffect(() => {
+    const p = parts.current;
+    if (!p) return;
+    const sync = () => syncTiles(p, store.job(job));
+    if (p.job !== job) {
+      p.tiles.clearLayers();
+      p.drawn.clear();
+      p.roi.clearLayers();
+      p.job = job;
+    }
+    sync();
+    return store.onTiles((name, change) => {
+      if (name !== job) return;
+      if (change.kind === 'reset') sync();
+      else if (change.kind === 'added') addTiles(p, store.job(job), change.tiles);
+      else restyle(p, change.tiles);
+    });
+  }, [store, job]);
+
+  // The selection: an outline above everything, brought into view when it is off screen.
+  useEffect(() => {
+    const p = parts.current;
+    if (!p) return;
+    p.selection.clearLayers();
+    const tile = selected ? store.job(job)?.tiles.get(selected) : undefined;
+    if (!tile || tile.ring.length < 6) return;
+    const renderer = L.svg({ pane: 'selection' });
+    const halo = L.polygon(latLngs(tile.ring), { renderer, interactive: false, color: '#ffffff', weight: 6, opacity: 0.9, fill: false });
+    const line = L.polygon(latLngs(tile.ring), { renderer, interactive: false, color: '#0f172a', weight: 2.5, fill: false });
+    p.selection.addLayer(halo).addLayer(line);
+    const b = line.getBounds();
+    if (!p.map.getBounds().contains(b)) p.map.fitBounds(b.pad(3), { maxZoom: Math.max(p.map.getZoom(), 10) });
+  }, [store, job, selected]);
+
+  return (
+    <div className="map-wrap">
+      <div ref={element} className="map" data-testid="tile-map" aria-label="Tiles by state; click a tile for its details" />
+      {hover && (
+        <div className="hover-label" role="status">
+          <span className="swatch" style={{ background: STATE_STYLES[hover.state].fill, borderColor: STATE_STYLES[hover.state].stroke }} />
+          {hover.id} · {hover.state}
+        </div>
+      )}
+      {basemap === 'offline' && <div className="basemap-note">offline map</div>}
+    </div>
+  );
+}
+
+/** The tile under a point: a split parent only where none of its children is (they lie on top of it). */
+function pick(p: MapParts, store: DashboardStore, lon: number, lat: number): string | null {
+  const job = store.job(p.job);
+  if (!job) return null;
+  const hits = p.index.at(lon, lat);
+  const live = hits.filter((id) => job.tiles.get(id)?.state !== 'split');
+  return live[live.length - 1] ?? hits[hits.length - 1] ?? null;
+}
+
+function syncTiles(p: MapParts, job: JobModel | undefined): void {
+  if (!job) return;
+  const fresh: TileView[] = [];
+  const changed: TileView[] = [];
+  for (const t of job.tiles.values()) {
+    const d = p.drawn.get(t.id);
+    if (!d) fresh.push(t);
+    else if (d.state !== t.state) changed.push(t);
+  }
+  for (const [id, d] of p.drawn) {
+    if (!job.tiles.has(id)) {
+      p.tiles.removeLayer(d.layer);
+      p.drawn.delete(id);
+    }
+  }
+  if (p.roi.getLayers().length === 0 && job.roi.length) {
+    const renderer = L.svg({ pane: 'roi' });
+    p.roi.addLayer(L.polygon(job.roi.map(latLngs), { renderer, interactive: false, fill: false, color: '#0f172a', weight: 2, opacity: 0.85, dashArray: '7 5' }));
+  }
+  addTiles(p, job, fresh);
+  restyle(p, changed);
+  if (p.fitted !== job.name && job.bounds) {
+    const [w, s, e, n] = job.bounds;
+    p.map.fitBounds([[s, w], [n, e]], { padding: [24, 24], maxZoom: 16 });
+    p.fitted = job.name;
+  }
+}
+
+function addTiles(p: MapParts, job: JobModel | undefined, tiles: TileView[]): void {
+  if (!job || tiles.length === 0) return;
+  const added: TileView[] = [];
+  for (const t of tiles) {
+    if (p.drawn.has(t.id) || t.ring.length < 6) continue;
+    const layer = L.polygon(latLngs(t.ring), { renderer: p.canvas, interactive: false, ...styleOf(t.state) });
+    p.tiles.addLayer(layer);
+    p.drawn.set(t.id, { layer, state: t.state });
+    added.push(t);
+  }
+  if (p.drawn.size === added.length) p.index = new GridIndex(added);
+  else p.index.add(added);
+  for (const t of added) if (t.state === 'failed') p.drawn.get(t.id)!.layer.bringToFront();
+  if (p.fitted !== job.name && job.bounds) {
+    const [w, s, e, n] = job.bounds;
+    p.map.fitBounds([[s, w], [n, e]], { padding: [24, 24], maxZoom: 16 });
+    p.fitted = job.name;
+  }
+}
+
+/** setStyle on the shared canvas only marks the tile's box dirty: one repaint per frame for any number of tiles. */
+function restyle(p: MapParts, tiles: TileView[]): void {
+  for (const t of tiles) {
+    const d = p.drawn.get(t.id);
+    if (!d || d.state === t.state) continue;
+    d.state = t.state;
+    d.layer.setStyle(styleOf(t.state));
+    // Failed tiles are drawn last, so their heavy outline is not covered by a neighbour's.
+    if (t.state === 'failed') d.layer.bringToFront();
+  }
+}

@@ -1,0 +1,58 @@
+import type { Command } from '../../shared/contract';
+import type { ConnectionState, Transport } from './types';
+
+/** What an in-process host offers (the engine host of main/core/engine/host.ts has this shape; so do test fakes). */
+export interface InProcessHost {
+  snapshot(): unknown;
+  summary(job: string): unknown;
+  tile(job: string, id: string): unknown;
+  command(cmd: unknown): Promise<unknown>;
+  subscribe(listener: (m: unknown) => void): () => void;
+  position(): number;
+}
+
+/**
+ * The transport for component tests (and any host in the same JavaScript realm): calls the host directly,
+ * but asynchronously and on copies, as a real boundary would, so components cannot rely on sharing objects.
+ */
+export class InProcessTransport implements Transport {
+  constructor(private readonly host: InProcessHost) {}
+
+  snapshot(): Promise<unknown> {
+    return this.call(() => this.host.snapshot());
+  }
+
+  summary(job: string): Promise<unknown> {
+    return this.call(() => this.host.summary(job));
+  }
+
+  tile(job: string, id: string): Promise<unknown> {
+    return this.call(() => this.host.tile(job, id));
+  }
+
+  command(cmd: Command): Promise<unknown> {
+    return this.call(() => this.host.command(structuredClone(cmd)));
+  }
+
+  subscribe(onMessage: (m: unknown) => void, onState: (s: ConnectionState) => void): () => void {
+    let open = true;
+    const deliver = (m: unknown) => {
+      const copy = structuredClone(m);
+      queueMicrotask(() => open && onMessage(copy));
+    };
+    // Nothing can happen between reading the position and subscribing: the hello comes first.
+    deliver({ kind: 'hello', seq: this.host.position() });
+    const unsubscribe = this.host.subscribe(deliver);
+    onState('open');
+    return () => {
+      open = false;
+      unsubscribe();
+      onState('closed');
+    };
+  }
+
+  private async call(f: () => unknown): Promise<unknown> {
+    await Promise.resolve();
+    return structuredClone(await f());
+  }
+}

@@ -1,0 +1,33 @@
+import type { Command } from '../../shared/contract';
+
+/** Where the stream stands; `unauthorized` is final (the page lacks the token). */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'closed';
+
+/**
+ * How the renderer reaches an engine host. Every answer is `unknown`: the client (renderer/api.ts)
+ * validates it against the schemas of shared/. Three implementations: HTTP + Server-Sent Events for
+ * `tessera serve` (http-sse.ts), in-process for component tests (in-process.ts), and the Electron
+ * preload bridge (desktop shell).
+ */
+export interface Transport {
+  snapshot(): Promise<unknown>;
+  summary(job: string): Promise<unknown>;
+  tile(job: string, id: string): Promise<unknown>;
+  command(cmd: Command): Promise<unknown>;
+  /**
+   * Delivers stream messages in order, a `hello` first after every (re)connection; reports the
+   * connection's state. Returns the function that ends the subscription.
+   */
+  subscribe(onMessage: (m: unknown) => void, onState: (s: ConnectionState) => void): () => void;
+}
+
+/** The host refused a request (HTTP status or equivalent) with a message meant for the user. */
+export class TransportError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}

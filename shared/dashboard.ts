@@ -1,0 +1,113 @@
+/**
+ * What a dashboard reads besides the contract's events (shared/contract.ts): a snapshot of every job it
+ * shows, a job's summary, one tile's details, and the envelope of the event stream. The engine host
+ * (main/core/engine/host.ts) produces these; the renderer validates them with the schemas below, whatever
+ * the transport (HTTP + SSE for `tessera serve`, IPC for the desktop app, in-process for tests).
+ */
+import { z } from 'zod';
+import { EventSchema, JobProgressSchema, QuotaSchema, TileStateSchema } from './contract';
+
+const JobName = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
+const Iso = z.string();
+
+/** A tile on the map: its outline in EPSG:4326 as a flat [lon, lat, lon, lat, …] ring (not closed). */
+export const TileViewSchema = z.object({
+  id: z.string(),
+  state: TileStateSchema,
+  attempt: z.number().int().nonnegative(),
+  ring: z.array(z.number()),
+});
+export type TileView = z.infer<typeof TileViewSchema>;
+
+export const LogEntrySchema = z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), at: Iso });
+export type LogEntry = z.infer<typeof LogEntrySchema>;
+
+/** Everything about a job except its tiles; cheap to fetch again. */
+export const JobSummarySchema = z.object({
+  name: JobName,
+  file: z.string(),
+  progress: JobProgressSchema,
+  /** Drive's storage quota as last read for this job's account; null until read. */
+  quota: QuotaSchema.nullable(),
+  drive: z.object({
+    /** Bytes of this job's outputs still in Drive (listed, not yet cleaned up). */
+    pendingBytes: z.number().nonnegative(),
+    pendingFiles: z.number().int().nonnegative(),
+    /** Tiles exported whose files are not listed yet (their size is not known). */
+    unlistedTiles: z.number().int().nonnegative(),
+    /** Their likely bytes: the average output of the tiles listed so far (0 before any). */
+    unlistedBytes: z.number().nonnegative(),
+    reserveBytes: z.number().nonnegative(),
+    /** Bytes of this job's outputs downloaded and verified so far (every run). */
+    downloadedBytes: z.number().nonnegative(),
+    cleanup: z.enum(['delete', 'trash', 'keep']),
+  }),
+  eecu: z.object({
+    usedSeconds: z.number().nonnegative(),
+    /** Used so far plus the tiles left at the average so far; null until one tile has run. */
+    projectedSeconds: z.number().nonnegative().nullable(),
+    budgetSeconds: z.number().nonnegative().nullable(),
+  }),
+  /** A run of the engine is driving the job now. */
+  running: z.boolean(),
+  /** How the last run ended (null while it runs, or before the first one). */
+  outcome: z.object({ exitCode: z.number().int(), message: z.string().nullable() }).nullable(),
+  log: z.array(LogEntrySchema),
+});
+export type JobSummary = z.infer<typeof JobSummarySchema>;
+
+export const JobViewSchema = JobSummarySchema.extend({
+  tiles: z.array(TileViewSchema),
+  /** The ROI outline in EPSG:4326: rings as flat [lon, lat, …] arrays. */
+  roi: z.array(z.array(z.number())),
+  /** [west, south, east, north] of the ROI and tiles, in degrees; null before the job is planned. */
+  bounds: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
+});
+export type JobView = z.infer<typeof JobViewSchema>;
+
+export const DashboardSnapshotSchema = z.object({
+  /** The stream position this snapshot includes: stream messages with a higher seq come after it. */
+  seq: z.number().int().nonnegative(),
+  jobs: z.array(JobViewSchema),
+});
+export type DashboardSnapshot = z.infer<typeof DashboardSnapshotSchema>;
+
+export const TileDetailSchema = z.object({
+  job: JobName,
+  id: z.string(),
+  crs: z.string(),
+  crsTransform: z.array(z.number()),
+  dimensions: z.array(z.number()),
+  state: TileStateSchema,
+  attempt: z.number().int().nonnegative(),
+  retriesUsed: z.number().int().nonnegative(),
+  description: z.string().nullable(),
+  /** Earth Engine operation name of the last attempt. */
+  operation: z.string().nullable(),
+  /** Earth Engine's message (or the engine's) for the last failure. */
+  error: z.string().nullable(),
+  eecuSeconds: z.number().nonnegative().nullable(),
+  notBefore: Iso.nullable(),
+  history: z.array(z.object({ state: TileStateSchema, at: Iso })),
+  files: z.array(z.object({ id: z.string(), name: z.string(), size: z.number(), md5: z.string(), verified: z.boolean(), cleaned: z.boolean() })),
+  ring: z.array(z.number()),
+});
+export type TileDetail = z.infer<typeof TileDetailSchema>;
+
+/**
+ * The stream: after (re)connecting, a `hello` with the current position; then the contract's events, and
+ * tiles added to a job (its first plan, the children of a split) with their outlines. A client that sees
+ * `hello` fetches a snapshot and applies the messages with a higher `seq`.
+ */
+export const StreamMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('hello'), seq: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('event'), seq: z.number().int().nonnegative(), event: EventSchema }),
+  z.object({ kind: z.literal('tiles'), seq: z.number().int().nonnegative(), job: JobName, tiles: z.array(TileViewSchema) }),
+  /** The set of jobs changed (one was added or removed): fetch a snapshot. */
+  z.object({ kind: z.literal('jobs'), seq: z.number().int().nonnegative() }),
+]);
+export type StreamMessage = z.infer<typeof StreamMessageSchema>;
+
+/** What a command returns: `status` gives the job's progress; the others just acknowledge. */
+export const CommandResultSchema = z.object({ ok: z.literal(true), progress: JobProgressSchema.optional() });
+export type CommandResult = z.infer<typeof CommandResultSchema>;

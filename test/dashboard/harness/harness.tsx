@@ -1,0 +1,130 @@
+/**
+ * Component-test page: the real renderer (App, map, legend, gauge, details) over the in-process
+ * transport, fed by a scripted host. Tests drive it through `window.harness`.
+ */
+import 'leaflet/dist/leaflet.css';
+import '../../../renderer/styles.css';
+import { createRoot } from 'react-dom/client';
+import { z } from 'zod';
+import type { Command, EngineEvent, Quota, TileState } from '../../../shared/contract';
+import type { DashboardSnapshot, JobSummary, StreamMessage, TileDetail, TileView } from '../../../shared/dashboard';
+import { TesseraClient } from '../../../renderer/api';
+import { App } from '../../../renderer/components/App';
+import { DashboardStore } from '../../../renderer/store';
+import { InProcessTransport, type InProcessHost } from '../../../renderer/transport/in-process';
+
+z.config({ jitless: true });
+
+const JOB = 'demo';
+const GIB = 1024 ** 3;
+const NOW = '2026-01-02T03:04:05.000Z';
+
+/** 3 × 3 tiles of 0.1° at 10–10.3 °E, 50–50.3 °N; the centre one failed. */
+const STATES: Record<string, TileState> = {
+  x0_y0: 'done', x1_y0: 'done', x2_y0: 'done',
+  x0_y1: 'running', x1_y1: 'failed', x2_y1: 'queued',
+  x0_y2: 'pending', x1_y2: 'pending', x2_y2: 'retrying',
+};
+
+const tiles: TileView[] = Object.entries(STATES).map(([id, state]) => {
+  const [i, j] = [Number(id[1]), Number(id[4])];
+  const [w, s] = [10 + i * 0.1, 50 + j * 0.1];
+  return { id, state, attempt: state === 'pending' ? 0 : 1, ring: [w, s, w + 0.1, s, w + 0.1, s + 0.1, w, s + 0.1] };
+});
+// `?grid=N`: N × N more tiles of 0.01° beside them (for looking at big jobs by hand).
+const extra = Number(new URLSearchParams(location.search).get('grid') ?? 0);
+for (let i = 0; i < extra; i++) {
+  for (let j = 0; j < extra; j++) {
+    const [w, s] = [11 + i * 0.01, 50 + j * 0.01];
+    const state: TileState = (i * 7 + j * 3) % 11 === 0 ? 'failed' : (i + j) % 3 === 0 ? 'done' : 'pending';
+    tiles.push({ id: `g${i}_${j}`, state, attempt: 0, ring: [w, s, w + 0.01, s, w + 0.01, s + 0.01, w, s + 0.01] });
+  }
+}
+
+let quota: Quota = { limit: 15 * GIB, usage: Math.round(9.8 * GIB), usageInDrive: Math.round(9.8 * GIB), usageInDriveTrash: GIB, at: NOW };
+
+function counts(): Record<TileState, number> {
+  const c = { pending: 0, submitting: 0, queued: 0, running: 0, exported: 0, downloading: 0, verified: 0, done: 0, retrying: 0, split: 0, failed: 0, cancelled: 0, skipped: 0 };
+  for (const t of tiles) c[t.state]++;
+  return c;
+}
+
+function summary(): JobSummary {
+  const c = counts();
+  return {
+    name: JOB,
+    file: '/tmp/demo/job.json',
+    progress: { job: JOB, total: tiles.length, tiles: c, queued: c.queued, running: c.running, waiting: null, throughputPerHour: 3, etaSeconds: 3600, bytesDownloaded: 0, finished: false },
+    quota,
+    drive: { pendingBytes: 500 * 1024 ** 2, pendingFiles: 2, unlistedTiles: 0, unlistedBytes: 0, reserveBytes: GIB, downloadedBytes: 384 * 1024, cleanup: 'delete' },
+    eecu: { usedSeconds: 3600, projectedSeconds: 10800, budgetSeconds: null },
+    running: true,
+    outcome: null,
+    log: [{ level: 'info', message: 'planned 9 tiles', at: NOW }],
+  };
+}
+
+const listeners = new Set<(m: unknown) => void>();
+let seq = 0;
+const commands: Command[] = [];
+
+type Unnumbered<T> = T extends unknown ? Omit<T, 'seq'> : never;
+
+function send(m: Unnumbered<StreamMessage>): void {
+  const message = { ...m, seq: ++seq } as StreamMessage;
+  for (const l of listeners) l(message);
+}
+
+function emit(e: EngineEvent): void {
+  if (e.type === 'tile-state') {
+    const t = tiles.find((x) => x.id === e.tile);
+    if (t) {
+      t.state = e.state;
+      t.attempt = e.attempt;
+    }
+  }
+  if (e.type === 'quota') quota = e.quota;
+  send({ kind: 'event', event: e });
+}
+
+const host: InProcessHost = {
+  snapshot: (): DashboardSnapshot => ({ seq, jobs: [{ ...summary(), tiles: tiles.map((t) => ({ ...t })), roi: [[10, 50, 10.3, 50, 10.3, 50.3, 10, 50.3]], bounds: [10, 50, 10.3, 50.3] }] }),
+  summary: () => summary(),
+  tile: (job: string, id: string): TileDetail => {
+    const t = tiles.find((x) => x.id === id);
+    if (job !== JOB || !t) throw new Error(`no tile ${id}`);
+    const done = t.state === 'done';
+    return {
+      job, id, crs: 'EPSG:3035', crsTransform: [10, 0, 0, 0, -10, 0], dimensions: [128, 128], state: t.state, attempt: t.attempt,
+      retriesUsed: 0, description: t.attempt ? `${JOB}_${id}_a${t.attempt}` : null,
+      operation: t.attempt ? `projects/demo/operations/OP_${id.toUpperCase()}` : null,
+      error: t.state === 'failed' ? 'User memory limit exceeded.' : null,
+      eecuSeconds: done ? 1200 : null, notBefore: null,
+      history: [{ state: 'pending', at: NOW }, ...(t.state === 'pending' ? [] : [{ state: t.state, at: NOW }])],
+      files: done ? [{ id: `f_${id}`, name: `${JOB}_${id}.tif`, size: 131_072, md5: `0123456789abcdef0123456789ab${id.replace('_', '')}`.slice(0, 32), verified: true, cleaned: true }] : [],
+      ring: t.ring,
+    };
+  },
+  command: async (cmd: unknown) => {
+    const c = cmd as Command;
+    commands.push(c);
+    if (c.type === 'retry') for (const id of c.tiles) emit({ type: 'tile-state', job: JOB, tile: id, state: 'pending', attempt: 1, at: NOW });
+    if (c.type === 'skip') for (const id of c.tiles) emit({ type: 'tile-state', job: JOB, tile: id, state: 'skipped', attempt: 0, at: NOW });
+    return { ok: true };
+  },
+  subscribe: (l) => {
+    listeners.add(l);
+    return () => listeners.delete(l);
+  },
+  position: () => seq,
+};
+
+declare global {
+  interface Window {
+    harness: { emit: typeof emit; commands: Command[]; summary: typeof summary };
+  }
+}
+window.harness = { emit, commands, summary };
+
+const store = new DashboardStore();
+createRoot(document.getElementById('root')!).render(<App client={new TesseraClient(new InProcessTransport(host))} store={store} />);

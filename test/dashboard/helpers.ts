@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { BIN, REPO } from '../helpers/cli';
+
+/** Debian's Chromium (never a downloaded one); offline-friendly flags. */
+export const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+}
+
+/** Screenshots for people to look at: `test-results/dashboard/` (git-ignored). */
+export function screenshotPath(name: string): string {
+  const dir = join(REPO, 'test-results', 'dashboard');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
+
+/** A page that fails the test on script errors, and never reaches the internet (OSM tiles fail fast: the offline basemap). */
+export async function openPage(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // Aborted OSM tiles are expected here (no network); anything else the page logs as an error is not.
+    if (m.type() === 'error' && !/Failed to load resource: net::ERR_FAILED/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  await page.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (r) => r.abort());
+  await page.goto(url);
+  return { page, problems };
+}
+
+export interface Served {
+  child: ChildProcess;
+  /** The printed URL, with its #token=… fragment. */
+  url: string;
+  origin: string;
+  token: string;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code once the process ends. */
+  exited: Promise<number | null>;
+  /** Sends SIGINT and resolves with the exit code (SIGKILL after `ms`). */
+  stop(ms?: number): Promise<number | null>;
+}
+
+/** Starts `tessera serve` as a user would and waits (bounded) for its `serving on …` line. */
+export function serve(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    env: { ...process.env, TESSERA_CREDENTIALS: join(tmpdir(), `tessera-dashboard-creds-${process.pid}-${Date.now()}.json`), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tessera serve printed no URL within ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`));
+    }, timeoutMs);
+    const check = () => {
+      const m = /^serving on (http:\/\/127\.0\.0\.1:(\d+)\/#token=([A-Za-z0-9_-]+))$/m.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      resolve({
+        child,
+        url: m[1]!,
+        origin: `http://127.0.0.1:${m[2]}`,
+        token: m[3]!,
+        stdout: () => out,
+        stderr: () => err,
+        exited,
+        stop: async (ms = 20_000) => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+          const kill = setTimeout(() => child.kill('SIGKILL'), ms);
+          const code = await exited;
+          clearTimeout(kill);
+          return code;
+        },
+      });
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`tessera serve exited (${code}) before serving; stderr: ${err}`));
+    });
+  });
+}
+
+/** Polls `what` every `everyMs` until it returns a truthy value (bounded by `ms`). */
+export async function until<T>(what: () => Promise<T> | T, ms = 30_000, everyMs = 100, label = 'condition'): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await what();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The legend's counts as the page shows them (CONTRACTS.md §7). (Page code as text: the tests' tsconfig has no DOM.) */
+export function legendCounts(page: Page): Promise<Record<string, number>> {
+  return page.evaluate<Record<string, number>>(`(() => {
+    const out = {};
+    for (const el of document.querySelectorAll('[data-testid^="legend-"][data-testid$="-count"]')) {
+      const id = el.getAttribute('data-testid');
+      out[id.slice('legend-'.length, -'-count'.length)] = Number(el.textContent);
+    }
+    return out;
+  })()`);
+}
+
+/** The colour drawn on the tiles' canvas at a point of the page (r, g, b). */
+export function canvasColourAt(page: Page, x: number, y: number): Promise<[number, number, number]> {
+  return page.evaluate<[number, number, number]>(`(() => {
+    const canvas = document.querySelector('.leaflet-tiles-pane canvas');
+    const r = canvas.getBoundingClientRect();
+    const px = Math.round(((${x} - r.left) * canvas.width) / r.width);
+    const py = Math.round(((${y} - r.top) * canvas.height) / r.height);
+    const d = canvas.getContext('2d').getImageData(px, py, 1, 1).data;
+    return [d[0], d[1], d[2]];
+  })()`);
+}
+
+/** Evaluates an expression in the page (as text: the tests' tsconfig has no DOM). */
+export function pageValue<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate<T>(expression);
+}
