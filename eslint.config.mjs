@@ -13,6 +13,15 @@ export default tseslint.config(
     },
   },
   {
+    // Only the desktop shell (main/electron/**, with its preload) imports Electron. Everything else — tests
+    // included — runs in plain Node or a browser, where `require('electron')` tries to download it.
+    files: ['**/*.ts', '**/*.tsx', '**/*.mjs', '**/*.cjs', '**/*.mts'],
+    ignores: ['main/electron/**', 'main/preload/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'only main/electron/** (and its preload) may import electron; test Electron code through its ports.' }] }],
+    },
+  },
+  {
     // The engine, the emulator and the CLI run in plain Node: they must never need Electron.
     files: ['main/core/**', 'main/cli/**', 'main/emulator/**', 'main/server/**'],
     rules: {
@@ -21,7 +30,8 @@ export default tseslint.config(
   },
   {
     // The contract and the renderer run in a sandboxed browser context: no Node, no Electron.
-    files: ['shared/**', 'renderer/**'],
+    // (The dashboard's component-test page is renderer code too.)
+    files: ['shared/**', 'renderer/**', 'test/dashboard/harness/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'shared/ and renderer/ run without Electron APIs; use the preload bridge.' }], patterns: [{ group: nodeBuiltins, message: 'shared/ and renderer/ cannot use Node built-ins.' }, { group: ['**/main/**'], message: 'shared/ and renderer/ may not reach into main/.' }] }],
     },

@@ -1,6 +1,6 @@
-// One build tool for every Node-side bundle: esbuild (the renderer joins through Vite, which uses it too).
+// One build tool for every bundle: esbuild (Node-side bundles, and the renderer for the browser).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -19,5 +19,88 @@ await build({
   packages: 'external', // dependencies stay in node_modules (sql.js finds its .wasm there)
   sourcemap: 'linked',
   define: { __TESSERA_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+});
+
+// The dashboard (renderer/): one browser bundle, app.js + app.css (Leaflet's CSS included), and index.html.
+// `tessera serve` serves out/renderer; the desktop shell loads the same files.
+// zod re-exports every locale of its error messages (260 kB minified); the page needs English only.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: root,
+    }));
+  },
+};
+export const rendererBuildOptions = {
+  plugins: [zodEnglishOnly],
+  bundle: true,
+  platform: 'browser',
+  target: ['chrome120', 'firefox120', 'safari16'],
+  format: 'iife',
+  jsx: 'automatic',
+  loader: { '.png': 'dataurl', '.svg': 'dataurl' },
+  define: { 'process.env.NODE_ENV': '"production"' },
+  minify: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+rmSync(join(root, 'out', 'renderer'), { recursive: true, force: true });
+mkdirSync(join(root, 'out', 'renderer'), { recursive: true });
+await build({
+  ...rendererBuildOptions,
+  absWorkingDir: root,
+  entryPoints: { app: 'renderer/main.tsx' },
+  outdir: 'out/renderer',
+});
+copyFileSync(join(root, 'renderer', 'index.html'), join(root, 'out', 'renderer', 'index.html'));
+
+// The desktop shell: the Electron main process and its preload, one CommonJS file each.
+// - main: `electron` stays external (Electron provides it); electron-store and its dependencies are ESM-only
+//   and are folded into the bundle; every other package stays in node_modules as for the CLI.
+// - preload: a sandboxed preload can require only `electron` (and a few built-ins): everything else
+//   (shared/ipc.ts, zod) is bundled in.
+const bundleElectronStore = {
+  name: 'bundle-electron-store',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path === 'electron' || args.path.startsWith('node:')) return { path: args.path, external: true };
+      if (args.path === 'electron-store' || /[\\/]node_modules[\\/]/.test(args.importer)) return undefined; // bundled
+      return { path: args.path, external: true };
+    });
+  },
+};
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'electron/main': 'main/electron/main.ts' },
+  outdir: 'out',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  plugins: [bundleElectronStore],
+  sourcemap: 'linked',
+  define: { __TESSERA_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+});
+await build({
+  plugins: [zodEnglishOnly],
+  absWorkingDir: root,
+  entryPoints: { 'electron/preload': 'main/electron/preload.ts' },
+  outdir: 'out',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'browser',
+  target: 'chrome130',
+  format: 'cjs',
+  external: ['electron'],
+  minify: true,
+  sourcemap: 'linked',
   logLevel: 'warning',
 });

@@ -1,0 +1,78 @@
+/**
+ * The IPC host: the desktop counterpart of main/server/server.ts. It turns the engine host (JobHost) and
+ * the app's services into the handlers of shared/ipc.ts. No `electron` import: the composition root passes
+ * Electron objects in, tests pass fakes.
+ */
+import { EVENT_CHANNELS, type AuthStatus, type InvokeHandlers, type IpcInvokeEventLike, type Settings } from '../../shared/ipc';
+import type { DashboardHost } from '../server/server';
+
+/** Where a window's stream goes: the sender webContents (`send`, `isDestroyed`, `once('destroyed')`). */
+export interface StreamSink {
+  send(channel: string, payload: unknown): void;
+  isDestroyed(): boolean;
+  once?(event: 'destroyed', listener: () => void): unknown;
+}
+
+export interface DesktopServices {
+  settings: { get(): Settings; set(patch: Partial<Settings>): Settings };
+  auth: { status(): Promise<AuthStatus>; signIn(acceptWeakStorage: boolean): Promise<AuthStatus>; signOut(): Promise<AuthStatus> };
+  /** Opens an allowed https URL in the system browser; false when the URL is not allowed. */
+  openExternal(url: string): Promise<boolean>;
+}
+
+export interface DesktopIpc {
+  handlers: InvokeHandlers;
+  /** Ends every window's stream (quit). */
+  close(): void;
+  /** Windows subscribed now (tests, tray). */
+  subscribers(): number;
+}
+
+export function desktopHandlers(host: DashboardHost, services: DesktopServices): DesktopIpc {
+  const streams = new Map<StreamSink, () => void>();
+  const sinkOf = (event: IpcInvokeEventLike): StreamSink => {
+    const s = event.sender as StreamSink | undefined;
+    if (!s || typeof s.send !== 'function' || typeof s.isDestroyed !== 'function') throw Object.assign(new Error('no window to stream to'), { status: 400 });
+    return s;
+  };
+  const end = (sink: StreamSink) => {
+    streams.get(sink)?.();
+    streams.delete(sink);
+  };
+  const handlers: InvokeHandlers = {
+    snapshot: () => host.snapshot(),
+    summary: ({ job }) => host.summary(job),
+    tile: ({ job, id }) => host.tile(job, id),
+    command: (cmd) => host.command(cmd),
+    subscribe: (_req, event) => {
+      const sink = sinkOf(event);
+      end(sink);
+      // Nothing can happen between subscribing and reading the position (both synchronous): the preload
+      // keeps messages that arrive before this answer and drops those the position already includes.
+      const unsubscribe = host.subscribe((m) => {
+        if (sink.isDestroyed()) return end(sink);
+        sink.send(EVENT_CHANNELS.stream.channel, m);
+      });
+      streams.set(sink, unsubscribe);
+      sink.once?.('destroyed', () => end(sink));
+      return { seq: host.position() };
+    },
+    unsubscribe: (_req, event) => {
+      end(sinkOf(event));
+      return { ok: true };
+    },
+    getSettings: () => services.settings.get(),
+    setSettings: (patch) => services.settings.set(patch),
+    authStatus: () => services.auth.status(),
+    signIn: ({ acceptWeakStorage }) => services.auth.signIn(acceptWeakStorage ?? false),
+    signOut: () => services.auth.signOut(),
+    openExternal: async ({ url }) => ({ opened: await services.openExternal(url) }),
+  };
+  return {
+    handlers,
+    close: () => {
+      for (const sink of [...streams.keys()]) end(sink);
+    },
+    subscribers: () => streams.size,
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The window's security policy as pure functions (no `electron` import): the CSP, the navigation and
+ * new-window guards, the permission handler and the allow-list of `shell.openExternal`. main.ts attaches
+ * them to Electron's objects; test/desktop/security.test.ts checks them in plain Node.
+ */
+
+/** The scheme and host the renderer is served from (protocol.handle), never file://. */
+export const APP_SCHEME = 'tessera';
+export const APP_HOST = 'app';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+export const DEFAULT_BASEMAP_HOST = 'tile.openstreetmap.org';
+
+const HOST = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/**
+ * The renderer's Content-Security-Policy: nothing but the app's own files, except basemap images from
+ * `https://<basemapHost>`. No inline script or style, no eval (zod runs jitless), no connect-src beyond
+ * the app (the engine is reached through IPC), no frames, no forms.
+ */
+export function contentSecurityPolicy(basemapHost: string = DEFAULT_BASEMAP_HOST): string {
+  if (!HOST.test(basemapHost)) throw new Error(`not a host name for the basemap: ${JSON.stringify(basemapHost)}`);
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' data: https://${basemapHost}`,
+    "connect-src 'self'",
+    "font-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-src 'none'",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** Headers the custom protocol sends with every file. */
+export function responseHeaders(basemapHost?: string): Record<string, string> {
+  return {
+    'Content-Security-Policy': contentSecurityPolicy(basemapHost),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  };
+}
+
+/** True for a URL of the app itself (parsed, compared by scheme and host — never startsWith). */
+export function isAppUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** Hosts whose https pages may be opened in the system browser (sign-in, Cloud console, docs). */
+export const EXTERNAL_HOSTS: readonly string[] = [
+  'accounts.google.com',
+  'console.cloud.google.com',
+  'developers.google.com',
+  'code.earthengine.google.com',
+  'github.com',
+];
+
+/** True when `url` may go to `shell.openExternal`: https, no credentials, default port, an allowed host. */
+export function isAllowedExternal(url: string, hosts: readonly string[] = EXTERNAL_HOSTS): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  return u.protocol === 'https:' && u.username === '' && u.password === '' && u.port === '' && hosts.includes(u.hostname);
+}
+
+/** A navigation event as Electron passes it (`will-navigate`, `will-frame-navigate`, `will-redirect`). */
+export interface NavigationEventLike {
+  url?: string;
+  preventDefault(): void;
+}
+
+/** What the guards need of a webContents. */
+export interface WebContentsLike {
+  on(event: 'will-navigate' | 'will-frame-navigate' | 'will-redirect' | 'will-attach-webview', listener: (event: NavigationEventLike, url?: string) => void): unknown;
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
+}
+
+/**
+ * Every webContents: navigation away from the app is prevented (and an allowed https link goes to the
+ * system browser), `window.open` is denied, `<webview>` is never attached.
+ */
+export function guardWebContents(wc: WebContentsLike, openExternal: (url: string) => void): void {
+  const guard = (event: NavigationEventLike, url?: string) => {
+    const target = event.url ?? url ?? '';
+    if (isAppUrl(target)) return;
+    event.preventDefault();
+    if (isAllowedExternal(target)) openExternal(target);
+  };
+  wc.on('will-navigate', guard);
+  wc.on('will-frame-navigate', guard);
+  wc.on('will-redirect', guard);
+  wc.on('will-attach-webview', (event) => event.preventDefault());
+  wc.setWindowOpenHandler(({ url }) => {
+    if (isAllowedExternal(url)) openExternal(url);
+    return { action: 'deny' };
+  });
+}
+
+/** What the permission handlers need of a session. */
+export interface SessionLike {
+  setPermissionRequestHandler(handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  setPermissionCheckHandler(handler: (wc: unknown, permission: string) => boolean): void;
+}
+
+/** Every permission (camera, geolocation, notifications from the page, …) is refused. */
+export function denyPermissions(session: SessionLike): void {
+  session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+}
+
+/**
+ * Maps a request of the custom protocol to a file of the built renderer: only plain names directly in
+ * it (index.html, app.js, app.css, …), never a path that climbs out. Returns the relative name or null.
+ */
+export function rendererFileFor(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (!isAppUrl(url)) return null;
+  let path: string;
+  try {
+    path = decodeURIComponent(u.pathname);
+  } catch {
+    return null;
+  }
+  if (path === '/' || path === '') return 'index.html';
+  const name = path.slice(1);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..')) return null;
+  return name;
+}
+
+export const MIME_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+};

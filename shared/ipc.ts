@@ -1,0 +1,234 @@
+/**
+ * The one typed contract for every IPC channel of the desktop app (Podman / GitHub Desktop style): each
+ * invoke channel names its request and response schemas, each event channel its payload schema, all
+ * derived from shared/contract.ts and shared/dashboard.ts. The main side registers handlers with
+ * `registerHandlers` (sender checked, every payload parsed); the preload builds the renderer's API with
+ * `createPreloadApi` (no `ipcRenderer` ever reaches the page). No Electron import here: both functions take
+ * Electron-shaped objects, so tests drive them with fakes in plain Node.
+ */
+import { z } from 'zod';
+import { CommandSchema } from './contract';
+import { CommandResultSchema, DashboardSnapshotSchema, JobSummarySchema, StreamMessageSchema, TileDetailSchema } from './dashboard';
+
+const JobName = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
+const Nothing = z.undefined();
+
+/** Hosts a basemap may be served from: a bare DNS name (no scheme, port or path). */
+export const TileHostSchema = z.string().regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/);
+
+/** The desktop app's settings (electron-store): preferences only, never job state. */
+export const SettingsSchema = z.object({
+  /** Keep the computer awake (powerSaveBlocker) while a job runs. */
+  preventSleep: z.boolean(),
+  /** Start Tessera when the user logs in. */
+  startAtLogin: z.boolean(),
+  /** Desktop notifications (job done, needs you, tile failed for good, Drive full). */
+  notifications: z.boolean(),
+  /** Where the map's basemap tiles come from (allowed in the CSP's img-src). */
+  basemapTileHost: TileHostSchema,
+  /** Job files opened (and resumed) at start-up. */
+  jobFiles: z.array(z.string().min(1).max(4096)).max(100),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const AuthStatusSchema = z.object({
+  signedIn: z.boolean(),
+  email: z.string().nullable(),
+  /** Where the sign-in is kept, for messages (e.g. "the system keychain"). */
+  storage: z.string(),
+  /** Set when storage is weak (Linux without a secret service): the user must agree before we store. */
+  warning: z.string().nullable(),
+});
+export type AuthStatus = z.infer<typeof AuthStatusSchema>;
+
+/** Every invoke channel: name, request schema, response schema. */
+export const INVOKE_CHANNELS = {
+  snapshot: { channel: 'tessera:snapshot', request: Nothing, response: DashboardSnapshotSchema },
+  summary: { channel: 'tessera:summary', request: z.object({ job: JobName }).strict(), response: JobSummarySchema },
+  tile: { channel: 'tessera:tile', request: z.object({ job: JobName, id: z.string().min(1).max(200) }).strict(), response: TileDetailSchema },
+  command: { channel: 'tessera:command', request: CommandSchema, response: CommandResultSchema },
+  /** Starts (or restarts) this window's event stream; answers the stream position (the `hello`). */
+  subscribe: { channel: 'tessera:subscribe', request: Nothing, response: z.object({ seq: z.number().int().nonnegative() }) },
+  unsubscribe: { channel: 'tessera:unsubscribe', request: Nothing, response: z.object({ ok: z.literal(true) }) },
+  getSettings: { channel: 'tessera:settings:get', request: Nothing, response: SettingsSchema },
+  setSettings: { channel: 'tessera:settings:set', request: SettingsSchema.partial().strict(), response: SettingsSchema },
+  authStatus: { channel: 'tessera:auth:status', request: Nothing, response: AuthStatusSchema },
+  /** `acceptWeakStorage`: the user agreed to keep the sign-in without a secret service (Linux basic_text). */
+  signIn: { channel: 'tessera:auth:sign-in', request: z.object({ acceptWeakStorage: z.boolean().optional() }).strict(), response: AuthStatusSchema },
+  signOut: { channel: 'tessera:auth:sign-out', request: Nothing, response: AuthStatusSchema },
+  /** Opens a link in the system browser; only the https URLs the main side allows (sign-in, docs). */
+  openExternal: { channel: 'tessera:open-external', request: z.object({ url: z.string().max(2048) }).strict(), response: z.object({ opened: z.boolean() }) },
+} as const;
+
+/** Every event channel (main → renderer). */
+export const EVENT_CHANNELS = {
+  stream: { channel: 'tessera:stream', payload: StreamMessageSchema },
+} as const;
+
+export type InvokeName = keyof typeof INVOKE_CHANNELS;
+export type InvokeRequest<N extends InvokeName> = z.infer<(typeof INVOKE_CHANNELS)[N]['request']>;
+export type InvokeResponse<N extends InvokeName> = z.infer<(typeof INVOKE_CHANNELS)[N]['response']>;
+export type EventName = keyof typeof EVENT_CHANNELS;
+export type EventPayload<N extends EventName> = z.infer<(typeof EVENT_CHANNELS)[N]['payload']>;
+
+export const INVOKE_NAMES = Object.keys(INVOKE_CHANNELS) as InvokeName[];
+
+/**
+ * What crosses the wire for every invoke: never a thrown Error (Electron flattens those to a string with
+ * "Error invoking remote method …"), always this envelope. `status` mirrors HTTP: 400 bad payload,
+ * 403 wrong sender, 404 unknown job/tile, 409 conflict, 500 unexpected.
+ */
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { status: number; message: string } };
+export const IpcErrorSchema = z.object({ ok: z.literal(false), error: z.object({ status: z.number().int(), message: z.string() }) });
+
+// ---- main side ---------------------------------------------------------------------------------------
+
+/** The parts of an Electron `IpcMainInvokeEvent` the host looks at. */
+export interface IpcInvokeEventLike {
+  /** The frame that sent the message (null when it navigated away or was destroyed). */
+  senderFrame?: { url: string } | null;
+  /** The webContents that sent it (where the event stream goes). */
+  sender?: unknown;
+}
+
+/** The parts of `ipcMain` the host uses. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcInvokeEventLike, payload: unknown) => unknown): void;
+  removeHandler(channel: string): void;
+}
+
+export type InvokeHandlers = {
+  [N in InvokeName]: (request: InvokeRequest<N>, event: IpcInvokeEventLike) => InvokeResponse<N> | Promise<InvokeResponse<N>>;
+};
+
+export interface HandlerHost {
+  ipc: IpcMainLike;
+  /** True when the sender frame may use the API (the app's own origin, top frame). */
+  trustSender(event: IpcInvokeEventLike): boolean;
+  /** Told about every refused or failed call (logging). */
+  onError?(channel: string, status: number, message: string): void;
+}
+
+/**
+ * Registers one handler per invoke channel. Each call: sender checked (403), payload parsed with the
+ * channel's schema (400 with zod's message), handler run; an error with a 4xx `status` (HostError) keeps
+ * it, anything else is 500. Never throws across IPC. Returns the function that removes the handlers.
+ */
+export function registerHandlers(handlers: InvokeHandlers, host: HandlerHost): () => void {
+  for (const name of INVOKE_NAMES) {
+    const { channel, request } = INVOKE_CHANNELS[name];
+    const handler = handlers[name] as (req: unknown, event: IpcInvokeEventLike) => unknown;
+    host.ipc.handle(channel, async (event, payload): Promise<IpcResult<unknown>> => {
+      const fail = (status: number, message: string): IpcResult<unknown> => {
+        host.onError?.(channel, status, message);
+        return { ok: false, error: { status, message } };
+      };
+      let trusted = false;
+      try {
+        trusted = host.trustSender(event);
+      } catch {
+        trusted = false;
+      }
+      if (!trusted) return fail(403, `${channel}: refused, the sender is not the Tessera window`);
+      const parsed = request.safeParse(payload);
+      if (!parsed.success) return fail(400, `${channel}: invalid request: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')}`);
+      try {
+        return { ok: true, value: await handler(parsed.data, event) };
+      } catch (e) {
+        const status = (e as { status?: unknown })?.status;
+        const message = (e as Error)?.message ?? String(e);
+        if (typeof status === 'number' && status >= 400 && status < 500) return fail(status, message);
+        return fail(500, `${channel}: unexpected error: ${message}`);
+      }
+    });
+  }
+  return () => {
+    for (const name of INVOKE_NAMES) host.ipc.removeHandler(INVOKE_CHANNELS[name].channel);
+  };
+}
+
+/**
+ * The sender check for the app's window: the frame's URL must parse and have the app's origin (compared
+ * as origins, never with startsWith). Pass the top frame's URL only (`event.senderFrame`).
+ */
+export function senderFromOrigin(appOrigin: string): (event: IpcInvokeEventLike) => boolean {
+  return (event) => {
+    const url = event.senderFrame?.url;
+    if (!url) return false;
+    try {
+      const u = new URL(url);
+      // Custom schemes (tessera://app) have an opaque origin ("null") in WHATWG URL: compare scheme + host.
+      return `${u.protocol}//${u.host}` === appOrigin;
+    } catch {
+      return false;
+    }
+  };
+}
+
+// ---- preload side --------------------------------------------------------------------------------------
+
+/** The parts of `ipcRenderer` the preload uses (it never leaves the preload). */
+export interface IpcRendererLike {
+  invoke(channel: string, payload: unknown): Promise<unknown>;
+  on(channel: string, listener: (event: unknown, payload: unknown) => void): unknown;
+  removeListener(channel: string, listener: (event: unknown, payload: unknown) => void): unknown;
+}
+
+/** Raised by `unwrap` for a refused call: the main side's status and message. */
+export class IpcCallError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IpcCallError';
+  }
+}
+
+/** The value of an answer, or an `IpcCallError` with its status (used in the page, after the bridge). */
+export function unwrap<T>(result: IpcResult<T>): T {
+  if (result && result.ok === true) return result.value;
+  if (result && result.ok === false) throw new IpcCallError(result.error.status, result.error.message);
+  throw new IpcCallError(500, 'no answer from the main process');
+}
+
+type ApiCall<N extends InvokeName> = InvokeRequest<N> extends undefined
+  ? () => Promise<IpcResult<InvokeResponse<N>>>
+  : (request: InvokeRequest<N>) => Promise<IpcResult<InvokeResponse<N>>>;
+
+/**
+ * What the preload exposes as `window.tessera`: one method per invoke channel, answering the envelope
+ * (`contextBridge` keeps only the message of an Error, so refusals travel as data, status included), and
+ * `onStream`.
+ */
+export type TesseraApi = { [N in InvokeName]: ApiCall<N> } & {
+  /** Listens to the event stream; the IPC event object (which reaches `sender`) is dropped. Returns the unsubscribe function. */
+  onStream(listener: (message: unknown) => void): () => void;
+};
+
+/**
+ * Builds the renderer's API over an `ipcRenderer`-like object. Requests are checked against the channel's
+ * schema before they leave (a bad call is refused in the page with a 400 and zod's message); answers are the
+ * envelope, unwrapped in the page (`unwrap`). Answer values are validated by the renderer's client.
+ */
+export function createPreloadApi(ipc: IpcRendererLike): TesseraApi {
+  const api: Record<string, unknown> = {};
+  for (const name of INVOKE_NAMES) {
+    const { channel, request } = INVOKE_CHANNELS[name];
+    api[name] = async (payload?: unknown) => {
+      const parsed = request.safeParse(payload);
+      if (!parsed.success) return { ok: false, error: { status: 400, message: `${channel}: invalid request: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')}` } };
+      const answer = (await ipc.invoke(channel, parsed.data)) as IpcResult<unknown> | undefined;
+      if (answer && (answer.ok === true || answer.ok === false)) return answer;
+      return { ok: false, error: { status: 500, message: `${channel}: no answer from the main process` } };
+    };
+  }
+  api.onStream = (listener: (message: unknown) => void) => {
+    const wrapped = (_event: unknown, payload: unknown) => listener(payload);
+    ipc.on(EVENT_CHANNELS.stream.channel, wrapped);
+    return () => {
+      ipc.removeListener(EVENT_CHANNELS.stream.channel, wrapped);
+    };
+  };
+  return api as TesseraApi;
+}

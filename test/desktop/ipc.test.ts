@@ -1,0 +1,304 @@
+// Every IPC channel of shared/ipc.ts, through the preload API and the main-side handlers joined by an
+// in-process fake of Electron's IPC (test/desktop/fakes.ts): good calls, malformed payloads, wrong senders.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createPreloadApi, EVENT_CHANNELS, INVOKE_CHANNELS, INVOKE_NAMES, IpcCallError, registerHandlers, senderFromOrigin, unwrap,
+  type InvokeName, type InvokeRequest, type InvokeResponse, type IpcRendererLike, type Settings, type TesseraApi,
+} from '../../shared/ipc';
+import { CommandResultSchema, DashboardSnapshotSchema, JobSummarySchema, StreamMessageSchema, TileDetailSchema, type StreamMessage } from '../../shared/dashboard';
+import { desktopHandlers, type DesktopIpc } from '../../main/electron/ipc-host';
+import { APP_ORIGIN, isAllowedExternal } from '../../main/electron/security';
+import { ElectronTransport } from '../../renderer/transport/electron';
+import { TesseraClient } from '../../renderer/api';
+import { FakeHost, FakeIpcBus, type FakeWindow } from './fakes';
+
+const APP_URL = `${APP_ORIGIN}/index.html`;
+
+/** The preload API with its envelopes unwrapped, as the page uses it (a refusal throws IpcCallError). */
+type Api = { [N in InvokeName]: InvokeRequest<N> extends undefined ? () => Promise<InvokeResponse<N>> : (r: InvokeRequest<N>) => Promise<InvokeResponse<N>> } & Pick<TesseraApi, 'onStream'>;
+function pageApi(ipcRenderer: IpcRendererLike): Api {
+  const raw = createPreloadApi(ipcRenderer) as unknown as Record<string, (r?: unknown) => Promise<never>>;
+  const api: Record<string, unknown> = { onStream: raw.onStream };
+  for (const n of INVOKE_NAMES) api[n] = async (r?: unknown) => unwrap(await raw[n]!(r));
+  return api as Api;
+}
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+let bus: FakeIpcBus;
+let host: FakeHost;
+let ipc: DesktopIpc;
+let win: FakeWindow;
+let api: Api;
+let rawApi: TesseraApi;
+let opened: string[];
+let settings: Settings;
+let refused: { channel: string; status: number }[];
+let dispose: () => void;
+
+beforeEach(() => {
+  bus = new FakeIpcBus();
+  host = new FakeHost();
+  opened = [];
+  refused = [];
+  settings = { preventSleep: true, startAtLogin: false, notifications: true, basemapTileHost: 'tile.openstreetmap.org', jobFiles: [] };
+  let signedIn = false;
+  const status = () => ({ signedIn, email: signedIn ? 'ada@example.org' : null, storage: 'fake keychain', warning: null });
+  ipc = desktopHandlers(host, {
+    settings: { get: () => settings, set: (patch) => (settings = { ...settings, ...patch }) },
+    auth: {
+      status: async () => status(),
+      signIn: async () => {
+        signedIn = true;
+        return status();
+      },
+      signOut: async () => {
+        signedIn = false;
+        return status();
+      },
+    },
+    openExternal: async (url) => {
+      if (!isAllowedExternal(url)) return false;
+      opened.push(url);
+      return true;
+    },
+  });
+  dispose = registerHandlers(ipc.handlers, { ipc: bus.ipcMain, trustSender: senderFromOrigin(APP_ORIGIN), onError: (channel, status) => refused.push({ channel, status }) });
+  win = bus.window(APP_URL);
+  rawApi = createPreloadApi(win.ipcRenderer);
+  api = pageApi(win.ipcRenderer);
+});
+
+afterEach(() => {
+  ipc.close();
+  dispose();
+});
+
+/** One good call per channel; the table must cover every channel of the contract. */
+const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v: unknown) => void } } = {
+  snapshot: { call: (a) => a.snapshot(), check: (v) => expect(DashboardSnapshotSchema.parse(v).jobs[0]!.name).toBe('demo') },
+  summary: { call: (a) => a.summary({ job: 'demo' }), check: (v) => expect(JobSummarySchema.parse(v).progress.total).toBe(2) },
+  tile: { call: (a) => a.tile({ job: 'demo', id: 'r0c0' }), check: (v) => expect(TileDetailSchema.parse(v).id).toBe('r0c0') },
+  command: { call: (a) => a.command({ type: 'status', job: 'demo' }), check: (v) => expect(CommandResultSchema.parse(v).progress?.job).toBe('demo') },
+  subscribe: { call: (a) => a.subscribe(), check: (v) => expect(v).toEqual({ seq: 0 }) },
+  unsubscribe: { call: (a) => a.unsubscribe(), check: (v) => expect(v).toEqual({ ok: true }) },
+  getSettings: { call: (a) => a.getSettings(), check: (v) => expect(v).toMatchObject({ preventSleep: true }) },
+  setSettings: { call: (a) => a.setSettings({ preventSleep: false }), check: (v) => expect(v).toMatchObject({ preventSleep: false, notifications: true }) },
+  authStatus: { call: (a) => a.authStatus(), check: (v) => expect(v).toMatchObject({ signedIn: false }) },
+  signIn: { call: (a) => a.signIn({}), check: (v) => expect(v).toMatchObject({ signedIn: true, email: 'ada@example.org' }) },
+  signOut: { call: (a) => a.signOut(), check: (v) => expect(v).toMatchObject({ signedIn: false }) },
+  openExternal: { call: (a) => a.openExternal({ url: 'https://accounts.google.com/o/oauth2/v2/auth?x=1' }), check: (v) => expect(v).toEqual({ opened: true }) },
+};
+
+/** Payloads each channel must refuse (sent raw, bypassing the preload's own check). */
+const BAD: Record<InvokeName, unknown[]> = {
+  snapshot: [{ job: 'demo' }, 'x'],
+  summary: [undefined, {}, { job: '../etc' }, { job: 'demo', extra: 1 }],
+  tile: [{ job: 'demo' }, { job: 'demo', id: '' }, { job: 'demo', id: 7 }],
+  command: [{ type: 'explode', job: 'demo' }, { type: 'retry', job: 'demo', tiles: [] }, { type: 'pause' }, null, 'pause demo'],
+  subscribe: [{ all: true }],
+  unsubscribe: [42],
+  getSettings: [{}],
+  setSettings: [{ preventSleep: 'yes' }, { basemapTileHost: 'evil.example/x?' }, { jobState: {} }, { jobFiles: 'a.json' }],
+  authStatus: [[]],
+  signIn: [{ acceptWeakStorage: 'sure' }, { token: 'x' }],
+  signOut: [{ everywhere: true }],
+  openExternal: [{}, { url: 5 }, { url: 'x'.repeat(3000) }],
+};
+
+describe('shared/ipc.ts: the channel map', () => {
+  it('names each channel once, under tessera:, and registers a handler for every one', () => {
+    const channels = INVOKE_NAMES.map((n) => INVOKE_CHANNELS[n].channel);
+    expect(new Set(channels).size).toBe(channels.length);
+    for (const c of [...channels, EVENT_CHANNELS.stream.channel]) expect(c).toMatch(/^tessera:[a-z:-]+$/);
+    expect([...bus.handlers.keys()].sort()).toEqual([...channels].sort());
+    expect(Object.keys(GOOD).sort()).toEqual([...INVOKE_NAMES].sort());
+    expect(Object.keys(BAD).sort()).toEqual([...INVOKE_NAMES].sort());
+  });
+
+  it('removes every handler when disposed', () => {
+    dispose();
+    expect(bus.handlers.size).toBe(0);
+    dispose = () => undefined;
+  });
+});
+
+describe('every invoke channel through the preload API', () => {
+  for (const name of INVOKE_NAMES) {
+    it(`${name}: a good call answers with what its schema describes`, async () => {
+      const value = await GOOD[name].call(api);
+      expect(INVOKE_CHANNELS[name].response.safeParse(value).success).toBe(true);
+      GOOD[name].check(value);
+    });
+  }
+
+  it('command: the host receives the parsed command; a 404 keeps its status; an unexpected error is a 500, not a crash', async () => {
+    await api.command({ type: 'retry', job: 'demo', tiles: ['r0c0'] });
+    expect(host.commands).toEqual([{ type: 'retry', job: 'demo', tiles: ['r0c0'] }]);
+    await expect(api.command({ type: 'pause', job: 'other' })).rejects.toMatchObject({ name: 'IpcCallError', status: 404, message: 'no job named other' });
+    await expect(api.command({ type: 'cancel', job: 'demo' })).rejects.toMatchObject({ status: 500, message: expect.stringContaining('the disk is on fire') });
+    await expect(api.tile({ job: 'demo', id: 'nope' })).rejects.toMatchObject({ status: 404 });
+    // and the channel still works afterwards
+    expect(await api.command({ type: 'status', job: 'demo' })).toMatchObject({ ok: true });
+  });
+
+  it('openExternal: only the allowed https URLs reach the system browser', async () => {
+    for (const url of ['http://accounts.google.com/', 'file:///etc/passwd', 'https://evil.example/', 'javascript:alert(1)', 'https://accounts.google.com.evil.example/']) {
+      expect(await api.openExternal({ url })).toEqual({ opened: false });
+    }
+    await api.openExternal({ url: 'https://console.cloud.google.com/apis/credentials' });
+    expect(opened).toEqual(['https://console.cloud.google.com/apis/credentials']);
+  });
+});
+
+describe('malformed payloads', () => {
+  for (const name of INVOKE_NAMES) {
+    it(`${name}: each malformed payload gets a clear 400, and the handler is not run`, async () => {
+      const { channel } = INVOKE_CHANNELS[name];
+      for (const payload of BAD[name]) {
+        const answer = await bus.raw(channel, payload, win);
+        expect(answer, JSON.stringify(payload)).toMatchObject({ ok: false, error: { status: 400, message: expect.stringContaining(`${channel}: invalid request`) } });
+      }
+      expect(host.commands).toEqual([]);
+      expect(settings.preventSleep).toBe(true);
+      expect(opened).toEqual([]);
+    });
+  }
+
+  it('the preload refuses a malformed call before it leaves the page', async () => {
+    const calls: string[] = [];
+    const spy = pageApi({ ...win.ipcRenderer, invoke: async (c, p) => (calls.push(c), win.ipcRenderer.invoke(c, p)) });
+    // @ts-expect-error: deliberately wrong
+    await expect(spy.command({ type: 'explode', job: 'demo' })).rejects.toBeInstanceOf(IpcCallError);
+    // @ts-expect-error: deliberately wrong
+    await expect(spy.summary({ job: 42 })).rejects.toMatchObject({ status: 400 });
+    expect(calls).toEqual([]);
+  });
+
+  it('the raw preload API answers refusals as data (contextBridge would drop an Error\'s status)', async () => {
+    expect(await rawApi.summary({ job: 'other' })).toEqual({ ok: false, error: { status: 404, message: 'no job named other' } });
+    // @ts-expect-error: deliberately wrong
+    expect(await rawApi.summary({ job: 42 })).toMatchObject({ ok: false, error: { status: 400 } });
+  });
+
+  it('an answer that is not the envelope is an error, not undefined', async () => {
+    const broken = pageApi({ ...win.ipcRenderer, invoke: async () => 'surprise' });
+    await expect(broken.snapshot()).rejects.toMatchObject({ status: 500, message: expect.stringContaining('no answer') });
+  });
+});
+
+describe('wrong senders', () => {
+  const SENDERS: (string | null)[] = [
+    'https://evil.example/index.html',
+    'file:///work/main/out/renderer/index.html',
+    'tessera://app.evil.example/index.html',
+    'tessera://evil/index.html',
+    'http://127.0.0.1:8080/',
+    'devtools://devtools/bundled/inspector.html',
+    'not a url',
+    '',
+    null,
+  ];
+  for (const url of SENDERS) {
+    it(`refuses every channel from ${JSON.stringify(url)} with 403`, async () => {
+      const intruder = bus.window(url);
+      for (const name of INVOKE_NAMES) {
+        const answer = await bus.raw(INVOKE_CHANNELS[name].channel, undefined, intruder);
+        expect(answer).toMatchObject({ ok: false, error: { status: 403 } });
+      }
+      const evilApi = pageApi(intruder.ipcRenderer);
+      await expect(evilApi.command({ type: 'cancel', job: 'demo' })).rejects.toMatchObject({ status: 403 });
+      await expect(evilApi.subscribe()).rejects.toMatchObject({ status: 403 });
+      expect(host.commands).toEqual([]);
+      expect(host.listenerCount()).toBe(0);
+      expect(refused.every((r) => r.status === 403)).toBe(true);
+    });
+  }
+
+  it('a window that navigated away (senderFrame URL changed) loses access', async () => {
+    expect(await api.snapshot()).toBeTruthy();
+    win.url = 'https://evil.example/';
+    await expect(api.snapshot()).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('a sender check that throws counts as refused', async () => {
+    dispose();
+    const bus2 = new FakeIpcBus();
+    dispose = registerHandlers(ipc.handlers, {
+      ipc: bus2.ipcMain,
+      trustSender: () => {
+        throw new Error('boom');
+      },
+    });
+    expect(await bus2.raw(INVOKE_CHANNELS.snapshot.channel, undefined, bus2.window(APP_URL))).toMatchObject({ ok: false, error: { status: 403 } });
+  });
+});
+
+describe('the event stream', () => {
+  it('reaches the page without the IPC event object, only to subscribed windows, and stops on unsubscribe', async () => {
+    const got: unknown[][] = [];
+    const off = api.onStream((...args: unknown[]) => got.push(args));
+    const other = bus.window(APP_URL); // not subscribed
+    await api.subscribe();
+    host.emit();
+    await tick();
+    expect(got).toHaveLength(1);
+    expect(got[0]).toHaveLength(1); // the payload only: never the IpcRendererEvent (which reaches `sender`)
+    expect(StreamMessageSchema.parse(got[0]![0]).seq).toBe(1);
+    expect(other.sent).toEqual([]);
+    await api.unsubscribe();
+    host.emit();
+    await tick();
+    expect(got).toHaveLength(1);
+    off();
+    expect(win.listenerCount(EVENT_CHANNELS.stream.channel)).toBe(0);
+  });
+
+  it('subscribing again replaces the stream (no duplicates); a destroyed window is dropped', async () => {
+    await api.subscribe();
+    await api.subscribe();
+    expect(host.listenerCount()).toBe(1);
+    expect(ipc.subscribers()).toBe(1);
+    win.destroy();
+    expect(host.listenerCount()).toBe(0);
+    expect(ipc.subscribers()).toBe(0);
+  });
+
+  it('ElectronTransport + TesseraClient: hello first, then only messages after it, validated', async () => {
+    host.emit(); // before the page subscribes: part of the snapshot
+    const client = new TesseraClient(new ElectronTransport(rawApi));
+    const messages: StreamMessage[] = [];
+    const states: string[] = [];
+    const stop = client.subscribe((m) => messages.push(m), (s) => states.push(s));
+    await tick();
+    host.emit();
+    host.emit();
+    await tick();
+    expect(messages.map((m) => [m.kind, m.seq])).toEqual([['hello', 1], ['event', 2], ['event', 3]]);
+    expect(states).toEqual(['connecting', 'open']);
+    const snap = await client.snapshot();
+    expect(snap.jobs[0]!.tiles).toHaveLength(2);
+    expect(await client.command({ type: 'status', job: 'demo' })).toMatchObject({ ok: true });
+    await expect(client.tile('demo', 'nope')).rejects.toMatchObject({ name: 'TransportError', status: 404 });
+    stop();
+    await tick();
+    expect(states.at(-1)).toBe('closed');
+    expect(host.listenerCount()).toBe(0);
+  });
+
+  it('ElectronTransport holds messages that arrive before the subscribe answer and drops those the hello includes', async () => {
+    let stream: ((m: unknown) => void) | undefined;
+    let answer: ((v: { seq: number }) => void) | undefined;
+    const fake = {
+      onStream: (l: (m: unknown) => void) => ((stream = l), () => undefined),
+      subscribe: () => new Promise((r) => (answer = (v: { seq: number }) => r({ ok: true, value: v }))),
+      unsubscribe: async () => ({ ok: true, value: { ok: true } }),
+    } as unknown as ConstructorParameters<typeof ElectronTransport>[0];
+    const got: unknown[] = [];
+    new ElectronTransport(fake).subscribe((m) => got.push(m), () => undefined);
+    stream!({ kind: 'event', seq: 5 });
+    stream!({ kind: 'event', seq: 6 });
+    answer!({ seq: 5 });
+    await tick();
+    expect(got).toEqual([{ kind: 'hello', seq: 5 }, { kind: 'event', seq: 6 }]);
+  });
+});
