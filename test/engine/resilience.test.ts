@@ -141,6 +141,18 @@ describe('change', () => {
     expect((await runJob(job.file, e.url)).stderr).toMatch(/the ROI file differs/);
   });
 
+  it('refuses a job whose custom recipe file changed', async () => {
+    const e = await emulator({});
+    const job = rectangleJob('recipechg', 1, 1, { recipe: { file: 'recipe.js' } });
+    writeFileSync(join(job.dir, 'recipe.js'), "module.exports = (tile, ee) => ee.Image.constant(1).rename('a');\n");
+    const first = await runJob(job.file, e.url);
+    expect(first.code, first.stderr).toBe(0);
+    writeFileSync(join(job.dir, 'recipe.js'), "module.exports = (tile, ee) => ee.Image.constant(2).rename('a');\n");
+    const r = await runJob(job.file, e.url);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the recipe file differs/);
+  });
+
   it('tells a webhook how the run ended', async () => {
     const e = await emulator({});
     const received: unknown[] = [];

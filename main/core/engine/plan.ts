@@ -35,6 +35,10 @@ export async function roiInExportCrs(job: Job): Promise<MultiPolygon> {
 }
 
 /** A hash of the ROI file's bytes: editing the ROI changes what the job means. */
-export async function roiContentHash(job: Job): Promise<string> {
-  return createHash('sha256').update(await readFile(job.roi.path)).digest('hex').slice(0, 16);
+export function roiContentHash(job: Job): Promise<string> {
+  return fileHash(job.roi.path);
+}
+
+export async function fileHash(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16);
 }

@@ -21,7 +21,7 @@ import { budgetAllows, driveHasRoom, OutputSizeEstimate } from './estimates';
 import { classifyTaskFailure, isOffline, isSignedOut, localDiskProblem, retryDelaySeconds } from './failures';
 import { pace, summarizeTiles } from './progress';
 import { TileIndex } from './tile-index';
-import { expectedFileCount, fileDimensionsFor, planTiles, roiContentHash, roiInExportCrs } from './plan';
+import { expectedFileCount, fileDimensionsFor, fileHash, planTiles, roiContentHash, roiInExportCrs } from './plan';
 
 /** What the runner needs from Earth Engine (the real adapter over the unmodified client). */
 export interface EarthEnginePort {
@@ -217,12 +217,15 @@ export class JobRunner {
   }
 
   private async plan(): Promise<void> {
-    const fingerprint = { ...this.job.fingerprint, roiContent: await roiContentHash(this.job).catch(() => 'unreadable') };
+    const fingerprint: Record<string, string> = { ...this.job.fingerprint, roiContent: await roiContentHash(this.job).catch(() => 'unreadable') };
+    // A custom recipe's code defines the outputs as much as the job file does.
+    if (this.job.recipe && 'file' in this.job.recipe) fingerprint.recipeContent = await fileHash(this.job.recipe.file).catch(() => 'unreadable');
     const before = this.repo.state.meta.fingerprint;
     if (before) {
-      const changed = Object.keys(fingerprint).filter((k) => before[k] !== undefined && before[k] !== fingerprint[k as keyof typeof fingerprint]);
+      const changed = Object.keys(fingerprint).filter((k) => before[k] !== undefined && before[k] !== fingerprint[k]);
       if (changed.length) {
-        const keys = changed.map((k) => (k === 'roiContent' ? 'the ROI file' : `"${k}"`)).join(', ');
+        const names: Record<string, string> = { roiContent: 'the ROI file', recipeContent: 'the recipe file' };
+        const keys = changed.map((k) => names[k] ?? `"${k}"`).join(', ');
         throw new UserError(
           `the job changed since it started: ${keys} differ${changed.length === 1 ? 's' : ''}; undo the change, or give the job a new name to start over`,
         );
