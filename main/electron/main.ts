@@ -11,7 +11,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, powerSaveBlocker, protocol, safeStorage, session, shell, Tray } from 'electron';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import Store from 'electron-store';
 import { JobHost } from '../core/engine/host';
 import { UserError } from '../core/errors';
@@ -23,9 +23,10 @@ import { desktopHandlers } from './ipc-host';
 import { TRAY_ICON_PNG_BASE64 } from './icon';
 import { NoteGate, noteForMessage, noteForRunEnd, trayMenu, trayTooltip, type JobLine, type Note } from './notify';
 import { SafeStorageVault } from './safe-storage-vault';
-import { APP_HOST, APP_ORIGIN, APP_SCHEME, denyPermissions, guardWebContents, isAllowedExternal, MIME_TYPES, rendererFileFor, responseHeaders } from './security';
+import { APP_HOST, APP_ORIGIN, APP_SCHEME, denyPermissions, guardWebContents, isAllowedExternal, rendererFileFor, responseHeaders } from './security';
 import { DEFAULT_SETTINGS, SettingsService, settingsJsonSchema, type KeyValueStore } from './settings';
 import { mainWindowOptions } from './window';
+import { rendererContentType } from '../server/renderer-files';
 
 if (process.env.TESSERA_USER_DATA) app.setPath('userData', resolve(process.env.TESSERA_USER_DATA));
 
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
     if (!name) return new Response('not found', { status: 404 });
     try {
       const body = await readFile(join(RENDERER_DIR, name));
-      return new Response(body, { status: 200, headers: { 'Content-Type': MIME_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream', ...responseHeaders(settings.get().basemapTileHost) } });
+      return new Response(body, { status: 200, headers: { 'Content-Type': rendererContentType(name) ?? 'application/octet-stream', ...responseHeaders(settings.get().basemapTileHost) } });
     } catch {
       return new Response('not found', { status: 404 });
     }

@@ -2,9 +2,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { CommandResult, DashboardSnapshot, JobSummary, StreamMessage, TileDetail } from '../../shared/dashboard';
 import { UserError } from '../core/errors';
+import { rendererContentType } from './renderer-files';
 
 /** What the server needs from the engine host (main/core/engine/host.ts implements it). */
 export interface DashboardHost {
@@ -59,16 +60,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=()',
 };
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json; charset=utf-8',
-};
 
 const MAX_BODY = 4 * 1024 * 1024;
 /** A client that cannot keep up with the stream is dropped (it reconnects and fetches a snapshot). */
@@ -249,7 +240,7 @@ function loadRenderer(dir: string): Map<string, { type: string; body: Buffer }> 
     names = [];
   }
   for (const name of names) {
-    const type = TYPES[extname(name).toLowerCase()];
+    const type = rendererContentType(name);
     const path = join(dir, name);
     if (type && statSync(path).isFile()) files.set(`/${name}`, { type, body: readFileSync(path) });
   }
