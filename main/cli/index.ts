@@ -7,6 +7,7 @@ import { loginCommand, logoutCommand } from './commands/login';
 import { statusCommand } from './commands/status';
 import { serveCommand } from './commands/serve';
 import { recipesCommand } from './commands/recipes';
+import { assetsCommand } from './commands/assets';
 
 /** The `tessera` command line. Every failure ends as one line on stderr and an exit code (CONTRACTS.md §1). */
 export async function main(argv: string[]): Promise<number> {
@@ -15,7 +16,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [gridCommand(), emulatorCommand(), runCommand(), statusCommand(), loginCommand(), logoutCommand(), serveCommand(), recipesCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [gridCommand(), emulatorCommand(), runCommand(), statusCommand(), loginCommand(), logoutCommand(), serveCommand(), recipesCommand(), assetsCommand()]) program.addCommand(cmd.exitOverride());
   try {
     await program.parseAsync(argv, { from: 'user' });
     // Long-running commands (run, serve) set process.exitCode themselves (CONTRACTS.md §1).

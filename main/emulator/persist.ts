@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AuthState } from './auth/oauth';
 import type { DriveFile } from './drive/store';
 import type { Operation } from './ee/tasks';
+import type { Asset } from './ee/assets';
 import type { EmulatorConfig } from './options';
 import { syncDir } from '../core/fs-durable';
 
@@ -44,6 +45,7 @@ export interface JournalEntry {
   readonly ops?: readonly Operation[];
   readonly files?: readonly DriveFile[];
   readonly auth?: Partial<AuthState>;
+  readonly assets?: readonly Asset[];
 }
 
 export interface Snapshot {
@@ -51,6 +53,8 @@ export interface Snapshot {
   readonly ops: readonly Operation[];
   readonly files: readonly DriveFile[];
   readonly auth: AuthState;
+  /** Absent in state written before assets were emulated. */
+  readonly assets?: readonly Asset[];
 }
 
 export class Persistence {
@@ -127,6 +131,7 @@ async function load(dir: string, log: (message: string) => void): Promise<Snapsh
   const grants = new Map(snap.auth.grants.map((g) => [g.refreshToken, g]));
   const tokens = new Map(snap.auth.tokens.map((t) => [t.token, t]));
   const codes = new Map(snap.auth.codes.map((c) => [c.code, c]));
+  const assets = new Map((snap.assets ?? []).map((a) => [a.uid, a]));
 
   let journal = '';
   try {
@@ -152,11 +157,13 @@ async function load(dir: string, log: (message: string) => void): Promise<Snapsh
     for (const g of entry.auth?.grants ?? []) grants.set(g.refreshToken, g);
     for (const t of entry.auth?.tokens ?? []) tokens.set(t.token, t);
     for (const c of entry.auth?.codes ?? []) codes.set(c.code, c);
+    for (const a of entry.assets ?? []) assets.set(a.uid, a);
   }
   return {
     meta,
     ops: [...ops.values()],
     files: [...files.values()],
     auth: { key: snap.auth.key, grants: [...grants.values()], tokens: [...tokens.values()], codes: [...codes.values()] },
+    assets: [...assets.values()],
   };
 }

@@ -9,6 +9,7 @@ import { DriveStore } from './drive/store';
 import { driveRoutes } from './drive/routes';
 import { ImageOutputProducer } from './ee/outputs';
 import { eeRoutes } from './ee/routes';
+import { AssetStore } from './ee/assets';
 import { rfc3339, TaskEngine } from './ee/tasks';
 import { boundaryOf, BatchError, buildBatchReply, parseBatch, type BatchAnswer } from './http/batch';
 import { driveError, eeError, json, type Reply } from './http/reply';
@@ -80,6 +81,7 @@ export class Emulator {
   readonly drive: DriveStore;
   readonly engine: TaskEngine;
   readonly oauth: OAuthServer;
+  readonly assets: AssetStore;
   private readonly producer: ImageOutputProducer;
   private readonly router = new Router();
   private readonly requests = new Map<string, number>();
@@ -123,6 +125,7 @@ export class Emulator {
       latencyMs: () => c().latencyMs,
     });
     this.internalRng = new Rng(config.seed, 'internal-errors');
+    this.assets = new AssetStore(() => this.engine.cursor);
     this.engine = new TaskEngine(
       this.clock,
       ids,
@@ -140,9 +143,10 @@ export class Emulator {
       this.drive,
       this.producer,
       (m) => this.log(m),
+      this.assets,
     );
     this.router.add(
-      ...eeRoutes(this.engine, { project: () => c().project, queueLimit: () => c().queueLimit, catalogPath: () => this.catalogPath }),
+      ...eeRoutes(this.engine, { project: () => c().project, queueLimit: () => c().queueLimit, catalogPath: () => this.catalogPath }, this.assets),
       { method: 'POST', template: '/batch', service: 'ee', handler: (req) => this.batch(req) },
       ...driveRoutes(this.drive),
       ...this.oauthRoutes(),
@@ -183,6 +187,7 @@ export class Emulator {
     this.faults.restore(m.rng.faults);
     this.drive.restore(m.driveRoot, state.files);
     this.engine.restore(state.ops, m.engine.seq, m.engine.cursor);
+    this.assets.restore(state.assets ?? []);
     for (const [k, v] of Object.entries(m.requests)) this.requests.set(k, v);
   }
 
@@ -206,7 +211,8 @@ export class Emulator {
     this.engine.takeChanged();
     this.drive.takeChanged();
     this.oauth.takeChanges();
-    return { meta: this.meta(), ops: [...this.engine.ops.values()], files: [...this.drive.everything()], auth: this.oauth.snapshot() };
+    this.assets.takeChanged();
+    return { meta: this.meta(), ops: [...this.engine.ops.values()], files: [...this.drive.everything()], auth: this.oauth.snapshot(), assets: this.assets.everything() };
   }
 
   /**
@@ -219,13 +225,15 @@ export class Emulator {
       this.engine.takeChanged();
       this.drive.takeChanged();
       this.oauth.takeChanges();
+      this.assets.takeChanged();
       this.drive.drainUnlinks();
       return;
     }
     const ops = this.engine.takeChanged();
     const files = this.drive.takeChanged();
     const auth = this.oauth.takeChanges();
-    const hard = ops.length > 0 || files.length > 0 || auth !== null || this.configChanged;
+    const assets = this.assets.takeChanged();
+    const hard = ops.length > 0 || files.length > 0 || auth !== null || assets.length > 0 || this.configChanged;
     if (!hard && !this.softDue) return;
     this.configChanged = false;
     this.softDue = false;
@@ -236,6 +244,7 @@ export class Emulator {
       ...(ops.length ? { ops } : {}),
       ...(files.length ? { files } : {}),
       ...(auth ? { auth } : {}),
+      ...(assets.length ? { assets } : {}),
     });
     this.drive.drainUnlinks();
     if (store.compactionDue) await store.writeSnapshot(this.snapshot());
@@ -367,7 +376,7 @@ export class Emulator {
     return {
       operations,
       files,
-      assets: [],
+      assets: this.assets.everything().map((a) => ({ name: a.name, type: a.type, featureCount: a.featureCount, sizeBytes: a.sizeBytes, deletedAt: iso(a.deletedAt) })),
       quota: this.drive.quota(),
       requests: Object.fromEntries(this.requests),
       clock: { simulated: rfc3339(e.cursor), real: new Date().toISOString(), timeScale: this.clock.timeScale },

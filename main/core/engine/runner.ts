@@ -6,7 +6,7 @@ import {
   type Command, type EngineEvent, type JobProgress, type Quota, type TileState, type WaitingReason,
 } from '../../../shared/contract';
 import { UserError } from '../errors';
-import { QUEUE_FULL, driveFolderId, EarthEngineError, type ImageExport, type Operation, type TableExport } from '../google/earthengine';
+import { ASSET_EXISTS, QUEUE_FULL, driveFolderId, EarthEngineError, type EeAsset, type ImageExport, type Operation, type TableExport } from '../google/earthengine';
 import type { Recipe } from '../recipes';
 import type { DriveFile, DriveQuota } from '../google/drive';
 import { splitDepthOf, splitTile } from '../grid';
@@ -31,6 +31,9 @@ export interface EarthEnginePort {
   getOperations(names: string[]): Promise<Map<string, Operation>>;
   listOperations(): Promise<Operation[]>;
   cancelOperations(names: string[]): Promise<void>;
+  /** Asset jobs: an asset or null, and creating the job's folder or image collection. */
+  getAsset?(name: string): Promise<EeAsset | null>;
+  createAsset?(name: string, type: 'FOLDER' | 'IMAGE_COLLECTION'): Promise<void>;
 }
 
 export interface DrivePort {
@@ -99,6 +102,8 @@ export class JobRunner {
   private backoffUntil = 0;
   private offlineStreak = 0;
   private quota: (DriveQuota & { at: number }) | undefined;
+  /** Asset jobs: the destination folder was found or created in this run. */
+  private assetFolderReady = false;
   private readonly sizes: OutputSizeEstimate;
   private roi: Promise<MultiPolygon> | undefined;
   private index!: TileIndex;
@@ -280,6 +285,7 @@ export class JobRunner {
 
   private async submit(): Promise<boolean> {
     if (Date.now() < this.backoffUntil || this.cancelling) return false;
+    if (this.job.assetFolder && !this.assetFolderReady) await this.ensureAssetFolder(this.job.assetFolder);
     let changed = false;
     // Exports that may or may not have reached EE are re-sent first, with the same requestId.
     for (const tile of this.index.list('submitting')) {
@@ -358,6 +364,7 @@ export class JobRunner {
       noData: this.job.export.noData,
       cloudOptimized: this.job.export.cloudOptimized,
       skipEmptyTiles: this.job.export.skipEmptyTiles,
+      ...(this.job.assetFolder ? { assetId: this.assetName(tile) } : {}),
     };
     return this.sendExport(tile, () => this.ee.exportImage(exportParams));
   }
@@ -374,6 +381,7 @@ export class JobRunner {
       fileFormat: format,
       priority: this.job.export.priority,
       collection: make,
+      ...(this.job.assetFolder ? { assetId: this.assetName(tile) } : {}),
     };
     return this.sendExport(tile, () => exportTable(params));
   }
@@ -429,6 +437,11 @@ export class JobRunner {
         await this.setTile(tile, { state: 'running' });
         return true;
       case 'SUCCEEDED': {
+        if (this.job.assetFolder) {
+          // Verified (done) only once the asset is seen in EE: startSyncs → syncAsset.
+          await this.setTile(tile, { state: 'exported', eecuSeconds: op.metadata?.batchEecuUsageSeconds ?? 0 });
+          return true;
+        }
         const folderId = driveFolderId(op);
         if (!folderId) {
           await this.setTile(tile, { state: 'failed', error: `operation ${op.name} succeeded without a Drive folder in destinationUris` });
@@ -450,6 +463,13 @@ export class JobRunner {
 
   /** A task failed: split it, retry it later, wait for Drive space, or give up, by EE's message. */
   private async taskFailed(tile: TileRecord, message: string): Promise<void> {
+    // An asset job's attempt refused because the tile's asset already exists: an earlier attempt made it
+    // (e.g. before a crash). Adopt it, never overwrite it; syncAsset checks its type.
+    if (this.job.assetFolder && ASSET_EXISTS.exec(message)?.[1] === this.assetName(tile)) {
+      this.log('info', `${tile.id}: adopted the existing asset ${this.assetName(tile)}`);
+      await this.setTile(tile, { state: 'exported' });
+      return;
+    }
     const kind = classifyTaskFailure(message);
     if (kind === 'split') {
       const depth = splitDepthOf(tile.id);
@@ -523,6 +543,7 @@ export class JobRunner {
   }
 
   private async syncTile(tile: TileRecord, listings: Map<string, Promise<DriveFile[]>>): Promise<void> {
+    if (this.job.assetFolder) return this.syncAsset(tile);
     if (tile.state === 'exported') {
       const folder = tile.folderId!;
       // One listing per folder per cycle serves every tile in it.
@@ -568,6 +589,65 @@ export class JobRunner {
     this.online();
   }
 
+  // ---- Earth Engine assets (asset jobs) -----------------------------------------------------------------
+
+  /** `{folder}/{job}_{tileId}`: the asset a tile of an asset job exports to. */
+  private assetName(tile: TileRecord): string {
+    return `${this.job.assetFolder!}/${filePrefix(this.job.name, tile.id)}`;
+  }
+
+  private assetPort(): Required<Pick<EarthEnginePort, 'getAsset' | 'createAsset'>> {
+    const { getAsset, createAsset } = this.ee;
+    if (!getAsset || !createAsset) throw new Error('this Earth Engine connection cannot manage assets');
+    return { getAsset: getAsset.bind(this.ee), createAsset: createAsset.bind(this.ee) };
+  }
+
+  /**
+   * The job's asset folder, created when missing (parents as folders): an image collection for image
+   * jobs, a folder for table jobs (EE keeps tables out of image collections).
+   */
+  private async ensureAssetFolder(folder: string): Promise<void> {
+    const ee = this.assetPort();
+    const existing = await ee.getAsset(folder);
+    if (!existing) {
+      const root = /^projects\/[^/]+\/assets/.exec(folder)![0];
+      const parts = folder.slice(root.length + 1).split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const parent = `${root}/${parts.slice(0, i).join('/')}`;
+        if (!(await ee.getAsset(parent))) await ee.createAsset(parent, 'FOLDER');
+      }
+      const type = this.options.recipe?.kind === 'table' ? 'FOLDER' : 'IMAGE_COLLECTION';
+      try {
+        await ee.createAsset(folder, type);
+        this.log('info', `created the ${type === 'FOLDER' ? 'asset folder' : 'image collection'} ${folder}`);
+      } catch (e) {
+        // Another run created it meanwhile: fine.
+        if (!(e instanceof EarthEngineError && ASSET_EXISTS.test(e.message))) throw e;
+      }
+    } else if (existing.type !== 'FOLDER' && existing.type !== 'IMAGE_COLLECTION') {
+      throw new UserError(`the asset destination ${folder} is a ${existing.type}, not a folder or image collection; nothing was submitted`);
+    }
+    this.assetFolderReady = true;
+  }
+
+  /** An exported tile of an asset job is done once its asset exists in EE with the right type. */
+  private async syncAsset(tile: TileRecord): Promise<void> {
+    const name = this.assetName(tile);
+    const asset = await this.assetPort().getAsset(name);
+    const want = this.options.recipe?.kind === 'table' ? 'TABLE' : 'IMAGE';
+    if (!asset) {
+      this.log('warn', `${tile.id}: the task succeeded but ${name} is not in Earth Engine yet; looking again next cycle`);
+      return;
+    }
+    if (asset.type !== want) {
+      await this.setTile(tile, { state: 'failed', error: `${name} exists but is a ${asset.type}, not a ${want}` });
+      return;
+    }
+    if (tile.state !== 'verified') await this.setTile(tile, { state: 'verified' });
+    await this.setTile(tile, { state: 'done' });
+    this.online();
+  }
+
   private syncFailed(tile: TileRecord, e: unknown): void {
     const disk = localDiskProblem(e);
     if (disk) {
@@ -587,6 +667,7 @@ export class JobRunner {
    * costs a failed task.
    */
   private async driveHasRoomFor(inFlightBytes: number, bytes: number): Promise<boolean> {
+    if (this.job.assetFolder) return true; // no Drive involved
     await this.refreshQuota(this.scaled(this.job.poll.maxSeconds) * 1000);
     const room = (q: DriveQuota) => driveHasRoom(q.limit, q.usage, inFlightBytes, bytes, this.job.driveReserveBytes);
     if (!this.quota || room(this.quota)) return true;
@@ -595,6 +676,7 @@ export class JobRunner {
   }
 
   private async refreshQuota(maxAgeMs: number): Promise<void> {
+    if (this.job.assetFolder) return;
     if (this.quota && Date.now() - this.quota.at <= maxAgeMs) return;
     const q = await this.drive.quota();
     this.quota = { ...q, at: Date.now() };

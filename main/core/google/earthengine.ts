@@ -42,6 +42,8 @@ export interface ImageExport {
   noData?: number;
   cloudOptimized?: boolean;
   skipEmptyTiles?: boolean;
+  /** Asset jobs: export to this asset (`Export.image.toAsset`, never overwriting) instead of Drive. */
+  assetId?: string;
 }
 
 /** A table export to Drive (one file per tile): `ee.batch.Export.table.toDrive`. */
@@ -55,7 +57,21 @@ export interface TableExport {
   priority?: number;
   /** Builds the FeatureCollection to export; gets the initialised `ee` module. */
   collection: (ee: EeModule) => unknown;
+  /** Asset jobs: export to this TABLE asset (`Export.table.toAsset`, never overwriting). */
+  assetId?: string;
 }
+
+/** An Earth Engine asset as listed (REST `EarthEngineAsset`, the fields Tessera reads). */
+export interface EeAsset {
+  name: string;
+  type: string;
+  updateTime?: string;
+  sizeBytes?: number;
+  featureCount?: number;
+}
+
+export const ASSET_MISSING = /does not exist or doesn't allow this operation/;
+export const ASSET_EXISTS = /^Cannot overwrite asset '([^']+)'/;
 
 /** An EE call failed; `transient` when re-sending the same request may succeed (network, 5xx, 429). */
 export class EarthEngineError extends Error {
@@ -82,9 +98,18 @@ export interface EeModule {
     getOperation(names: string[], cb: (r: Record<string, unknown> | null, err?: string) => void): void;
     listOperations(limit: number | undefined, cb: (r: unknown[] | null, err?: string) => void): void;
     cancelOperation(names: string[], cb: (r: unknown, err?: string) => void): void;
+    listAssets(parent: string, params: Record<string, unknown>, cb: (r: { assets?: unknown[]; nextPageToken?: string } | null, err?: string) => void): void;
+    getAsset(id: string, cb: (r: unknown, err?: string) => void): void;
+    createAsset(value: Record<string, unknown>, path: string, force: boolean, properties: Record<string, unknown>, cb: (r: unknown, err?: string) => void): void;
+    deleteAsset(id: string, cb: (r: unknown, err?: string) => void): void;
   };
   apiclient: { serialize(o: unknown): unknown };
-  batch: { Export: { image: { toDrive(params: Record<string, unknown>): { config_: unknown } }; table: { toDrive(params: Record<string, unknown>): { config_: unknown } } } };
+  batch: {
+    Export: {
+      image: { toDrive(params: Record<string, unknown>): { config_: unknown }; toAsset(params: Record<string, unknown>): { config_: unknown } };
+      table: { toDrive(params: Record<string, unknown>): { config_: unknown }; toAsset(params: Record<string, unknown>): { config_: unknown } };
+    };
+  };
   Image: { constant(v: number | number[]): unknown } & Record<string, unknown>;
 }
 
@@ -131,8 +156,21 @@ export class EarthEngine {
   /** Sends an image export; resolves with the operation name. */
   async exportImage(x: ImageExport): Promise<string> {
     await this.ensureToken();
-    const task = this.ee.batch.Export.image.toDrive({
-      image: x.image(this.ee),
+    const image = x.image(this.ee);
+    const task = x.assetId !== undefined
+      ? this.ee.batch.Export.image.toAsset({
+        image,
+        description: x.description,
+        assetId: x.assetId,
+        overwrite: false,
+        crs: x.crs,
+        crsTransform: [...x.crsTransform],
+        dimensions: `${x.dimensions[0]}x${x.dimensions[1]}`,
+        maxPixels: x.maxPixels ?? 1e8,
+        ...(x.priority !== undefined ? { priority: x.priority } : {}),
+      })
+      : this.ee.batch.Export.image.toDrive({
+      image,
       description: x.description,
       folder: x.folder,
       fileNamePrefix: x.fileNamePrefix,
@@ -156,8 +194,11 @@ export class EarthEngine {
   /** Sends a table export (CSV or GeoJSON in Drive); resolves with the operation name. */
   async exportTable(x: TableExport): Promise<string> {
     await this.ensureToken();
-    const task = this.ee.batch.Export.table.toDrive({
-      collection: x.collection(this.ee),
+    const collection = x.collection(this.ee);
+    const task = x.assetId !== undefined
+      ? this.ee.batch.Export.table.toAsset({ collection, description: x.description, assetId: x.assetId, overwrite: false, ...(x.priority !== undefined ? { priority: x.priority } : {}) })
+      : this.ee.batch.Export.table.toDrive({
+      collection,
       description: x.description,
       folder: x.folder,
       fileNamePrefix: x.fileNamePrefix,
@@ -168,6 +209,47 @@ export class EarthEngine {
     const r = await this.call<{ name?: string } | null>((cb) => this.ee.data.startProcessing(x.requestId, task.config_, cb));
     if (!r?.name) throw new EarthEngineError('Earth Engine accepted the export but returned no operation name', true);
     return r.name;
+  }
+
+  /** An asset, or null when it does not exist. */
+  async getAsset(name: string): Promise<EeAsset | null> {
+    await this.ensureToken();
+    try {
+      // The client answers with its legacy view: `type` is 'Folder', 'Image', 'Table', …
+      const r = (await this.call<unknown>((cb) => this.ee.data.getAsset(name, cb))) as Record<string, unknown> | null;
+      if (!r) return null;
+      return { name, type: legacyType(String(r.type)), ...(r.featureCount !== undefined ? { featureCount: Number(r.featureCount) } : {}) };
+    } catch (e) {
+      if (e instanceof EarthEngineError && ASSET_MISSING.test(e.message)) return null;
+      throw e;
+    }
+  }
+
+  /** Creates a FOLDER or IMAGE_COLLECTION asset (its parent must exist). */
+  async createAsset(name: string, type: 'FOLDER' | 'IMAGE_COLLECTION'): Promise<void> {
+    await this.ensureToken();
+    await this.call<unknown>((cb) => this.ee.data.createAsset({ type: type === 'FOLDER' ? 'Folder' : 'ImageCollection' }, name, false, {}, cb));
+  }
+
+  /** The children of a folder or image collection (all pages). */
+  async listAssets(parent: string): Promise<EeAsset[]> {
+    await this.ensureToken();
+    const r = await this.call<{ assets?: unknown[] } | null>((cb) => this.ee.data.listAssets(parent, {}, cb));
+    return (r?.assets ?? []).map((a) => {
+      const o = this.ee.apiclient.serialize(a) as Record<string, unknown>;
+      return {
+        name: String(o.name),
+        type: String(o.type),
+        ...(o.updateTime !== undefined ? { updateTime: String(o.updateTime) } : {}),
+        ...(o.sizeBytes !== undefined ? { sizeBytes: Number(o.sizeBytes) } : {}),
+        ...(o.featureCount !== undefined ? { featureCount: Number(o.featureCount) } : {}),
+      };
+    });
+  }
+
+  async deleteAsset(name: string): Promise<void> {
+    await this.ensureToken();
+    await this.call<unknown>((cb) => this.ee.data.deleteAsset(name, cb));
   }
 
   /** What a custom recipe's worker needs to sign in its own client like this one. */
@@ -249,6 +331,12 @@ export class EarthEngine {
 /** The client reports only message strings; these are the ones worth sending again. */
 function classify(message: string): EarthEngineError {
   return new EarthEngineError(message, isTransientEeMessage(message) || QUEUE_FULL.test(message));
+}
+
+/** The legacy asset type names `getAsset` answers with, as REST types. */
+function legacyType(t: string): string {
+  const map: Record<string, string> = { Folder: 'FOLDER', ImageCollection: 'IMAGE_COLLECTION', Image: 'IMAGE', Table: 'TABLE', FeatureCollection: 'TABLE' };
+  return map[t] ?? t;
 }
 
 /** The Drive folder id in an operation's destinationUris (`…/#folders/ID` or `…/folders/ID`). */

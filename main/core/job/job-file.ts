@@ -48,7 +48,7 @@ export const JobFileSchema = z
       })
       .strict(),
     drive: z.object({ folder: z.string().min(1).max(200) }).strict().optional(),
-    destination: z.object({ type: z.literal('drive'), folder: z.string().min(1).max(200) }).strict().optional(),
+    destination: z.object({ type: z.enum(['drive', 'asset']), folder: z.string().min(1).max(200) }).strict().optional(),
     output: z.string().min(1),
     maxInFlight: z.number().int().min(1).max(3000).default(4),
     ee: z.object({ project: z.string().min(1) }).strict().optional(),
@@ -78,6 +78,11 @@ export interface Job {
   readonly roi: { readonly path: string; readonly layer?: string };
   readonly grid: { readonly crs: string; readonly scale: number; readonly tilePixels: number };
   readonly driveFolder: string;
+  /**
+   * Asset jobs (`destination: { type: "asset", folder }`): the EE folder (`projects/{p}/assets/…`) the
+   * tiles export into as `{folder}/{job}_{tileId}`; no Drive, no downloads.
+   */
+  readonly assetFolder?: string;
   readonly output: string;
   readonly maxInFlight: number;
   readonly project?: string;
@@ -128,6 +133,10 @@ export function parseJob(raw: unknown, file: string): Job {
   const folder = j.destination?.folder ?? j.drive?.folder;
   if (!folder) throw new UserError('job file: give the Drive folder as "drive": { "folder": … }');
   if (j.drive && j.destination) throw new UserError('job file: give either "drive" or "destination", not both');
+  const assetFolder = j.destination?.type === 'asset' ? folder.replace(/\/+$/, '') : undefined;
+  if (assetFolder !== undefined && !/^projects\/[a-z0-9-]+\/assets\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(assetFolder)) {
+    throw new UserError('job file: "destination.folder" of an asset job must be an asset folder such as "projects/my-project/assets/tiles"');
+  }
   const dir = dirname(file);
   const roi = typeof j.roi === 'string' ? { path: j.roi } : j.roi;
   const points = j.points === undefined ? undefined : typeof j.points === 'string' ? { path: j.points } : j.points;
@@ -151,6 +160,7 @@ export function parseJob(raw: unknown, file: string): Job {
     roi: { path: resolve(dir, roi.path), layer: roi.layer },
     grid: { crs: j.grid.crs.toUpperCase(), scale: j.grid.scale, tilePixels: j.grid.tilePixels },
     driveFolder: folder,
+    ...(assetFolder !== undefined ? { assetFolder } : {}),
     output: resolve(dir, j.output),
     maxInFlight: j.maxInFlight,
     project: j.ee?.project,
@@ -168,7 +178,7 @@ export function parseJob(raw: unknown, file: string): Job {
       roi: hash({ path: roi.path, layer: roi.layer ?? null }), // as written: moving the job folder is fine
       grid: hash({ crs: j.grid.crs.toUpperCase(), scale: j.grid.scale, tilePixels: j.grid.tilePixels }),
       export: hash(j.export ?? {}),
-      destination: hash({ folder }),
+      destination: hash(assetFolder !== undefined ? { type: 'asset', folder: assetFolder } : { folder }),
       // Only present with the keys, so journals of jobs without them keep matching.
       ...(j.recipe ? { recipe: hash(j.recipe) } : {}),
       ...(points ? { points: hash(points) } : {}),

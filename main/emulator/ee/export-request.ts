@@ -40,6 +40,8 @@ export interface ExportJob {
   readonly noData: number | null;
   /** Table exports: the columns asked for (`selectors`), in order; null = all. */
   readonly selectors?: readonly string[] | null;
+  /** `toAsset` exports: the asset written when the task succeeds (instead of Drive files). */
+  readonly asset?: { readonly name: string; readonly overwrite: boolean } | null;
 }
 
 /** The table formats the emulator writes. */
@@ -90,7 +92,10 @@ const bodySchema = z
       })
       .loose()
       .optional(),
-    assetExportOptions: z.unknown().optional(),
+    assetExportOptions: z
+      .object({ earthEngineDestination: z.object({ name: z.string().min(1), overwrite: z.boolean().optional() }).loose() })
+      .loose()
+      .optional(),
     selectors: z.array(z.string()).optional(),
   })
   .loose();
@@ -122,8 +127,11 @@ export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
   let failure: TaskFailure | null = null;
   let product: ExportProduct | null = null;
   const drive = fx?.driveDestination;
-  if (b.assetExportOptions !== undefined) failure = notEmulated('exports to Earth Engine assets');
-  else if (fx?.cloudStorageDestination !== undefined) failure = notEmulated('exports to Cloud Storage');
+  const asset = b.assetExportOptions ? { name: b.assetExportOptions.earthEngineDestination.name, overwrite: b.assetExportOptions.earthEngineDestination.overwrite ?? false } : null;
+  if (asset && fx !== undefined) throw new RequestError('Invalid value: exactly one destination (fileExportOptions or assetExportOptions) is required.');
+  if (asset) {
+    // checked when the task ends (assets.ts)
+  } else if (fx?.cloudStorageDestination !== undefined) failure = notEmulated('exports to Cloud Storage');
   else if (!drive) throw new RequestError('Invalid value: exactly one destination (fileExportOptions or assetExportOptions) is required.');
 
   if (!failure && type === 'EXPORT_IMAGE') {
@@ -138,7 +146,7 @@ export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
     const maxPixels = b.maxPixels ?? DEFAULT_MAX_PIXELS;
     if (product && product.pixels > maxPixels) failure = { code: 3, message: MESSAGES.tooLarge(product.pixels, maxPixels) };
   } else if (!failure) {
-    const format = fx?.fileFormat ?? 'CSV';
+    const format = asset ? 'CSV' : (fx?.fileFormat ?? 'CSV');
     if (!(TABLE_FORMATS as readonly string[]).includes(format)) failure = notEmulated(`table file format ${format}`);
     else {
       try {
@@ -170,6 +178,7 @@ export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
     skipEmptyFiles: geo?.skipEmptyFiles ?? false,
     noData,
     selectors: type === 'EXPORT_FEATURES' ? (b.selectors ?? null) : null,
+    asset,
   };
 }
 

@@ -6,6 +6,7 @@ import { EeEvaluationError, evaluateValue, MalformedExpressionError } from './ev
 import { MESSAGES, readExportRequest, RequestError, type ExportKind } from './export-request';
 import { NotEmulatedError } from './product';
 import type { Operation, TaskEngine } from './tasks';
+import { assetRoutes, type AssetStore } from './assets';
 
 /**
  * Earth Engine REST v1 as `@google/earthengine` calls it (ee_client.md §7): the algorithm catalog,
@@ -22,7 +23,7 @@ export interface EeSettings {
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1000;
 
-export function eeRoutes(engine: TaskEngine, settings: EeSettings): Route[] {
+export function eeRoutes(engine: TaskEngine, settings: EeSettings, assets: AssetStore | null = null): Route[] {
   let catalogCache: { path: string; body: string } | null = null;
   const catalogBody = (): string => {
     const path = settings.catalogPath();
@@ -151,6 +152,7 @@ export function eeRoutes(engine: TaskEngine, settings: EeSettings): Route[] {
         return json(200, {});
       },
     },
+    ...(assets ? assetRoutes(assets, projectError) : []),
   ];
 }
 

@@ -1,5 +1,6 @@
 import type { SimClock } from '../clock';
 import type { DriveStore } from '../drive/store';
+import { AssetError, type AssetStore } from './assets';
 import type { IdFactory, Rng } from '../random';
 import { MESSAGES, type ExportJob, type ExportKind, type TaskFailure } from './export-request';
 
@@ -101,6 +102,7 @@ export class TaskEngine {
     private readonly drive: DriveStore,
     private readonly producer: OutputProducer,
     private readonly log: (message: string) => void,
+    private readonly assets: AssetStore | null = null,
   ) {
     this.cursor = clock.now();
   }
@@ -286,6 +288,7 @@ export class TaskEngine {
   }
 
   private stage(op: Operation): void {
+    if (op.job.asset) return; // an asset has no files to write
     const p: Promise<StageResult> = this.producer.produce(op).then(
       (files) => ({ ok: true as const, files }),
       (error: unknown) => ({ ok: false as const, error }),
@@ -335,6 +338,23 @@ export class TaskEngine {
 
   /** The files appear in Drive (and count against its quota) at the instant the task succeeds. */
   private async publish(op: Operation, t: number): Promise<void> {
+    const target = op.job.asset;
+    if (target) {
+      if (!this.assets || !op.job.product) {
+        this.finish(op, 'FAILED', t, { code: 13, message: MESSAGES.internal });
+        return;
+      }
+      try {
+        this.assets.writeExport(target.name, target.overwrite, op.job.product);
+      } catch (e) {
+        if (!(e instanceof AssetError)) throw e;
+        this.finish(op, 'FAILED', t, { code: e.code === 409 ? 6 : 5, message: e.message });
+        return;
+      }
+      op.destinationUris = [`https://code.earthengine.google.com/?asset=${target.name}`];
+      this.finish(op, 'SUCCEEDED', t, null);
+      return;
+    }
     const staged = await this.takeStaged(op);
     if (!staged || !staged.ok) {
       this.log(`task ${op.name}: writing its output failed: ${staged && !staged.ok ? String(staged.error) : 'nothing staged'}`);

@@ -48,12 +48,13 @@ export class Router {
     for (const r of routes) {
       const names: string[] = [];
       const pattern = r.template
-        .split(/(\{[a-zA-Z]+\})/)
+        .split(/(\{[a-zA-Z]+\*?\})/)
         .map((part) => {
-          const m = /^\{([a-zA-Z]+)\}$/.exec(part);
+          const m = /^\{([a-zA-Z]+)(\*?)\}$/.exec(part);
           if (!m) return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
           names.push(m[1] as string);
-          return '([^/:]+)';
+          // `{name*}`: several path segments (an asset id), still never a `:verb`.
+          return m[2] ? '([^:]+)' : '([^/:]+)';
         })
         .join('');
       this.routes.push({ ...r, regex: new RegExp(`^${pattern}$`), names });

@@ -1,0 +1,158 @@
+import { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { UserError } from '../../core/errors';
+import { ASSET_MISSING, EarthEngine, EarthEngineError, type EeAsset } from '../../core/google/earthengine';
+import { loadJobFile } from '../../core/job/job-file';
+import { readJobState } from '../../core/job/repository';
+import { filePrefix } from '../../core/sync/names';
+import { connect } from '../connect';
+
+/**
+ * `tessera assets ls|rm|merge` (issue 13): browse an Earth Engine asset folder, delete assets with
+ * confirmation, and check / summarise the tile assets of an asset job.
+ */
+const ASSET_NAME = /^projects\/[a-z0-9-]+\/assets\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+
+function checkName(name: string): string {
+  const n = name.replace(/\/+$/, '');
+  if (!ASSET_NAME.test(n)) throw new UserError(`"${name}" is not an asset name such as projects/my-project/assets/folder/asset`);
+  return n;
+}
+
+async function earthEngine(emulator: string | undefined, name: string): Promise<EarthEngine> {
+  const project = /^projects\/([^/]+)\//.exec(name)?.[1];
+  const { session } = await connect(emulator, project);
+  return EarthEngine.connect(session);
+}
+
+function eeFailure(e: unknown): never {
+  if (e instanceof EarthEngineError && !e.transient) throw new UserError(e.message);
+  throw e;
+}
+
+/** Every asset under `parent`, depth first (children before their folder when `postOrder`). */
+async function walk(ee: EarthEngine, parent: string, recursive: boolean, postOrder = false): Promise<EeAsset[]> {
+  const out: EeAsset[] = [];
+  for (const a of await ee.listAssets(parent)) {
+    const container = a.type === 'FOLDER' || a.type === 'IMAGE_COLLECTION';
+    if (!postOrder) out.push(a);
+    if (recursive && container) out.push(...(await walk(ee, a.name, true, postOrder)));
+    if (postOrder) out.push(a);
+  }
+  return out;
+}
+
+function human(bytes: number | undefined): string {
+  if (bytes === undefined) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+export function assetsCommand(): Command {
+  const cmd = new Command('assets').description('browse and clean up Earth Engine assets (asset folders of asset jobs)').exitOverride().showHelpAfterError('(run with --help for usage)');
+
+  cmd
+    .command('ls')
+    .description('list an asset folder or image collection: type, size, update time, name (all pages)')
+    .argument('<folder>', 'e.g. projects/my-project/assets/tiles')
+    .option('-r, --recursive', 'list sub-folders and image collections too')
+    .option('--json', 'print one JSON object: { assets: [{ name, type, sizeBytes, featureCount, updateTime }] }')
+    .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
+    .action(async (folder: string, opts: { recursive?: boolean; json?: boolean; emulator?: string }) => {
+      const name = checkName(folder);
+      const ee = await earthEngine(opts.emulator, name);
+      const assets = await walk(ee, name, opts.recursive === true).catch(eeFailure);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ folder: name, assets })}\n`);
+        return;
+      }
+      const lines = assets.map((a) => `${a.type.padEnd(16)} ${human(a.sizeBytes).padStart(10)} ${(a.featureCount !== undefined ? `${a.featureCount} features` : '').padStart(14)} ${(a.updateTime ?? '').padEnd(24)} ${a.name}`);
+      lines.push(`${assets.length} asset${assets.length === 1 ? '' : 's'} in ${name}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  cmd
+    .command('rm')
+    .description('delete assets; asks for confirmation unless --yes; never touches anything outside the named assets')
+    .argument('<asset...>', 'asset names (projects/…/assets/…)')
+    .option('-r, --recursive', 'delete folders and image collections with everything in them')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
+    .action(async (names: string[], opts: { recursive?: boolean; yes?: boolean; emulator?: string }) => {
+      const targets = names.map(checkName);
+      const ee = await earthEngine(opts.emulator, targets[0] as string);
+      const plan: string[] = [];
+      for (const t of targets) {
+        const a = await ee.getAsset(t).catch(eeFailure);
+        if (!a) throw new UserError(`Asset '${t}' does not exist or doesn't allow this operation.`);
+        const container = a.type === 'FOLDER' || a.type === 'IMAGE_COLLECTION';
+        if (container) {
+          const inside = await walk(ee, t, true, true).catch(eeFailure);
+          if (inside.length && !opts.recursive) throw new UserError(`${t} is a ${a.type} holding ${inside.length} assets; add --recursive to delete them too`);
+          // Only what was listed under the named asset: nothing outside it is ever deleted.
+          plan.push(...inside.map((x) => x.name).filter((n) => n.startsWith(`${t}/`)));
+        }
+        plan.push(t);
+      }
+      if (!opts.yes) {
+        if (!process.stdin.isTTY) throw new UserError(`refusing to delete ${plan.length} assets without confirmation: add --yes`);
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        const answer = await rl.question(`delete ${plan.length} asset${plan.length === 1 ? '' : 's'} (${plan.slice(0, 3).join(', ')}${plan.length > 3 ? ', …' : ''})? [y/N] `);
+        rl.close();
+        if (!/^y(es)?$/i.test(answer.trim())) {
+          process.stderr.write('nothing deleted\n');
+          process.exitCode = 1;
+          return;
+        }
+      }
+      let deleted = 0;
+      for (const n of plan) {
+        try {
+          await ee.deleteAsset(n);
+          deleted++;
+        } catch (e) {
+          // Already gone (a second run after an interruption): nothing to do.
+          if (!(e instanceof EarthEngineError && ASSET_MISSING.test(e.message))) eeFailure(e);
+        }
+      }
+      process.stdout.write(`deleted ${deleted} asset${deleted === 1 ? '' : 's'}\n`);
+    });
+
+  cmd
+    .command('merge')
+    .description('check that every tile of an asset job is in Earth Engine and name the merged result')
+    .argument('<job.json>', 'an asset job (destination.type "asset")')
+    .option('--json', 'print one JSON object')
+    .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
+    .action(async (jobPath: string, opts: { json?: boolean; emulator?: string }) => {
+      const job = await loadJobFile(jobPath);
+      const folder = job.assetFolder;
+      if (!folder) throw new UserError(`${jobPath} is not an asset job (set "destination": { "type": "asset", "folder": … })`);
+      const state = await readJobState(job.stateDir);
+      const tiles = Object.values(state?.tiles ?? {}).filter((t) => t.state !== 'split' && t.state !== 'skipped');
+      const notDone = tiles.filter((t) => t.state !== 'done');
+      if (!state || notDone.length) throw new UserError(`${job.name}: ${notDone.length || 'no'} tiles not done yet; run tessera run ${jobPath} first`, 1);
+      const ee = await earthEngine(opts.emulator, folder);
+      const parent = await ee.getAsset(folder).catch(eeFailure);
+      const listed = await ee.listAssets(folder).catch(eeFailure);
+      const want = new Set(tiles.map((t) => `${folder}/${filePrefix(job.name, t.id)}`));
+      const present = listed.filter((a) => want.has(a.name));
+      const missing = [...want].filter((n) => !present.some((a) => a.name === n));
+      if (missing.length) throw new UserError(`${missing.length} tile assets are missing from ${folder} (first: ${missing[0]}); run tessera run ${jobPath} again`);
+      if (parent?.type !== 'IMAGE_COLLECTION') {
+        // Table merges (FeatureCollection.flatten in batches, then clean-up) are not built yet: say so.
+        throw new UserError(`merging the TABLE tiles of ${folder} into one asset is not implemented yet; the ${present.length} tile assets are complete and untouched`);
+      }
+      const summary = { job: job.name, merged: folder, type: 'IMAGE_COLLECTION', tiles: present.length, sizeBytes: present.reduce((s, a) => s + (a.sizeBytes ?? 0), 0) };
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else process.stdout.write(`${folder}: an image collection of all ${present.length} tiles (${human(summary.sizeBytes)}); use ee.ImageCollection('${folder}').mosaic()\n`);
+    });
+
+  return cmd;
+}
