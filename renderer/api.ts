@@ -1,7 +1,7 @@
 import { CommandSchema, type Command } from '../shared/contract';
 import {
-  CommandResultSchema, DashboardSnapshotSchema, JobSummarySchema, StreamMessageSchema, TileDetailSchema,
-  type CommandResult, type DashboardSnapshot, type JobSummary, type StreamMessage, type TileDetail,
+  CommandResultSchema, DashboardSnapshotSchema, GridPreviewRequestSchema, GridPreviewSchema, JobSummarySchema, NewJobRequestSchema, NewJobResultSchema, StreamMessageSchema, TileDetailSchema,
+  type CommandResult, type DashboardSnapshot, type GridPreview, type GridPreviewRequest, type JobSummary, type NewJobRequest, type NewJobResult, type StreamMessage, type TileDetail,
 } from '../shared/dashboard';
 import type { ConnectionState, Transport } from './transport/types';
 
@@ -26,6 +26,21 @@ export class TesseraClient {
 
   async command(cmd: Command): Promise<CommandResult> {
     return CommandResultSchema.parse(await this.transport.command(CommandSchema.parse(cmd)));
+  }
+
+  /** True when the host offers the job wizard. */
+  get hasWizard(): boolean {
+    return typeof this.transport.wizard === 'function';
+  }
+
+  async previewGrid(req: GridPreviewRequest): Promise<GridPreview> {
+    if (!this.transport.wizard) throw new Error('this host has no job wizard');
+    return GridPreviewSchema.parse(await this.transport.wizard('preview', GridPreviewRequestSchema.parse(req)));
+  }
+
+  async createJob(req: NewJobRequest): Promise<NewJobResult> {
+    if (!this.transport.wizard) throw new Error('this host has no job wizard');
+    return NewJobResultSchema.parse(await this.transport.wizard('create', NewJobRequestSchema.parse(req)));
   }
 
   /** Valid messages only (an invalid one is dropped with a console warning). */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { EventSchema, JobProgressSchema, QuotaSchema, TileStateSchema } from './contract';
+import { PRESET_NAMES, parsePresetParams, type PresetName } from './recipes';
 
 const JobName = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
 const Iso = z.string();
@@ -111,3 +112,79 @@ export type StreamMessage = z.infer<typeof StreamMessageSchema>;
 /** What a command returns: `status` gives the job's progress; the others just acknowledge. */
 export const CommandResultSchema = z.object({ ok: z.literal(true), progress: JobProgressSchema.optional() });
 export type CommandResult = z.infer<typeof CommandResultSchema>;
+
+// ---- the job wizard -------------------------------------------------------------------------------------------
+// The same schemas validate the wizard's form in the renderer and the request in the host.
+
+const RoiRef = z.object({ path: z.string().trim().min(1, 'choose an ROI file'), layer: z.string().min(1).optional() }).strict();
+const GridFields = z
+  .object({
+    crs: z.string().trim().regex(/^EPSG:\d{4,6}$/, 'a CRS like EPSG:32632'),
+    scale: z.number({ error: 'a pixel size' }).positive('a pixel size above 0'),
+    tilePixels: z.number({ error: 'a tile size in pixels' }).int('a whole number of pixels').min(1).max(1_000_000),
+  })
+  .strict();
+
+/** Ask the host for the grid of an ROI: the layers of the file, the tile count and the estimates. */
+export const GridPreviewRequestSchema = z
+  .object({
+    roi: RoiRef,
+    grid: GridFields,
+    bands: z.number().int().min(1).max(5000).optional(),
+    dataType: z.enum(['Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Float32', 'Float64']).optional(),
+    maxPixels: z.number().positive().optional(),
+  })
+  .strict();
+export type GridPreviewRequest = z.infer<typeof GridPreviewRequestSchema>;
+
+export const GridPreviewSchema = z.object({
+  layers: z.array(z.object({ name: z.string(), geometryType: z.string(), featureCount: z.number().int().nonnegative() })),
+  layer: z.string(),
+  tiles: z.number().int().nonnegative(),
+  pixelsPerTile: z.number().nonnegative(),
+  bytesPerTile: z.number().nonnegative(),
+  totalPixels: z.number().nonnegative(),
+  totalBytes: z.number().nonnegative(),
+  maxPixels: z.number().positive(),
+  /** A tile has more pixels than `maxPixels`: its export would be refused. */
+  overMaxPixels: z.boolean(),
+  warnings: z.array(z.string()),
+  /** Outlines (EPSG:4326, flat rings) of the first tiles, at most 5,000, for the map. */
+  preview: z.array(z.array(z.number())),
+});
+export type GridPreview = z.infer<typeof GridPreviewSchema>;
+
+/** A new job (CONTRACTS.md §5) and where to save it; the host writes it, adds the job and (by default) starts it. */
+export const NewJobRequestSchema = z
+  .object({
+    file: z.string().trim().min(1, 'where to save the job file').regex(/\.json$/, 'a path ending in .json'),
+    job: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'letters, digits and - (no _), at most 40'),
+        roi: RoiRef,
+        grid: GridFields,
+        recipe: z.union([z.object({ preset: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }).strict(), z.object({ file: z.string().min(1) }).strict()]).optional(),
+        drive: z.object({ folder: z.string().trim().min(1, 'a Drive folder') }).strict(),
+        output: z.string().trim().min(1, 'a local folder'),
+        maxInFlight: z.number().int().min(1).max(3000).optional(),
+        driveReserveBytes: z.number().int().nonnegative().optional(),
+        eecuBudgetHours: z.number().positive().optional(),
+      })
+      .strict(),
+    start: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const r = v.job.recipe;
+    if (!r || !('preset' in r)) return;
+    if (!(PRESET_NAMES as string[]).includes(r.preset)) {
+      ctx.addIssue({ code: 'custom', path: ['job', 'recipe', 'preset'], message: `no preset "${r.preset}" (${PRESET_NAMES.join(', ')})` });
+      return;
+    }
+    const p = parsePresetParams(r.preset as PresetName, r.params);
+    if (!p.ok) ctx.addIssue({ code: 'custom', path: ['job', 'recipe', 'params'], message: p.message });
+  });
+export type NewJobRequest = z.input<typeof NewJobRequestSchema>;
+
+export const NewJobResultSchema = z.object({ ok: z.literal(true), name: JobName, file: z.string() });
+export type NewJobResult = z.infer<typeof NewJobResultSchema>;

@@ -8,7 +8,9 @@
  */
 import { z } from 'zod';
 import { CommandSchema } from './contract';
-import { CommandResultSchema, DashboardSnapshotSchema, JobSummarySchema, StreamMessageSchema, TileDetailSchema } from './dashboard';
+import {
+  CommandResultSchema, DashboardSnapshotSchema, GridPreviewRequestSchema, GridPreviewSchema, JobSummarySchema, NewJobRequestSchema, NewJobResultSchema, StreamMessageSchema, TileDetailSchema,
+} from './dashboard';
 
 const JobName = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
 const Nothing = z.undefined();
@@ -58,6 +60,9 @@ export const INVOKE_CHANNELS = {
   signOut: { channel: 'tessera:auth:sign-out', request: Nothing, response: AuthStatusSchema },
   /** Opens a link in the system browser; only the https URLs the main side allows (sign-in, docs). */
   openExternal: { channel: 'tessera:open-external', request: z.object({ url: z.string().max(2048) }).strict(), response: z.object({ opened: z.boolean() }) },
+  /** The job wizard: the grid of an ROI (layers, tile count, estimates, outlines), and a new job written, added and started. */
+  previewGrid: { channel: 'tessera:wizard:preview', request: GridPreviewRequestSchema, response: GridPreviewSchema },
+  createJob: { channel: 'tessera:wizard:create', request: NewJobRequestSchema, response: NewJobResultSchema },
 } as const;
 
 /** Every event channel (main → renderer). */

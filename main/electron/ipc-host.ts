@@ -44,6 +44,14 @@ export function desktopHandlers(host: DashboardHost, services: DesktopServices):
     summary: ({ job }) => host.summary(job),
     tile: ({ job, id }) => host.tile(job, id),
     command: (cmd) => host.command(cmd),
+    previewGrid: (req) => {
+      if (!host.previewGrid) throw Object.assign(new Error('this host has no job wizard'), { status: 404 });
+      return host.previewGrid(req);
+    },
+    createJob: (req) => {
+      if (!host.createJob) throw Object.assign(new Error('this host has no job wizard'), { status: 404 });
+      return host.createJob(req);
+    },
     subscribe: (_req, event) => {
       const sink = sinkOf(event);
       end(sink);

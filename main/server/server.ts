@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { CommandResult, DashboardSnapshot, JobSummary, StreamMessage, TileDetail } from '../../shared/dashboard';
+import type { CommandResult, DashboardSnapshot, GridPreview, JobSummary, NewJobResult, StreamMessage, TileDetail } from '../../shared/dashboard';
 import { UserError } from '../core/errors';
 import { rendererContentType } from './renderer-files';
 
@@ -15,6 +15,9 @@ export interface DashboardHost {
   command(input: unknown): Promise<CommandResult>;
   subscribe(listener: (m: StreamMessage) => void): () => void;
   position(): number;
+  /** The job wizard (optional: a host without it answers 404). */
+  previewGrid?(input: unknown): Promise<GridPreview>;
+  createJob?(input: unknown): Promise<NewJobResult>;
 }
 
 export interface DashboardServerOptions {
@@ -138,6 +141,19 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
           return json(res, 400, { error: `the command is not valid JSON (${(e as Error).message})` });
         }
         return json(res, 200, await host.command(body));
+      }
+      // The job wizard: a live grid preview, and the new job (validated again by the host with the form's schema).
+      const wizard = path === '/api/wizard/preview' ? host.previewGrid?.bind(host) : path === '/api/wizard/jobs' ? host.createJob?.bind(host) : undefined;
+      if (wizard) {
+        if (req.method !== 'POST') return json(res, 405, { error: 'POST it' });
+        if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send it as application/json' });
+        let body: unknown;
+        try {
+          body = JSON.parse(await readBody(req));
+        } catch (e) {
+          return json(res, 400, { error: `not valid JSON (${(e as Error).message})` });
+        }
+        return json(res, 200, await wizard(body));
       }
     } catch (e) {
       const status = (e as { status?: unknown }).status;

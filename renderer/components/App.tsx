@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Command, TileState } from '../../shared/contract';
 import type { TesseraClient } from '../api';
 import { TileMap } from '../map/TileMap';
@@ -9,6 +9,7 @@ import { ProgressHeader } from './ProgressHeader';
 import { QuotaGauge } from './QuotaGauge';
 import { TileDetails } from './TileDetails';
 import { TileSearch } from './TileSearch';
+import { Wizard } from './Wizard';
 
 interface Props {
   client: TesseraClient;
@@ -19,6 +20,12 @@ export function App({ client, store }: Props) {
   useSyncExternalStore(store.subscribe, store.version);
   useEffect(() => syncStore(client, store), [client, store]);
   const cursor = useRef(new Map<TileState, number>());
+  const [wizard, setWizard] = useState(false);
+  const newJobButton = useRef<HTMLButtonElement>(null);
+  const closeWizard = useCallback(() => {
+    setWizard(false);
+    queueMicrotask(() => newJobButton.current?.focus());
+  }, []);
 
   const jobName = store.selectedJob;
   const job = store.job(jobName);
@@ -37,6 +44,18 @@ export function App({ client, store }: Props) {
     },
     [client, store],
   );
+  // Escape closes the tile's details wherever the focus is (inside them it goes back to the tile search).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || !store.selectedTile || document.querySelector('[data-testid="wizard"]')) return;
+      const inside = document.activeElement?.closest('[data-testid="tile-details"]');
+      store.selectTile(null);
+      if (inside) document.querySelector<HTMLInputElement>('[data-testid="tile-search"]')?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [store]);
+
   const pickState = (state: TileState) => {
     if (!job) return;
     const ids = [...job.tiles.values()].filter((t) => t.state === state).map((t) => t.id);
@@ -60,12 +79,30 @@ export function App({ client, store }: Props) {
       <header className="topbar">
         <h1>Tessera</h1>
         <nav className="jobs" aria-label="Jobs">
-          {store.jobNames().map((name) => (
-            <button key={name} type="button" className={name === jobName ? 'current' : ''} aria-current={name === jobName ? 'page' : undefined} onClick={() => store.selectJob(name)}>
-              {name}
-            </button>
-          ))}
+          {store.jobNames().map((name) => {
+            const j = store.job(name)!;
+            const total = j.tiles.size - j.counts.split;
+            const state = j.summary.outcome ? (j.summary.outcome.exitCode === 0 ? 'finished' : 'stopped') : j.summary.running ? (j.summary.progress.waiting ? `waiting: ${j.summary.progress.waiting}` : 'running') : 'idle';
+            return (
+              <button
+                key={name}
+                type="button"
+                data-testid={`job-tab-${name}`}
+                className={name === jobName ? 'current' : ''}
+                aria-current={name === jobName ? 'page' : undefined}
+                aria-label={`${name}: ${state}, ${j.counts.done} of ${total} tiles done${j.counts.failed ? `, ${j.counts.failed} failed` : ''}`}
+                onClick={() => store.selectJob(name)}
+              >
+                {name} <span className="job-tab-figures">{j.counts.done}/{total}{j.counts.failed ? ` · ${j.counts.failed} failed` : ''}</span>
+              </button>
+            );
+          })}
         </nav>
+        {client.hasWizard && (
+          <button type="button" ref={newJobButton} className="new-job" data-testid="new-job" onClick={() => setWizard(true)}>
+            New job
+          </button>
+        )}
         <span className={`connection ${store.connection}`} data-testid="connection" title="connection to the engine">
           {store.connection === 'open' ? 'live' : store.connection}
         </span>
@@ -81,7 +118,7 @@ export function App({ client, store }: Props) {
       {job ? (
         <ProgressHeader summary={job.summary} counts={job.counts} onCommand={fire} />
       ) : (
-        <section className="progress empty">{store.loaded ? <p>No job. Start <code>tessera serve job.json</code> to run one here.</p> : <p>Loading…</p>}</section>
+        <section className="progress empty">{store.loaded ? <p>No job yet. {client.hasWizard ? <>Make one with <strong>New job</strong>, or start</> : 'Start'} <code>tessera serve job.json</code> to run one here.</p> : <p>Loading…</p>}</section>
       )}
       <main className="body">
         <TileMap store={store} job={jobName} selected={selected} onSelect={(id) => store.selectTile(id)} />
@@ -104,6 +141,22 @@ export function App({ client, store }: Props) {
           )}
         </aside>
       </main>
+      {wizard && (
+        <Wizard
+          client={client}
+          onClose={closeWizard}
+          onCreated={(name) => {
+            closeWizard();
+            // The host announces the new job on the stream ("jobs"); select it once the snapshot has it.
+            const off = store.subscribe(() => {
+              if (store.job(name)) {
+                off();
+                store.selectJob(name);
+              }
+            });
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -36,7 +36,15 @@ export function ProgressHeader({ summary, counts, onCommand }: Props) {
         <span className="done-total" data-testid="job-done">
           <strong>{formatCount(done)}</strong> / {formatCount(total)} tiles done
         </span>
-        <div className="bar" aria-hidden="true">
+        <div
+          className="bar"
+          role="progressbar"
+          aria-label="Tiles done"
+          aria-valuemin={0}
+          aria-valuemax={total}
+          aria-valuenow={done}
+          aria-valuetext={`${done} of ${total} tiles done${counts.failed ? `, ${counts.failed} failed` : ''}`}
+        >
           <span className="bar-fill" style={{ width: `${(fraction * 100).toFixed(2)}%` }} />
           {counts.failed > 0 && <span className="bar-failed" style={{ width: `${((counts.failed / Math.max(1, total)) * 100).toFixed(2)}%` }} />}
         </div>
@@ -51,6 +59,16 @@ export function ProgressHeader({ summary, counts, onCommand }: Props) {
                 Pause
               </button>
             )}
+            <button
+              type="button"
+              className="danger"
+              data-testid="job-cancel"
+              onClick={() => {
+                if (window.confirm(`Cancel ${summary.name}? Its tasks in Earth Engine are cancelled; tiles already done stay.`)) onCommand({ type: 'cancel', job: summary.name });
+              }}
+            >
+              Cancel job
+            </button>
           </span>
         )}
       </div>

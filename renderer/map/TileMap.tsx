@@ -6,6 +6,7 @@ import { STATE_STYLES } from '../states';
 import type { DashboardStore, JobModel } from '../store';
 import { installBasemap, type BasemapMode } from './basemap';
 import { GridIndex } from './spatial-index';
+import { TileCanvasLayer } from './tile-layer';
 
 interface Props {
   store: DashboardStore;
@@ -14,17 +15,10 @@ interface Props {
   onSelect: (id: string | null) => void;
 }
 
-interface Drawn {
-  layer: L.Polygon;
-  state: TileState;
-}
-
 /** Every tile of the job on one shared canvas, restyled in place as states change; the ROI and the selection above. */
 interface MapParts {
   map: L.Map;
-  canvas: L.Canvas;
-  tiles: L.LayerGroup;
-  drawn: Map<string, Drawn>;
+  tiles: TileCanvasLayer;
   index: GridIndex;
   roi: L.LayerGroup;
   selection: L.LayerGroup;
@@ -62,12 +56,9 @@ export function TileMap({ store, job, selected, onSelect }: Props) {
       pane.style.zIndex = String(z);
       pane.style.pointerEvents = 'none';
     }
-    const canvas = L.canvas({ pane: 'tiles', padding: 0.5, tolerance: 0 });
     const p: MapParts = {
       map,
-      canvas,
-      tiles: L.layerGroup().addTo(map),
-      drawn: new Map(),
+      tiles: new TileCanvasLayer('tiles').addTo(map),
       index: new GridIndex(),
       roi: L.layerGroup().addTo(map),
       selection: L.layerGroup().addTo(map),
@@ -104,8 +95,7 @@ export function TileMap({ store, job, selected, onSelect }: Props) {
     if (!p) return;
     const sync = () => syncTiles(p, store.job(job));
     if (p.job !== job) {
-      p.tiles.clearLayers();
-      p.drawn.clear();
+      p.tiles.clear();
       p.roi.clearLayers();
       p.job = job;
     }
@@ -159,24 +149,19 @@ function pick(p: MapParts, store: DashboardStore, lon: number, lat: number): str
 function syncTiles(p: MapParts, job: JobModel | undefined): void {
   if (!job) return;
   const fresh: TileView[] = [];
-  const changed: TileView[] = [];
-  for (const t of job.tiles.values()) {
-    const d = p.drawn.get(t.id);
-    if (!d) fresh.push(t);
-    else if (d.state !== t.state) changed.push(t);
-  }
-  for (const [id, d] of p.drawn) {
-    if (!job.tiles.has(id)) {
-      p.tiles.removeLayer(d.layer);
-      p.drawn.delete(id);
-    }
+  for (const t of job.tiles.values()) if (!p.tiles.setState(t.id, t.state)) fresh.push(t);
+  if (p.tiles.size > job.tiles.size - fresh.length) {
+    // Tiles that left the job (a new snapshot): start over.
+    p.tiles.clear();
+    fresh.length = 0;
+    fresh.push(...job.tiles.values());
+    p.index = new GridIndex();
   }
   if (p.roi.getLayers().length === 0 && job.roi.length) {
     const renderer = L.svg({ pane: 'roi' });
     p.roi.addLayer(L.polygon(job.roi.map(latLngs), { renderer, interactive: false, fill: false, color: '#0f172a', weight: 2, opacity: 0.85, dashArray: '7 5' }));
   }
   addTiles(p, job, fresh);
-  restyle(p, changed);
   if (p.fitted !== job.name && job.bounds) {
     const [w, s, e, n] = job.bounds;
     p.map.fitBounds([[s, w], [n, e]], { padding: [24, 24], maxZoom: 16 });
@@ -188,15 +173,12 @@ function addTiles(p: MapParts, job: JobModel | undefined, tiles: TileView[]): vo
   if (!job || tiles.length === 0) return;
   const added: TileView[] = [];
   for (const t of tiles) {
-    if (p.drawn.has(t.id) || t.ring.length < 6) continue;
-    const layer = L.polygon(latLngs(t.ring), { renderer: p.canvas, interactive: false, ...styleOf(t.state) });
-    p.tiles.addLayer(layer);
-    p.drawn.set(t.id, { layer, state: t.state });
+    if (p.tiles.has(t.id) || t.ring.length < 6) continue;
+    p.tiles.add(t.id, t.ring, t.state);
     added.push(t);
   }
-  if (p.drawn.size === added.length) p.index = new GridIndex(added);
+  if (p.tiles.size === added.length) p.index = new GridIndex(added);
   else p.index.add(added);
-  for (const t of added) if (t.state === 'failed') p.drawn.get(t.id)!.layer.bringToFront();
   if (p.fitted !== job.name && job.bounds) {
     const [w, s, e, n] = job.bounds;
     p.map.fitBounds([[s, w], [n, e]], { padding: [24, 24], maxZoom: 16 });
@@ -204,14 +186,7 @@ function addTiles(p: MapParts, job: JobModel | undefined, tiles: TileView[]): vo
   }
 }
 
-/** setStyle on the shared canvas only marks the tile's box dirty: one repaint per frame for any number of tiles. */
+/** A state change only marks the canvas dirty: one batched redraw for any number of tiles. */
 function restyle(p: MapParts, tiles: TileView[]): void {
-  for (const t of tiles) {
-    const d = p.drawn.get(t.id);
-    if (!d || d.state === t.state) continue;
-    d.state = t.state;
-    d.layer.setStyle(styleOf(t.state));
-    // Failed tiles are drawn last, so their heavy outline is not covered by a neighbour's.
-    if (t.state === 'failed') d.layer.bringToFront();
-  }
+  for (const t of tiles) p.tiles.setState(t.id, t.state);
 }

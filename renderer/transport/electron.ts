@@ -3,7 +3,7 @@ import { unwrap, type IpcResult, type TesseraApi } from '../../shared/ipc';
 import { TransportError, type ConnectionState, type Transport } from './types';
 
 /** The preload's API as the page sees it (`window.tessera`). */
-export type PreloadApi = Pick<TesseraApi, 'snapshot' | 'summary' | 'tile' | 'command' | 'subscribe' | 'unsubscribe' | 'onStream'>;
+export type PreloadApi = Pick<TesseraApi, 'snapshot' | 'summary' | 'tile' | 'command' | 'subscribe' | 'unsubscribe' | 'onStream'> & Partial<Pick<TesseraApi, 'previewGrid' | 'createJob'>>;
 
 /** The desktop app's preload bridge, when the page runs inside it. */
 export function preloadApi(): PreloadApi | undefined {
@@ -33,6 +33,13 @@ export class ElectronTransport implements Transport {
 
   command(cmd: Command): Promise<unknown> {
     return this.call(() => this.api.command(cmd));
+  }
+
+  wizard(kind: 'preview' | 'create', body: unknown): Promise<unknown> {
+    const api = this.api;
+    if (kind === 'preview' && api.previewGrid) return this.call(() => api.previewGrid!(body as never));
+    if (kind === 'create' && api.createJob) return this.call(() => api.createJob!(body as never));
+    return Promise.reject(new Error('this window has no job wizard'));
   }
 
   subscribe(onMessage: (m: unknown) => void, onState: (s: ConnectionState) => void): () => void {

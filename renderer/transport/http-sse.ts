@@ -44,6 +44,16 @@ export class HttpSseTransport implements Transport {
     return answer(r);
   }
 
+  async wizard(kind: 'preview' | 'create', body: unknown): Promise<unknown> {
+    const r = await fetch(`${this.base}/api/wizard/${kind === 'preview' ? 'preview' : 'jobs'}`, {
+      method: 'POST',
+      headers: { ...this.auth(), 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      cache: 'no-store',
+    });
+    return answer(r);
+  }
+
   subscribe(onMessage: (m: unknown) => void, onState: (s: ConnectionState) => void): () => void {
     let stopped = false;
     let controller: AbortController | undefined;

@@ -9,6 +9,8 @@ export interface InProcessHost {
   command(cmd: unknown): Promise<unknown>;
   subscribe(listener: (m: unknown) => void): () => void;
   position(): number;
+  previewGrid?(input: unknown): Promise<unknown>;
+  createJob?(input: unknown): Promise<unknown>;
 }
 
 /**
@@ -32,6 +34,12 @@ export class InProcessTransport implements Transport {
 
   command(cmd: Command): Promise<unknown> {
     return this.call(() => this.host.command(structuredClone(cmd)));
+  }
+
+  wizard(kind: 'preview' | 'create', body: unknown): Promise<unknown> {
+    const f = kind === 'preview' ? this.host.previewGrid : this.host.createJob;
+    if (!f) return Promise.reject(new Error('this host has no job wizard'));
+    return this.call(() => f.call(this.host, structuredClone(body)));
   }
 
   subscribe(onMessage: (m: unknown) => void, onState: (s: ConnectionState) => void): () => void {

@@ -14,6 +14,8 @@ export interface Transport {
   summary(job: string): Promise<unknown>;
   tile(job: string, id: string): Promise<unknown>;
   command(cmd: Command): Promise<unknown>;
+  /** The job wizard (absent where the host has none): `preview` a grid, `create` a job. */
+  wizard?(kind: 'preview' | 'create', body: unknown): Promise<unknown>;
   /**
    * Delivers stream messages in order, a `hello` first after every (re)connection; reports the
    * connection's state. Returns the function that ends the subscription.

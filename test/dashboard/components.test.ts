@@ -145,4 +145,24 @@ describe('dashboard components (in-process transport, Chromium)', () => {
     await page.screenshot({ path: screenshotPath('components-details.png') });
     expect(problems).toEqual([]);
   });
+
+  it('map: the tile canvas follows zoom and pan (redrawn, not stretched away)', async () => {
+    const box = (await page.getByTestId('tile-map').boundingBox())!;
+    const centre = () => canvasColourAt(page, box.x + box.width / 2, box.y + box.height / 2);
+    await page.locator('.leaflet-control-zoom-in').click();
+    await page.waitForTimeout(700);
+    let [r, g, b] = await centre();
+    expect([r > 180, g < 110, b < 110]).toEqual([true, true, true]);
+    // Pan by keyboard (Leaflet's arrow keys) and back: the failed tile is still drawn where it belongs.
+    await page.getByTestId('tile-map').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForTimeout(400);
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForTimeout(700);
+    [r, g, b] = await centre();
+    expect([r > 180, g < 110, b < 110]).toEqual([true, true, true]);
+    expect(await pageValue<string>(page, `document.querySelector('.leaflet-tiles-pane canvas').dataset.tiles`)).toBe('9');
+    await page.screenshot({ path: screenshotPath('components-zoomed.png') });
+    expect(problems).toEqual([]);
+  });
 });

@@ -7,7 +7,7 @@ import { TILE_STATES, type TileState } from '../../shared/contract';
 import type { IpcInvokeEventLike, IpcMainLike, IpcRendererLike } from '../../shared/ipc';
 import type { StreamSink } from '../../main/electron/ipc-host';
 import type { DashboardHost } from '../../main/server/server';
-import type { CommandResult, DashboardSnapshot, JobSummary, JobView, StreamMessage, TileDetail } from '../../shared/dashboard';
+import type { CommandResult, GridPreview, NewJobResult, DashboardSnapshot, JobSummary, JobView, StreamMessage, TileDetail } from '../../shared/dashboard';
 
 type Listener = (event: IpcInvokeEventLike, payload: unknown) => unknown;
 
@@ -130,6 +130,14 @@ export class FakeHost implements DashboardHost {
       job, id, crs: 'EPSG:4326', crsTransform: [1, 0, 0, 0, -1, 1], dimensions: [10, 10], state: 'done', attempt: 1, retriesUsed: 0,
       description: null, operation: null, error: null, eecuSeconds: null, notBefore: null, history: [], files: [], ring: [],
     };
+  }
+  async previewGrid(input: unknown): Promise<GridPreview> {
+    this.commands.push(input);
+    return { layers: [{ name: 'area', geometryType: 'POLYGON', featureCount: 1 }], layer: 'area', tiles: 2, pixelsPerTile: 100, bytesPerTile: 400, totalPixels: 200, totalBytes: 800, maxPixels: 1e8, overMaxPixels: false, warnings: [], preview: [] };
+  }
+  async createJob(input: unknown): Promise<NewJobResult> {
+    this.commands.push(input);
+    return { ok: true, name: 'made', file: '/tmp/made.json' };
   }
   async command(input: unknown): Promise<CommandResult> {
     this.commands.push(input);

@@ -87,6 +87,15 @@ const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v
   signIn: { call: (a) => a.signIn({}), check: (v) => expect(v).toMatchObject({ signedIn: true, email: 'ada@example.org' }) },
   signOut: { call: (a) => a.signOut(), check: (v) => expect(v).toMatchObject({ signedIn: false }) },
   openExternal: { call: (a) => a.openExternal({ url: 'https://accounts.google.com/o/oauth2/v2/auth?x=1' }), check: (v) => expect(v).toEqual({ opened: true }) },
+  previewGrid: {
+    call: (a) => a.previewGrid({ roi: { path: '/data/area.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }),
+    check: (v) => expect(v).toMatchObject({ tiles: 2, layer: 'area' }),
+  },
+  createJob: {
+    call: (a) =>
+      a.createJob({ file: '/tmp/made.json', start: true, job: { name: 'made', roi: { path: '/data/area.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 }, drive: { folder: 'f' }, output: 'out' } }),
+    check: (v) => expect(v).toEqual({ ok: true, name: 'made', file: '/tmp/made.json' }),
+  },
 };
 
 /** Payloads each channel must refuse (sent raw, bypassing the preload's own check). */
@@ -103,6 +112,8 @@ const BAD: Record<InvokeName, unknown[]> = {
   signIn: [{ acceptWeakStorage: 'sure' }, { token: 'x' }],
   signOut: [{ everywhere: true }],
   openExternal: [{}, { url: 5 }, { url: 'x'.repeat(3000) }],
+  previewGrid: [{}, { roi: { path: '' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { roi: { path: '/a.gpkg' }, grid: { crs: 'wgs84', scale: 10, tilePixels: 1000 } }],
+  createJob: [{ file: '/tmp/x.json' }, { file: '/tmp/x.txt', job: { name: 'a_b', roi: { path: '/a' }, grid: { crs: 'EPSG:3035', scale: 1, tilePixels: 1 }, drive: { folder: 'f' }, output: 'o' } }],
 };
 
 describe('shared/ipc.ts: the channel map', () => {

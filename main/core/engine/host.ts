@@ -1,19 +1,23 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { CommandSchema, FINAL_TILE_STATES, type Command, type EngineEvent, type JobProgress, type Quota } from '../../../shared/contract';
-import type { CommandResult, DashboardSnapshot, JobSummary, JobView, LogEntry, StreamMessage, TileDetail, TileView } from '../../../shared/dashboard';
+import {
+  GridPreviewRequestSchema, NewJobRequestSchema,
+  type CommandResult, type DashboardSnapshot, type GridPreview, type JobSummary, type JobView, type LogEntry, type NewJobResult, type StreamMessage, type TileDetail, type TileView,
+} from '../../../shared/dashboard';
 import { UserError } from '../errors';
 import { resolveCrs, transformer, WGS84, type PointTransform } from '../geo/crs';
 import { Drive } from '../google/drive';
 import { EarthEngine } from '../google/earthengine';
 import type { Session } from '../google/session';
-import { tileOutline } from '../grid';
-import { loadJobFile, type Job } from '../job/job-file';
+import { buildGrid, EE_DEFAULT_MAX_PIXELS, tileOutline } from '../grid';
+import { loadJobFile, parseJob, type Job } from '../job/job-file';
 import { acquireJobLock, type JobLock } from '../job/lock';
 import { FileJobRepository, type JobRepository } from '../job/repository';
 import type { NewEntry, TileRecord } from '../job/state';
-import { loadRoi } from '../roi';
+import { loadRoi, type LayerInfo } from '../roi';
+import { GeoPackage, looksLikeSqlite } from '../roi/geopackage';
 import { notifyWebhook } from './notify';
 import { summarizeTiles } from './progress';
 import { builtInBytesPerPixel, builtInImage } from './recipe';
@@ -161,6 +165,80 @@ export class JobHost {
       await lock.release();
       throw e;
     }
+  }
+
+  /**
+   * The job wizard's live preview: the layers of the ROI file, the grid's tile count, pixel and byte
+   * estimates and the first tiles' outlines, computed by the same grid code as `tessera grid`.
+   * Bad input is a HostError 400 with one line.
+   */
+  async previewGrid(input: unknown): Promise<GridPreview> {
+    const parsed = GridPreviewRequestSchema.safeParse(input);
+    if (!parsed.success) throw new HostError(400, `invalid grid preview: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+    const req = parsed.data;
+    if (!isAbsolute(req.roi.path)) throw new HostError(400, 'give the ROI file as an absolute path');
+    try {
+      const layers = await roiLayers(req.roi.path);
+      // Several layers and none chosen yet: preview the first polygon layer (the form offers the others).
+      const layer = req.roi.layer ?? (layers.length > 1 ? (layers.find((l) => /POLYGON/i.test(l.geometryType)) ?? layers[0])?.name : undefined);
+      const roi = await loadRoi(req.roi.path, { layer });
+      const grid = buildGrid(roi, { crs: resolveCrs(req.grid.crs), scale: req.grid.scale, tilePixels: req.grid.tilePixels }, { bands: req.bands, dataType: req.dataType });
+      const maxPixels = req.maxPixels ?? EE_DEFAULT_MAX_PIXELS;
+      const e = grid.estimate;
+      return {
+        layers,
+        layer: roi.layer,
+        tiles: grid.tiles.length,
+        pixelsPerTile: e.pixelsPerTile,
+        bytesPerTile: e.bytesPerTile,
+        totalPixels: e.totalPixels,
+        totalBytes: e.totalBytes,
+        maxPixels,
+        overMaxPixels: e.pixelsPerTile > maxPixels,
+        warnings: [...roi.warnings, ...grid.warnings],
+        preview: grid.tiles.slice(0, 5000).map((t) => outline(t)).filter((r) => r.length >= 6),
+      };
+    } catch (e) {
+      if (e instanceof UserError) throw new HostError(400, e.message);
+      throw e;
+    }
+  }
+
+  /**
+   * The job wizard's result: validates the request (the same schema as the form), checks the job as
+   * `tessera run` would, writes the job file (never over an existing one), adds the job and starts it.
+   */
+  async createJob(input: unknown): Promise<NewJobResult> {
+    const parsed = NewJobRequestSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new HostError(400, `${issue.path.join('.')}: ${issue.message}`);
+    }
+    const { file, job, start } = parsed.data;
+    if (!isAbsolute(file)) throw new HostError(400, 'file: give where to save the job file as an absolute path');
+    if (this.jobs.has(job.name)) throw new HostError(409, `a job named "${job.name}" is already open here`);
+    try {
+      parseJob(JSON.parse(JSON.stringify(job)), file);
+    } catch (e) {
+      if (e instanceof UserError) throw new HostError(400, e.message);
+      throw e;
+    }
+    await mkdir(dirname(file), { recursive: true });
+    try {
+      await writeFile(file, JSON.stringify(job, null, 2) + '\n', { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new HostError(409, `${file} exists already; choose another file`);
+      throw e;
+    }
+    let name: string;
+    try {
+      name = await this.add(file);
+    } catch (e) {
+      if (e instanceof UserError) throw new HostError(e.exitCode === 3 ? 409 : 400, e.message);
+      throw e;
+    }
+    if (start) this.start(name);
+    return { ok: true, name, file };
   }
 
   /** Starts (or restarts) the job's run; a job already running is left alone. */
@@ -667,6 +745,23 @@ function round6(v: number): number {
 }
 
 /** The ROI's rings in EPSG:4326 (flat [lon, lat, …]), for drawing its outline over the tiles. */
+/** The layers of an ROI file: a GeoPackage's tables, or the one layer of a GeoJSON file. */
+async function roiLayers(path: string): Promise<LayerInfo[]> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!looksLikeSqlite(bytes)) return [{ name: basename(path, extname(path)), geometryType: 'GEOJSON', featureCount: 0 }];
+  const gpkg = await GeoPackage.open(bytes, basename(path));
+  try {
+    return gpkg.layers();
+  } finally {
+    gpkg.close();
+  }
+}
+
 async function roiOutline(job: Job): Promise<number[][]> {
   const roi = await loadRoi(job.roi.path, { layer: job.roi.layer });
   const fwd = transformer(roi.crs, WGS84);

@@ -41,6 +41,9 @@ for (let i = 0; i < extra; i++) {
   }
 }
 
+/** Tiles by id (the bench changes thousands of states a second: no linear search per event). */
+const byId = new Map(tiles.map((t) => [t.id, t]));
+
 let quota: Quota = { limit: 15 * GIB, usage: Math.round(9.8 * GIB), usageInDrive: Math.round(9.8 * GIB), usageInDriveTrash: GIB, at: NOW };
 
 function counts(): Record<TileState, number> {
@@ -67,6 +70,7 @@ function summary(): JobSummary {
 const listeners = new Set<(m: unknown) => void>();
 let seq = 0;
 const commands: Command[] = [];
+const wizardCalls: { kind: string; input: unknown }[] = [];
 
 type Unnumbered<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
@@ -77,7 +81,7 @@ function send(m: Unnumbered<StreamMessage>): void {
 
 function emit(e: EngineEvent): void {
   if (e.type === 'tile-state') {
-    const t = tiles.find((x) => x.id === e.tile);
+    const t = byId.get(e.tile);
     if (t) {
       t.state = e.state;
       t.attempt = e.attempt;
@@ -91,7 +95,7 @@ const host: InProcessHost = {
   snapshot: (): DashboardSnapshot => ({ seq, jobs: [{ ...summary(), tiles: tiles.map((t) => ({ ...t })), roi: [[10, 50, 10.3, 50, 10.3, 50.3, 10, 50.3]], bounds: [10, 50, 10.3, 50.3] }] }),
   summary: () => summary(),
   tile: (job: string, id: string): TileDetail => {
-    const t = tiles.find((x) => x.id === id);
+    const t = byId.get(id);
     if (job !== JOB || !t) throw new Error(`no tile ${id}`);
     const done = t.state === 'done';
     return {
@@ -117,14 +121,27 @@ const host: InProcessHost = {
     return () => listeners.delete(l);
   },
   position: () => seq,
+  // The wizard: a fixed preview, and created jobs recorded (not added).
+  previewGrid: async (input: unknown) => {
+    wizardCalls.push({ kind: 'preview', input });
+    return {
+      layers: [{ name: 'fields', geometryType: 'POLYGON', featureCount: 3 }, { name: 'forest', geometryType: 'MULTIPOLYGON', featureCount: 1 }],
+      layer: 'fields', tiles: 12, pixelsPerTile: 1_000_000, bytesPerTile: 4_000_000, totalPixels: 12_000_000, totalBytes: 48_000_000,
+      maxPixels: 1e8, overMaxPixels: false, warnings: [], preview: [],
+    };
+  },
+  createJob: async (input: unknown) => {
+    wizardCalls.push({ kind: 'create', input });
+    return { ok: true, name: 'made', file: '/tmp/made.json' };
+  },
 };
 
 declare global {
   interface Window {
-    harness: { emit: typeof emit; commands: Command[]; summary: typeof summary };
+    harness: { emit: typeof emit; commands: Command[]; summary: typeof summary; ids: () => string[]; wizardCalls: typeof wizardCalls };
   }
 }
-window.harness = { emit, commands, summary };
+window.harness = { emit, commands, summary, ids: () => tiles.map((t) => t.id), wizardCalls };
 
 const store = new DashboardStore();
 createRoot(document.getElementById('root')!).render(<App client={new TesseraClient(new InProcessTransport(host))} store={store} />);

@@ -1,0 +1,208 @@
+/**
+ * ui-20k-first-paint, ui-20k-long-tasks, ui-100k-first-paint (+ ui-100k-long-tasks, memory in the notes):
+ * the real dashboard (App, store, map, legend…) in Debian's Chromium through playwright-core, over the
+ * in-process transport, fed by the scripted host of test/dashboard/harness/harness.tsx with a synthetic
+ * job of N × N tiles (`?grid=N`: 142² = 20,164 and 317² = 100,489 tiles).
+ *
+ * - First paint: from navigation start to the frame after every tile is on the map (legend counts add up to
+ *   the job's total, then two animation frames), the bundle's load and the snapshot's validation included.
+ * - Long tasks: 1,000 tile state changes per second (100 every 100 ms) for 10 s through the host's stream;
+ *   a PerformanceObserver counts the long tasks (> 50 ms) the page has meanwhile.
+ * - Baseline, measured in the same run: the naive Leaflet map (one `L.polygon` per tile on Leaflet's SVG
+ *   renderer, the default without `preferCanvas`) for the 20,173 tiles of the first job, also timed from
+ *   navigation start; scaled linearly to the 100k job (in truth SVG grows worse than linearly).
+ */
+import { build } from 'esbuild';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { report } from './result';
+
+const REPO = join(__dirname, '..');
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'];
+const SAMPLE = 20_173;
+
+const BASELINE_SOURCE = `
+import L from 'leaflet';
+window.baseline = (n) => {
+  const div = document.createElement('div');
+  div.style.cssText = 'position:absolute;left:0;top:0;width:1000px;height:800px';
+  document.body.appendChild(div);
+  const map = L.map(div, { preferCanvas: false });
+  const side = Math.ceil(Math.sqrt(n));
+  map.fitBounds([[50, 11], [50 + side * 0.01, 11 + side * 0.01]]);
+  let k = 0;
+  for (let i = 0; i < side && k < n; i++) for (let j = 0; j < side && k < n; j++, k++) {
+    const w = 11 + i * 0.01, s = 50 + j * 0.01;
+    L.polygon([[s, w], [s, w + 0.01], [s + 0.01, w + 0.01], [s + 0.01, w]], { weight: 0.6, fillOpacity: 0.4 }).addTo(map);
+  }
+  // From navigation start, as the dashboard's figure is (the page loads nothing else first).
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now()))));
+};
+`;
+
+async function bundle(dir: string): Promise<void> {
+  await build({
+    absWorkingDir: REPO,
+    entryPoints: { harness: 'test/dashboard/harness/harness.tsx' },
+    outdir: dir,
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    jsx: 'automatic',
+    minify: true,
+    loader: { '.png': 'dataurl', '.svg': 'dataurl' },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'warning',
+  });
+  await build({
+    absWorkingDir: REPO,
+    stdin: { contents: BASELINE_SOURCE, resolveDir: REPO, loader: 'js' },
+    outfile: join(dir, 'baseline.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    minify: true,
+    logLevel: 'warning',
+  });
+  writeFileSync(
+    join(dir, 'harness.html'),
+    '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="harness.css"><script defer src="harness.js"></script></head><body><div id="root"></div></body></html>',
+  );
+  writeFileSync(join(dir, 'baseline.html'), '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="harness.css"><script src="baseline.js"></script></head><body></body></html>');
+}
+
+interface Figures {
+  tiles: number;
+  firstPaintMs: number;
+  longTasks: number;
+  longestMs: number;
+  heapMb: number;
+  changes: number;
+}
+
+async function measure(page: Page, url: string, side: number): Promise<Figures> {
+  const tiles = side * side + 9;
+  await page.goto(`${url}?grid=${side}`);
+  await page.waitForFunction(
+    `(() => { let n = 0; for (const el of document.querySelectorAll('[data-testid$="-count"]')) if (!/legend-split/.test(el.getAttribute('data-testid'))) n += Number(el.textContent); return n === ${tiles}; })()`,
+    undefined,
+    { polling: 'raf', timeout: 120_000 },
+  );
+  const firstPaintMs = await page.evaluate<number>(`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))`);
+  const drawn = await page.evaluate<number>(`document.querySelectorAll('.leaflet-tiles-pane canvas').length`);
+  if (drawn === 0) throw new Error('no tile canvas on the page');
+  await page.waitForTimeout(1500);
+  const burst = await page.evaluate<{ longTasks: number; longestMs: number; changes: number }>(`new Promise((resolve) => {
+    const ids = window.harness.ids();
+    const states = ['submitting', 'queued', 'running', 'exported', 'downloading', 'verified', 'done', 'retrying'];
+    const long = [];
+    const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) long.push(e.duration); });
+    observer.observe({ type: 'longtask' });
+    let seed = 7, changes = 0, ticks = 0;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const at = new Date().toISOString();
+    const timer = setInterval(() => {
+      for (let k = 0; k < 100; k++) {
+        const tile = ids[Math.floor(rand() * ids.length)];
+        window.harness.emit({ type: 'tile-state', job: 'demo', tile, state: states[Math.floor(rand() * states.length)], attempt: 1, at });
+        changes++;
+      }
+      if (++ticks === 100) {
+        clearInterval(timer);
+        setTimeout(() => { observer.disconnect(); resolve({ longTasks: long.length, longestMs: Math.max(0, ...long), changes }); }, 500);
+      }
+    }, 100);
+  })`);
+  const heapMb = await page.evaluate<number>(`(performance.memory ? performance.memory.usedJSHeapSize : 0) / 1048576`);
+  return { tiles, firstPaintMs, heapMb, ...burst };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-ui-bench-'));
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, timeout: 30_000 });
+  try {
+    await bundle(dir);
+    const url = pathToFileURL(join(dir, 'harness.html')).href;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.route(/^https?:\/\//, (r) => r.abort());
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+
+    // Baseline: the naive map (SVG, one layer per tile) for a sample, scaled to N; median of 3.
+    const basePage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await basePage.goto(pathToFileURL(join(dir, 'baseline.html')).href);
+    const runs: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      await basePage.reload({ waitUntil: 'load' });
+      runs.push(await basePage.evaluate<number>(`window.baseline(${SAMPLE})`, undefined));
+    }
+    await basePage.close();
+    const sampleMs = runs.sort((a, b) => a - b)[1]!;
+    const perTile = sampleMs / SAMPLE;
+
+    const f20 = await measure(page, url, 142);
+    const f100 = await measure(page, url, 317);
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    const b20 = perTile * f20.tiles;
+    const b100 = perTile * f100.tiles;
+    for (const f of [f20, f100]) {
+      process.stderr.write(
+        `ui ${f.tiles} tiles: first paint ${f.firstPaintMs.toFixed(0)} ms; ${f.changes} state changes in 10 s → ${f.longTasks} long task(s), longest ${f.longestMs.toFixed(0)} ms; JS heap ${f.heapMb.toFixed(0)} MB\n`,
+      );
+    }
+    process.stderr.write(`ui baseline: ${SAMPLE} tiles as SVG polygons, one layer each: ${sampleMs.toFixed(0)} ms (median of 3) → ${perTile.toFixed(3)} ms per tile\n`);
+    const note = (f: Figures, b: number) =>
+      `${f.tiles} tiles; baseline = one Leaflet SVG polygon per tile, ${SAMPLE} tiles measured (${sampleMs.toFixed(0)} ms) and scaled to ${f.tiles} (${(b / 1000).toFixed(1)} s); JS heap ${f.heapMb.toFixed(0)} MB after the burst`;
+    report({
+      name: 'ui-20k-first-paint',
+      value: Math.round(f20.firstPaintMs),
+      unit: 'ms',
+      baseline: Math.round(b20),
+      ratio: Math.round((b20 / f20.firstPaintMs) * 10) / 10,
+      target: '< 1500 ms',
+      pass: f20.firstPaintMs < 1500,
+      notes: note(f20, b20),
+    });
+    report({
+      name: 'ui-20k-long-tasks',
+      value: f20.longTasks,
+      unit: 'long tasks > 50 ms',
+      baseline: null,
+      ratio: null,
+      target: '0 during 10 s of 1,000 tile state changes per second',
+      pass: f20.longTasks === 0,
+      notes: `${f20.changes} changes; longest task ${f20.longestMs.toFixed(0)} ms (0 = none over 50 ms); JS heap ${f20.heapMb.toFixed(0)} MB`,
+    });
+    report({
+      name: 'ui-100k-first-paint',
+      value: Math.round(f100.firstPaintMs),
+      unit: 'ms',
+      baseline: Math.round(b100),
+      ratio: Math.round((b100 / f100.firstPaintMs) * 10) / 10,
+      target: '< 1500 ms',
+      pass: f100.firstPaintMs < 1500,
+      notes: note(f100, b100),
+    });
+    report({
+      name: 'ui-100k-long-tasks',
+      value: f100.longTasks,
+      unit: 'long tasks > 50 ms',
+      baseline: null,
+      ratio: null,
+      target: '0 during 10 s of 1,000 tile state changes per second',
+      pass: f100.longTasks === 0,
+      notes: `${f100.changes} changes; longest task ${f100.longestMs.toFixed(0)} ms; JS heap ${f100.heapMb.toFixed(0)} MB`,
+    });
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`ui bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
