@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { report } from './result';
+import { buildHarness } from '../test/dashboard/helpers';
 
 const REPO = join(__dirname, '..');
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'];
@@ -44,19 +45,7 @@ window.baseline = (n) => {
 `;
 
 async function bundle(dir: string): Promise<void> {
-  await build({
-    absWorkingDir: REPO,
-    entryPoints: { harness: 'test/dashboard/harness/harness.tsx' },
-    outdir: dir,
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    jsx: 'automatic',
-    minify: true,
-    loader: { '.png': 'dataurl', '.svg': 'dataurl' },
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'warning',
-  });
+  await buildHarness(dir, { production: true });
   await build({
     absWorkingDir: REPO,
     stdin: { contents: BASELINE_SOURCE, resolveDir: REPO, loader: 'js' },
@@ -67,10 +56,6 @@ async function bundle(dir: string): Promise<void> {
     minify: true,
     logLevel: 'warning',
   });
-  writeFileSync(
-    join(dir, 'harness.html'),
-    '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="harness.css"><script defer src="harness.js"></script></head><body><div id="root"></div></body></html>',
-  );
   writeFileSync(join(dir, 'baseline.html'), '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="harness.css"><script src="baseline.js"></script></head><body></body></html>');
 }
 

@@ -1,12 +1,10 @@
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/cli';
-import { launchBrowser, openPage, pageValue, screenshotPath } from './helpers';
+import { buildHarness, launchBrowser, openPage, pageValue, screenshotPath } from './helpers';
 
 /**
  * Keyboard and assistive-technology checks of the dashboard (no axe offline: targeted checks instead):
@@ -19,22 +17,7 @@ let problems: string[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-a11y-'));
-  await build({
-    absWorkingDir: REPO,
-    entryPoints: { harness: 'test/dashboard/harness/harness.tsx' },
-    outdir: dir,
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    jsx: 'automatic',
-    loader: { '.png': 'dataurl', '.svg': 'dataurl' },
-    define: { 'process.env.NODE_ENV': '"development"' },
-    logLevel: 'warning',
-  });
-  writeFileSync(
-    join(dir, 'harness.html'),
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tessera</title><link rel="stylesheet" href="harness.css"><script defer src="harness.js"></script></head><body><div id="root"></div></body></html>',
-  );
+  await buildHarness(dir);
   browser = await launchBrowser();
 }, 60_000);
 

@@ -1,12 +1,10 @@
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/cli';
-import { canvasColourAt, launchBrowser, legendCounts, openPage, pageValue, screenshotPath } from './helpers';
+import { buildHarness, canvasColourAt, launchBrowser, legendCounts, openPage, pageValue, screenshotPath } from './helpers';
 
 /**
  * Component tests: the real renderer in real Chromium, over the in-process transport, fed by the scripted
@@ -19,22 +17,7 @@ let problems: string[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-harness-'));
-  await build({
-    absWorkingDir: REPO,
-    entryPoints: { harness: 'test/dashboard/harness/harness.tsx' },
-    outdir: dir,
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    jsx: 'automatic',
-    loader: { '.png': 'dataurl', '.svg': 'dataurl' },
-    define: { 'process.env.NODE_ENV': '"development"' },
-    logLevel: 'warning',
-  });
-  writeFileSync(
-    join(dir, 'harness.html'),
-    '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="harness.css"><script defer src="harness.js"></script></head><body><div id="root"></div></body></html>',
-  );
+  await buildHarness(dir);
   browser = await launchBrowser();
 }, 60_000);
 

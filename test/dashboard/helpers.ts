@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -132,4 +133,29 @@ export function canvasColourAt(page: Page, x: number, y: number): Promise<[numbe
 /** Evaluates an expression in the page (as text: the tests' tsconfig has no DOM). */
 export function pageValue<T>(page: Page, expression: string): Promise<T> {
   return page.evaluate<T>(expression);
+}
+
+/**
+ * Builds the component harness (the real renderer over the in-process transport, fed by the scripted host
+ * of harness/harness.tsx) into `dir`: harness.js, harness.css and harness.html. `production` minifies it
+ * the way the shipped renderer is, for timing.
+ */
+export async function buildHarness(dir: string, options: { production?: boolean } = {}): Promise<void> {
+  await build({
+    absWorkingDir: REPO,
+    entryPoints: { harness: 'test/dashboard/harness/harness.tsx' },
+    outdir: dir,
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    jsx: 'automatic',
+    minify: options.production ?? false,
+    loader: { '.png': 'dataurl', '.svg': 'dataurl' },
+    define: { 'process.env.NODE_ENV': options.production ? '"production"' : '"development"' },
+    logLevel: 'warning',
+  });
+  writeFileSync(
+    join(dir, 'harness.html'),
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tessera</title><link rel="stylesheet" href="harness.css"><script defer src="harness.js"></script></head><body><div id="root"></div></body></html>',
+  );
 }
