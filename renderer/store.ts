@@ -2,6 +2,7 @@ import { TILE_STATES, type EngineEvent, type TileCounts, type TileState } from '
 import type { DashboardSnapshot, JobSummary, JobView, LogEntry, StreamMessage, TileView } from '../shared/dashboard';
 import type { TesseraClient } from './api';
 import type { ConnectionState } from './transport/types';
+import { boundsOfFlatRings } from '../shared/flat-rings';
 
 export interface JobModel {
   readonly name: string;
@@ -227,21 +228,7 @@ function pushLog(job: JobModel, entry: LogEntry): void {
 }
 
 function boundsOf(job: JobModel): [number, number, number, number] | null {
-  let w = Infinity;
-  let s = Infinity;
-  let e = -Infinity;
-  let n = -Infinity;
-  const take = (flat: number[]) => {
-    for (let k = 0; k + 1 < flat.length; k += 2) {
-      w = Math.min(w, flat[k]!);
-      e = Math.max(e, flat[k]!);
-      s = Math.min(s, flat[k + 1]!);
-      n = Math.max(n, flat[k + 1]!);
-    }
-  };
-  for (const r of job.roi) take(r);
-  for (const t of job.tiles.values()) take(t.ring);
-  return Number.isFinite(w) ? [w, s, e, n] : null;
+  return boundsOfFlatRings(job.roi, [...job.tiles.values()].map((t) => t.ring));
 }
 
 /**

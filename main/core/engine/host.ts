@@ -24,6 +24,7 @@ import { builtInBytesPerPixel, builtInImage } from './recipe';
 import { JobRunner, type DrivePort, type EarthEnginePort, type RunOutcome } from './runner';
 import { loadRecipe, type EeConnection, type Recipe } from '../recipes';
 import { updateResults, writeSummary } from '../recipes/results';
+import { boundsOfFlatRings } from '../../../shared/flat-rings';
 
 /** How the host signs in for a job's Earth Engine project (the CLI's stored sign-in, the app's vault…). */
 export type HostConnect = (project: string | undefined) => Promise<{ session: Session; timeScale: number }>;
@@ -782,21 +783,5 @@ async function roiOutline(job: Job): Promise<number[][]> {
 }
 
 function boundsOf(h: HostedJob): [number, number, number, number] | null {
-  let w = Infinity;
-  let s = Infinity;
-  let e = -Infinity;
-  let n = -Infinity;
-  const take = (flat: number[]) => {
-    for (let k = 0; k + 1 < flat.length; k += 2) {
-      const x = flat[k]!;
-      const y = flat[k + 1]!;
-      if (x < w) w = x;
-      if (x > e) e = x;
-      if (y < s) s = y;
-      if (y > n) n = y;
-    }
-  };
-  for (const r of h.roi) take(r);
-  for (const v of h.views.values()) take(v.ring);
-  return Number.isFinite(w) ? [w, s, e, n] : null;
+  return boundsOfFlatRings(h.roi, [...h.views.values()].map((v) => v.ring));
 }
