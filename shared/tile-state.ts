@@ -17,5 +17,5 @@ export const TILE_STATES = [
 export type TileState = (typeof TILE_STATES)[number];
 
 /** Why a job is not submitting although tiles remain (CONTRACTS.md §4). */
-export const WAITING_REASONS = ['quota', 'budget', 'queue-full', 'offline', 'signed-out', 'paused', 'locked'] as const;
+export const WAITING_REASONS = ['quota', 'budget', 'queue-full', 'offline', 'signed-out', 'paused', 'locked', 'asset-quota'] as const;
 export type WaitingReason = (typeof WAITING_REASONS)[number];

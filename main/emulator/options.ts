@@ -34,6 +34,8 @@ const shape = {
   denyConsent: z.boolean(),
   seed: z.number().int(),
   dispatchSeconds: z.number().min(0),
+  maxAssets: nonNegInt,
+  dropFeatures: nonNegInt,
   catalogPath: z.string().min(1).nullable().optional(),
 } as const;
 
@@ -64,6 +66,8 @@ export interface EmulatorConfig {
   denyConsent: boolean;
   seed: number;
   dispatchSeconds: number;
+  maxAssets: number;
+  dropFeatures: number;
   catalogPath: string | null;
 }
 
@@ -95,6 +99,8 @@ export const DEFAULTS: EmulatorConfig = {
   denyConsent: false,
   seed: 1,
   dispatchSeconds: 10,
+  maxAssets: 10_000,
+  dropFeatures: 0,
   catalogPath: null,
 };
 
@@ -138,6 +144,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'denyConsent', flag: '--deny-consent', kind: 'boolean', help: 'the OAuth consent screen answers access_denied' },
   { key: 'seed', flag: '--seed', kind: 'int', startOnly: true, help: 'seed of every random choice (ids, faults)' },
   { key: 'dispatchSeconds', flag: '--dispatch-seconds', kind: 'number', help: 'simulated seconds a new task stays PENDING before it may start (EE never starts a task instantly)' },
+  { key: 'maxAssets', flag: '--max-assets', kind: 'int', help: 'asset count quota per project (getAssetRootQuota maxAssets): exports and creates beyond it fail with an asset quota error' },
+  { key: 'dropFeatures', flag: '--drop-features', kind: 'int', help: 'a fault for tests: every table export to an asset loses this many of its features' },
   { key: 'catalogPath', flag: '--catalog', kind: 'string', startOnly: true, none: "the emulator's subset", help: "serve this algorithm catalog (JSON of GET algorithms, e.g. Google's full one) instead of the emulator's subset" },
 ];
 

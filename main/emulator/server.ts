@@ -64,7 +64,10 @@ export interface StateFile {
 export interface EmulatorState {
   operations: StateOperation[];
   files: StateFile[];
-  assets: { name: string; type: string; featureCount: number | null; sizeBytes: number | null; deletedAt: string | null }[];
+  /** `dimensions` ([width, height]) for IMAGE assets: their pixel grid. */
+  assets: { name: string; type: string; featureCount: number | null; sizeBytes: number | null; deletedAt: string | null; dimensions?: [number, number] }[];
+  /** getAssetRootQuota's figures per project holding assets (numbers, not Google's strings). */
+  assetQuota: Record<string, { assetCount: number; maxAssets: number; sizeBytes: number }>;
   quota: { limit: number | null; usage: number; usageInDriveTrash: number };
   requests: Record<string, number>;
   /** The simulated time the task queue has reached, and the real time of the snapshot. */
@@ -125,7 +128,7 @@ export class Emulator {
       latencyMs: () => c().latencyMs,
     });
     this.internalRng = new Rng(config.seed, 'internal-errors');
-    this.assets = new AssetStore(() => this.engine.cursor);
+    this.assets = new AssetStore(() => this.engine.cursor, `${dataRoot}/tables`, persistence !== null, () => this.config.maxAssets, () => this.config.dropFeatures);
     this.engine = new TaskEngine(
       this.clock,
       ids,
@@ -376,7 +379,8 @@ export class Emulator {
     return {
       operations,
       files,
-      assets: this.assets.everything().map((a) => ({ name: a.name, type: a.type, featureCount: a.featureCount, sizeBytes: a.sizeBytes, deletedAt: iso(a.deletedAt) })),
+      assets: this.assets.everything().map((a) => ({ name: a.name, type: a.type, featureCount: a.featureCount, sizeBytes: a.sizeBytes, deletedAt: iso(a.deletedAt), ...(a.grid ? { dimensions: [a.grid.width, a.grid.height] as [number, number] } : {}) })),
+      assetQuota: Object.fromEntries([...new Set(this.assets.everything().map((a) => /^projects\/([^/]+)\//.exec(a.name)?.[1] ?? ''))].filter((p) => p !== '').map((p) => [p, { ...this.assets.quota(p), maxAssets: this.assets.limit() }])),
       quota: this.drive.quota(),
       requests: Object.fromEntries(this.requests),
       clock: { simulated: rfc3339(e.cursor), real: new Date().toISOString(), timeScale: this.clock.timeScale },

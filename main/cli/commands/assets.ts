@@ -4,12 +4,14 @@ import { UserError } from '../../core/errors';
 import { ASSET_MISSING, EarthEngine, EarthEngineError, type EeAsset } from '../../core/google/earthengine';
 import { loadJobFile } from '../../core/job/job-file';
 import { readJobState } from '../../core/job/repository';
+import { acquireJobLock } from '../../core/job/lock';
+import { mergeAssets } from '../../core/engine/merge';
 import { filePrefix } from '../../core/sync/names';
 import { connect } from '../connect';
 
 /**
  * `tessera assets ls|rm|merge` (issue 13): browse an Earth Engine asset folder, delete assets with
- * confirmation, and check / summarise the tile assets of an asset job.
+ * confirmation, and merge the tile assets of an asset job (core/engine/merge.ts, shared with `tessera run`).
  */
 const ASSET_NAME = /^projects\/[a-z0-9-]+\/assets\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 
@@ -126,7 +128,7 @@ export function assetsCommand(): Command {
 
   cmd
     .command('merge')
-    .description('check that every tile of an asset job is in Earth Engine and name the merged result')
+    .description('merge the tile assets of a finished asset job (tables: one FeatureCollection; images: the collection, or a mosaic), verify, then delete the temporary tile assets; resumes an interrupted merge')
     .argument('<job.json>', 'an asset job (destination.type "asset")')
     .option('--json', 'print one JSON object')
     .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
@@ -134,24 +136,44 @@ export function assetsCommand(): Command {
       const job = await loadJobFile(jobPath);
       const folder = job.assetFolder;
       if (!folder) throw new UserError(`${jobPath} is not an asset job (set "destination": { "type": "asset", "folder": … })`);
-      const state = await readJobState(job.stateDir);
-      const tiles = Object.values(state?.tiles ?? {}).filter((t) => t.state !== 'split' && t.state !== 'skipped');
-      const notDone = tiles.filter((t) => t.state !== 'done');
-      if (!state || notDone.length) throw new UserError(`${job.name}: ${notDone.length || 'no'} tiles not done yet; run tessera run ${jobPath} first`, 1);
-      const ee = await earthEngine(opts.emulator, folder);
-      const parent = await ee.getAsset(folder).catch(eeFailure);
-      const listed = await ee.listAssets(folder).catch(eeFailure);
-      const want = new Set(tiles.map((t) => `${folder}/${filePrefix(job.name, t.id)}`));
-      const present = listed.filter((a) => want.has(a.name));
-      const missing = [...want].filter((n) => !present.some((a) => a.name === n));
-      if (missing.length) throw new UserError(`${missing.length} tile assets are missing from ${folder} (first: ${missing[0]}); run tessera run ${jobPath} again`);
-      if (parent?.type !== 'IMAGE_COLLECTION') {
-        // Table merges (FeatureCollection.flatten in batches, then clean-up) are not built yet: say so.
-        throw new UserError(`merging the TABLE tiles of ${folder} into one asset is not implemented yet; the ${present.length} tile assets are complete and untouched`);
+      const lock = await acquireJobLock(job.stateDir, `tessera assets merge ${jobPath}`);
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const state = await readJobState(job.stateDir);
+        const tiles = Object.values(state?.tiles ?? {});
+        const leaves = tiles.filter((t) => t.state !== 'split' && t.state !== 'skipped');
+        const notDone = leaves.filter((t) => t.state !== 'done');
+        if (!state || leaves.length === 0 || notDone.length) throw new UserError(`${job.name}: ${notDone.length || 'no'} tiles not done yet; run tessera run ${jobPath} first`, 1);
+        const { session, timeScale } = await connect(opts.emulator, /^projects\/([^/]+)\//.exec(folder)?.[1]);
+        const ee = await EarthEngine.connect(session);
+        const parent = await ee.getAsset(folder).catch(eeFailure);
+        if (parent?.type === 'IMAGE_COLLECTION' && job.assetMerge?.image !== 'mosaic') {
+          // The image collection of the tiles is the merged result: check that every tile is in it.
+          const listed = await ee.listAssets(folder).catch(eeFailure);
+          const want = new Set(leaves.map((t) => `${folder}/${filePrefix(job.name, t.id)}`));
+          const present = listed.filter((a) => want.has(a.name));
+          const missing = [...want].filter((n) => !present.some((a) => a.name === n));
+          if (missing.length) throw new UserError(`${missing.length} tile assets are missing from ${folder} (first: ${missing[0]}); run tessera run ${jobPath} again`, 3);
+          const summary = { job: job.name, merged: folder, type: 'IMAGE_COLLECTION', tiles: present.length, sizeBytes: present.reduce((s, a) => s + (a.sizeBytes ?? 0), 0) };
+          if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+          else process.stdout.write(`${folder}: an image collection of all ${present.length} tiles (${human(summary.sizeBytes)}); use ee.ImageCollection('${folder}').mosaic(), or set "destination.imageMerge": "mosaic" for one image\n`);
+          return;
+        }
+        const r = await mergeAssets(job, tiles, ee, { timeScale, signal: abort.signal, log: (level, m) => {
+          if (level !== 'info') process.stderr.write(`${level}: ${m}\n`);
+        } });
+        if (r.exitCode !== 0) throw new UserError(r.message.replace(/\n/g, ' '), r.exitCode === 130 ? 3 : r.exitCode);
+        const summary = { job: job.name, merged: r.target, type: r.kind === 'table' ? 'TABLE' : 'IMAGE', tiles: r.tiles, ...(r.featureCount !== undefined ? { featureCount: r.featureCount } : {}), deleted: r.deleted };
+        if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        else process.stdout.write(`${r.message}\n`);
+      } finally {
+        process.removeListener('SIGINT', stop);
+        process.removeListener('SIGTERM', stop);
+        await lock.release();
       }
-      const summary = { job: job.name, merged: folder, type: 'IMAGE_COLLECTION', tiles: present.length, sizeBytes: present.reduce((s, a) => s + (a.sizeBytes ?? 0), 0) };
-      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else process.stdout.write(`${folder}: an image collection of all ${present.length} tiles (${human(summary.sizeBytes)}); use ee.ImageCollection('${folder}').mosaic()\n`);
     });
 
   return cmd;

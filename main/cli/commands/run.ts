@@ -9,6 +9,7 @@ import { FileJobRepository } from '../../core/job/repository';
 import { JobRunner } from '../../core/engine/runner';
 import { builtInBytesPerPixel, builtInImage } from '../../core/engine/recipe';
 import { notifyWebhook } from '../../core/engine/notify';
+import { mergeAssets, mergeOutputCount, mergeWanted } from '../../core/engine/merge';
 import { planTiles } from '../../core/engine/plan';
 import { loadRecipe, type Recipe } from '../../core/recipes';
 import { buildCog, updateResults, writeSummary, type JobSummary } from '../../core/recipes/results';
@@ -51,8 +52,20 @@ export function runCommand(): Command {
           image: (eeModule) => builtInImage(eeModule, job.export.dataType),
           recipe,
           bytesPerPixel: recipe?.bytesPerPixel ?? builtInBytesPerPixel(job.export.dataType),
+          ...(job.assetFolder && mergeWanted(job, recipe?.kind === 'table')
+            ? { mergeAssets: (tiles: number) => mergeOutputCount(recipe?.kind === 'table' ? 'table' : 'mosaic', tiles) }
+            : {}),
         });
         const outcome = await runner.run();
+        // Asset jobs: the merge (and the clean-up of the tile assets) once every tile is done.
+        let merged: Awaited<ReturnType<typeof mergeAssets>> | undefined;
+        if (outcome.exitCode === 0 && !outcome.cancelled && job.assetFolder && mergeWanted(job, recipe?.kind === 'table')) {
+          merged = await mergeAssets(job, Object.values(repo.state.tiles), ee, {
+            timeScale,
+            signal: abort.signal,
+            log: (level, message) => display.event({ type: 'log', job: job.name, level, message, at: new Date().toISOString() }),
+          });
+        }
         // Results (mosaic, merged table, summary) for recipe jobs; the built-in test image leaves the output folder as it was.
         const made = recipe ? await results.now() : {};
         if (recipe && outcome.exitCode !== 130) await writeSummary(job, repo.state, made).catch((e: Error) => process.stderr.write(`warning: the job summary could not be written (${e.message})\n`));
@@ -68,13 +81,16 @@ export function runCommand(): Command {
           process.stderr.write(`${outcome.failed.length} tile(s) failed:\n`);
           for (const f of outcome.failed.slice(0, 50)) process.stderr.write(`  ${f.id}: ${f.error}\n`);
         }
-        if (outcome.exitCode === 0) process.stdout.write(`${job.name}: all ${outcome.progress.total} tiles done; outputs in ${job.output}\n`);
+        if (outcome.exitCode === 0 && !job.assetFolder) process.stdout.write(`${job.name}: all ${outcome.progress.total} tiles done; outputs in ${job.output}\n`);
+        if (outcome.exitCode === 0 && job.assetFolder) process.stdout.write(`${job.name}: all ${outcome.progress.total} tiles done; assets in ${job.assetFolder}\n`);
+        if (merged && merged.exitCode === 0) process.stdout.write(`merged: ${merged.message}\n`);
+        if (merged && merged.exitCode !== 0) process.stderr.write(`tessera: ${merged.message}\n`);
         if (outcome.needsUser) process.stderr.write(`tessera: ${outcome.needsUser.message}\n`);
         if (job.webhook && outcome.exitCode !== 130) {
           const problem = await notifyWebhook(job.webhook, job.name, outcome);
           if (problem) process.stderr.write(`warning: ${problem}\n`);
         }
-        process.exitCode = outcome.exitCode;
+        process.exitCode = merged && merged.exitCode !== 0 ? merged.exitCode : outcome.exitCode;
       } finally {
         await recipe?.close();
         display.close();

@@ -5,6 +5,7 @@ import { summarizeTiles } from '../../core/engine/progress';
 import { loadJobFile } from '../../core/job/job-file';
 import { readLock } from '../../core/job/lock';
 import { readJobState } from '../../core/job/repository';
+import { readMergeState } from '../../core/engine/merge';
 import { formatDuration } from '../display';
 
 export function statusCommand(): Command {
@@ -28,6 +29,8 @@ export function statusCommand(): Command {
         runningBy: holder ? { pid: holder.pid, host: holder.host, since: holder.startedAt } : null,
         eecuSeconds: records.reduce((s, t) => s + (t.eecuSeconds ?? 0), 0),
         failed: records.filter((t) => t.state === 'failed').map((t) => ({ id: t.id, error: t.error ?? '' })),
+        // Asset jobs: the merge of the tile assets (null before it starts).
+        ...(job.assetFolder ? { merge: await readMergeState(job.stateDir) } : {}),
       };
       if (opts.json) {
         process.stdout.write(JSON.stringify(summary) + '\n');
@@ -40,6 +43,7 @@ export function statusCommand(): Command {
       const lines = [`${job.name}: ${tiles.done}/${total} tiles done${holder ? ` · running (pid ${holder.pid})` : ''}`];
       lines.push('  ' + TILE_STATES.filter((s) => tiles[s]).map((s) => `${s} ${tiles[s]}`).join(' · '));
       if (summary.waiting) lines.push(`  waiting: ${summary.waiting}`);
+      if (summary.merge) lines.push(`  merge into ${summary.merge.target}: ${summary.merge.state}${summary.merge.deleted ? ` (${summary.merge.deleted} temporary assets deleted)` : ''}`);
       if (throughputPerHour) lines.push(`  ${throughputPerHour.toFixed(1)} tiles/h · ETA ${formatDuration(etaSeconds ?? 0)}`);
       for (const f of summary.failed.slice(0, 20)) lines.push(`  failed ${f.id}: ${f.error}`);
       process.stdout.write(lines.join('\n') + '\n');

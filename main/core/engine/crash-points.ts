@@ -4,7 +4,11 @@
  * such window is proven safe on every run, not only when a random kill happens to land in it.
  * Without the variable this is a no-op.
  */
-export type CrashPoint = 'before-export' | 'after-export' | 'mid-download' | 'after-rename' | 'after-cleanup';
+export type CrashPoint =
+  | 'before-export' | 'after-export' | 'mid-download' | 'after-rename' | 'after-cleanup'
+  // Asset merges (merge.ts): the merged asset verified, no tile asset deleted yet; a tile asset deleted,
+  // its deletion not yet journaled.
+  | 'after-merge' | 'mid-cleanup';
 
 const spec = process.env.TESSERA_CRASH_AT;
 const seen = new Map<string, number>();

@@ -6,7 +6,7 @@ import {
   type Command, type EngineEvent, type JobProgress, type Quota, type TileState, type WaitingReason,
 } from '../../../shared/contract';
 import { UserError } from '../errors';
-import { ASSET_EXISTS, QUEUE_FULL, driveFolderId, EarthEngineError, type EeAsset, type ImageExport, type Operation, type TableExport } from '../google/earthengine';
+import { ASSET_EXISTS, ASSET_QUOTA, QUEUE_FULL, driveFolderId, EarthEngineError, type AssetQuota, type EeAsset, type ImageExport, type Operation, type TableExport } from '../google/earthengine';
 import type { Recipe } from '../recipes';
 import type { DriveFile, DriveQuota } from '../google/drive';
 import { splitDepthOf, splitTile } from '../grid';
@@ -34,6 +34,8 @@ export interface EarthEnginePort {
   /** Asset jobs: an asset or null, and creating the job's folder or image collection. */
   getAsset?(name: string): Promise<EeAsset | null>;
   createAsset?(name: string, type: 'FOLDER' | 'IMAGE_COLLECTION'): Promise<void>;
+  /** Asset jobs: the project's asset quota (the asset-count gate). */
+  assetQuota?(name: string): Promise<AssetQuota>;
 }
 
 export interface DrivePort {
@@ -57,6 +59,11 @@ export interface RunOptions {
   recipe?: Recipe;
   /** Uncompressed bytes per pixel of that image: the upper bound of the Drive-space estimate. */
   bytesPerPixel: number;
+  /**
+   * Asset jobs: how many assets the merge after the last tile will add (intermediate and final ones);
+   * the asset-count gate counts them when judging whether the job can ever fit.
+   */
+  mergeAssets?: (tiles: number) => number;
 }
 
 /** Why a run stopped before the end because it needs a person (exit code 3). */
@@ -104,6 +111,10 @@ export class JobRunner {
   private quota: (DriveQuota & { at: number }) | undefined;
   /** Asset jobs: the destination folder was found or created in this run. */
   private assetFolderReady = false;
+  /** Asset jobs: the last quota read, with the tasks in flight then and the exports sent since. */
+  private assetQuota: (AssetQuota & { at: number; inFlightAtRead: number; sentSince: number }) | undefined;
+  /** Asset jobs: assets the job itself adds beyond its tiles (the merge's outputs), for "can never fit". */
+  private readonly extraAssets: (tiles: number) => number;
   private readonly sizes: OutputSizeEstimate;
   private roi: Promise<MultiPolygon> | undefined;
   private index!: TileIndex;
@@ -126,6 +137,7 @@ export class JobRunner {
     this.sizes = new OutputSizeEstimate(options.bytesPerPixel);
     // Built again by run() after planning; here so progress() and command() work before run() (the host).
     this.index = new TileIndex(repo.state.tiles);
+    this.extraAssets = options.mergeAssets ?? (() => 0);
   }
 
   private get tiles(): TileRecord[] {
@@ -318,7 +330,12 @@ export class JobRunner {
         blocked = 'quota';
         break;
       }
+      if (!(await this.assetRoomForOneMore())) {
+        blocked = this.needsUser ? null : 'asset-quota';
+        break;
+      }
       const attempt = tile.attempt + 1;
+      if (this.assetQuota) this.assetQuota.sentSince++;
       // Journal first: after a crash the engine finds this attempt by its description or re-sends it.
       await this.setTile(tile, { state: 'submitting', attempt, requestId: randomUUID(), description: taskDescription(this.job.name, tile.id, attempt), notBefore: undefined });
       room--;
@@ -327,7 +344,8 @@ export class JobRunner {
       if (!(await this.send(tile))) break;
     }
     if (blocked) this.setWaiting(blocked);
-    else if (this.waiting === 'quota' || this.waiting === 'budget' || (changed && this.waiting === 'queue-full')) this.setWaiting(null);
+    else if (this.needsUser) return changed;
+    else if (this.waiting === 'quota' || this.waiting === 'budget' || this.waiting === 'asset-quota' || (changed && this.waiting === 'queue-full')) this.setWaiting(null);
     return changed;
   }
 
@@ -483,6 +501,12 @@ export class JobRunner {
         return;
       }
       await this.setTile(tile, { state: 'failed', error: `${message} (split ${depth} times already; splitDepth is ${this.job.splitDepth})` });
+      return;
+    }
+    if (this.job.assetFolder && ASSET_QUOTA.test(message)) {
+      // The project's asset quota filled up under us: wait for room (the asset gate), no retry used.
+      this.assetQuota = undefined;
+      await this.setTile(tile, { state: 'retrying', error: message, notBefore: new Date().toISOString() });
       return;
     }
     if (kind === 'drive-full') {
@@ -673,6 +697,42 @@ export class JobRunner {
     if (!this.quota || room(this.quota)) return true;
     await this.refreshQuota(this.scaled(this.job.poll.minSeconds) * 1000);
     return room(this.quota);
+  }
+
+  /**
+   * The asset-count gate (asset jobs): the project's asset quota is read at most every poll.maxSeconds;
+   * between reads, the exports sent since count as assets already made (conservative: a wrong "no"
+   * costs a stall, a wrong "yes" a failed task), and the quota is read once more, fresh, before the gate
+   * closes. A job whose own assets (every tile plus the merge's outputs) exceed the limit can never fit:
+   * the run stops (exit 3) naming the limit.
+   */
+  private async assetRoomForOneMore(): Promise<boolean> {
+    if (!this.job.assetFolder || !this.ee.assetQuota) return true;
+    const fits = (): boolean => {
+      const q = this.assetQuota!;
+      if (q.maxAssets <= 0) return true; // no limit reported
+      return q.assetCount + q.inFlightAtRead + q.sentSince + 1 <= q.maxAssets;
+    };
+    await this.readAssetQuota(this.scaled(this.job.poll.maxSeconds) * 1000);
+    const q = this.assetQuota!;
+    const tiles = this.index.count('pending') + this.index.count('retrying') + this.inFlight().length + this.index.count('exported') + this.index.count('verified') + this.index.count('done');
+    const extra = this.extraAssets(tiles);
+    const needed = tiles + extra;
+    if (q.maxAssets > 0 && needed > q.maxAssets) {
+      this.stopFor('asset-quota', `the project's asset quota allows ${q.maxAssets} assets, but this job alone needs ${needed} (${tiles} tile assets${extra ? ` and ${extra} made by the merge` : ''}); raise the quota, use a larger tilePixels, or split the job`);
+      return false;
+    }
+    if (fits()) return true;
+    await this.readAssetQuota(this.scaled(this.job.poll.minSeconds) * 1000);
+    return fits();
+  }
+
+  private async readAssetQuota(maxAgeMs: number): Promise<void> {
+    if (this.assetQuota && Date.now() - this.assetQuota.at <= maxAgeMs) return;
+    const q = await this.ee.assetQuota!(this.job.assetFolder!);
+    // Exports in flight have not made their asset yet: they will.
+    const inFlight = this.inFlight().length + this.index.count('exported');
+    this.assetQuota = { ...q, at: Date.now(), inFlightAtRead: inFlight, sentSince: 0 };
   }
 
   private async refreshQuota(maxAgeMs: number): Promise<void> {

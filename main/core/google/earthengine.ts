@@ -68,7 +68,20 @@ export interface EeAsset {
   updateTime?: string;
   sizeBytes?: number;
   featureCount?: number;
+  /** Images (from getAsset): the first band's pixel grid size [width, height]. */
+  dimensions?: [number, number];
 }
+
+/** The asset quota of a project root (getAssetRootQuota). */
+export interface AssetQuota {
+  assetCount: number;
+  maxAssets: number;
+  sizeBytes: number;
+  maxSizeBytes: number;
+}
+
+/** A task or create refused because the project's asset count quota is full (emulator wording; Google's is unverified). */
+export const ASSET_QUOTA = /Asset quota exceeded|asset limit|too many assets/i;
 
 export const ASSET_MISSING = /does not exist or doesn't allow this operation/;
 export const ASSET_EXISTS = /^Cannot overwrite asset '([^']+)'/;
@@ -100,6 +113,7 @@ export interface EeModule {
     cancelOperation(names: string[], cb: (r: unknown, err?: string) => void): void;
     listAssets(parent: string, params: Record<string, unknown>, cb: (r: { assets?: unknown[]; nextPageToken?: string } | null, err?: string) => void): void;
     getAsset(id: string, cb: (r: unknown, err?: string) => void): void;
+    getAssetRootQuota(rootId: string, cb: (r: { asset_count?: { usage?: number; limit?: number }; asset_size?: { usage?: number; limit?: number } } | null, err?: string) => void): void;
     createAsset(value: Record<string, unknown>, path: string, force: boolean, properties: Record<string, unknown>, cb: (r: unknown, err?: string) => void): void;
     deleteAsset(id: string, cb: (r: unknown, err?: string) => void): void;
   };
@@ -111,6 +125,10 @@ export interface EeModule {
     };
   };
   Image: { constant(v: number | number[]): unknown } & Record<string, unknown>;
+  /** `ee.FeatureCollection(id | list)`: Collection.loadTable / Collection. */
+  FeatureCollection(v: unknown): { flatten(): unknown; merge(other: unknown): unknown };
+  ImageCollection(v: unknown): { mosaic(): unknown };
+  List(v: unknown[]): unknown;
 }
 
 let loaded: EeModule | undefined;
@@ -218,7 +236,15 @@ export class EarthEngine {
       // The client answers with its legacy view: `type` is 'Folder', 'Image', 'Table', …
       const r = (await this.call<unknown>((cb) => this.ee.data.getAsset(name, cb))) as Record<string, unknown> | null;
       if (!r) return null;
-      return { name, type: legacyType(String(r.type)), ...(r.featureCount !== undefined ? { featureCount: Number(r.featureCount) } : {}) };
+      const band = (Array.isArray(r.bands) ? r.bands[0] : undefined) as { dimensions?: number[] } | undefined;
+      const size = (r.properties as Record<string, unknown> | undefined)?.['system:asset_size'];
+      return {
+        name,
+        type: legacyType(String(r.type)),
+        ...(r.featureCount !== undefined ? { featureCount: Number(r.featureCount) } : {}),
+        ...(typeof size === 'number' ? { sizeBytes: size } : {}),
+        ...(band?.dimensions && band.dimensions.length === 2 ? { dimensions: [Number(band.dimensions[0]), Number(band.dimensions[1])] as [number, number] } : {}),
+      };
     } catch (e) {
       if (e instanceof EarthEngineError && ASSET_MISSING.test(e.message)) return null;
       throw e;
@@ -245,6 +271,19 @@ export class EarthEngine {
         ...(o.featureCount !== undefined ? { featureCount: Number(o.featureCount) } : {}),
       };
     });
+  }
+
+  /** The asset quota of the project holding `name` (`getAssetRootQuota('projects/p/assets/')`). */
+  async assetQuota(name: string): Promise<AssetQuota> {
+    await this.ensureToken();
+    const root = `${/^projects\/[^/]+\/assets/.exec(name)?.[0] ?? `projects/${this.session.project}/assets`}/`;
+    const r = await this.call<{ asset_count?: { usage?: number; limit?: number }; asset_size?: { usage?: number; limit?: number } } | null>((cb) => this.ee.data.getAssetRootQuota(root, cb));
+    return {
+      assetCount: Number(r?.asset_count?.usage ?? 0),
+      maxAssets: Number(r?.asset_count?.limit ?? 0),
+      sizeBytes: Number(r?.asset_size?.usage ?? 0),
+      maxSizeBytes: Number(r?.asset_size?.limit ?? 0),
+    };
   }
 
   async deleteAsset(name: string): Promise<void> {

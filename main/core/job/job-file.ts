@@ -48,7 +48,17 @@ export const JobFileSchema = z
       })
       .strict(),
     drive: z.object({ folder: z.string().min(1).max(200) }).strict().optional(),
-    destination: z.object({ type: z.enum(['drive', 'asset']), folder: z.string().min(1).max(200) }).strict().optional(),
+    destination: z
+      .object({
+        type: z.enum(['drive', 'asset']),
+        folder: z.string().min(1).max(200),
+        // Asset jobs (README "Earth Engine assets as a destination"): what happens once every tile is done.
+        merge: z.boolean().optional(),
+        imageMerge: z.enum(['collection', 'mosaic']).optional(),
+        mergedAsset: z.string().min(1).max(300).optional(),
+      })
+      .strict()
+      .optional(),
     output: z.string().min(1),
     maxInFlight: z.number().int().min(1).max(3000).default(4),
     ee: z.object({ project: z.string().min(1) }).strict().optional(),
@@ -83,6 +93,11 @@ export interface Job {
    * tiles export into as `{folder}/{job}_{tileId}`; no Drive, no downloads.
    */
   readonly assetFolder?: string;
+  /**
+   * Asset jobs: the merge after the last tile. `enabled` undefined = the default (on for table jobs and
+   * for `imageMerge: "mosaic"`, off for an image collection); `target` the merged asset's name when given.
+   */
+  readonly assetMerge?: { readonly enabled?: boolean; readonly image: 'collection' | 'mosaic'; readonly target?: string };
   readonly output: string;
   readonly maxInFlight: number;
   readonly project?: string;
@@ -137,6 +152,13 @@ export function parseJob(raw: unknown, file: string): Job {
   if (assetFolder !== undefined && !/^projects\/[a-z0-9-]+\/assets\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(assetFolder)) {
     throw new UserError('job file: "destination.folder" of an asset job must be an asset folder such as "projects/my-project/assets/tiles"');
   }
+  if (j.destination && j.destination.type !== 'asset' && (j.destination.merge !== undefined || j.destination.imageMerge !== undefined || j.destination.mergedAsset !== undefined)) {
+    throw new UserError('job file: "destination.merge", "imageMerge" and "mergedAsset" belong to asset jobs ("type": "asset")');
+  }
+  const mergedAsset = j.destination?.mergedAsset?.replace(/\/+$/, '');
+  if (mergedAsset !== undefined && (!/^projects\/[a-z0-9-]+\/assets\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(mergedAsset) || mergedAsset.split('/')[1] !== assetFolder?.split('/')[1])) {
+    throw new UserError('job file: "destination.mergedAsset" must be an asset name in the same project as "destination.folder", such as "projects/my-project/assets/tiles/merged"');
+  }
   const dir = dirname(file);
   const roi = typeof j.roi === 'string' ? { path: j.roi } : j.roi;
   const points = j.points === undefined ? undefined : typeof j.points === 'string' ? { path: j.points } : j.points;
@@ -161,6 +183,9 @@ export function parseJob(raw: unknown, file: string): Job {
     grid: { crs: j.grid.crs.toUpperCase(), scale: j.grid.scale, tilePixels: j.grid.tilePixels },
     driveFolder: folder,
     ...(assetFolder !== undefined ? { assetFolder } : {}),
+    ...(assetFolder !== undefined
+      ? { assetMerge: { enabled: j.destination?.merge, image: j.destination?.imageMerge ?? 'collection', ...(mergedAsset !== undefined ? { target: mergedAsset } : {}) } }
+      : {}),
     output: resolve(dir, j.output),
     maxInFlight: j.maxInFlight,
     project: j.ee?.project,

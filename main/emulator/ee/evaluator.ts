@@ -33,7 +33,19 @@ export class EeEvaluationError extends Error {
 }
 
 /** Derives the product of `POST /v1/projects/{p}/image:export` from its JSON body. */
-export function evaluateImageExport(body: unknown): ImageProduct {
+/**
+ * The project's own assets, for `Collection.loadTable` (a TABLE asset's features) and
+ * `ImageCollection.load` of an IMAGE_COLLECTION asset (its images' bands and grids). Without it (or for
+ * a name it does not know) those loads fall back to the built-in test data sets.
+ */
+export interface AssetLookup {
+  /** A TABLE asset's features, or null when there is no such live TABLE. */
+  table(name: string): readonly TableFeature[] | null;
+  /** The IMAGE children of an IMAGE_COLLECTION asset, or null when there is no such collection. */
+  collection(name: string): readonly { bands: readonly { id: string; dataType: string }[]; grid: ExportGrid | null }[] | null;
+}
+
+export function evaluateImageExport(body: unknown, assets?: AssetLookup): ImageProduct {
   if (!isRecord(body)) throw new MalformedExpressionError('the request body is not a JSON object');
   if (body.grid !== undefined) throw new NotEmulatedError('the export request field "grid"');
   const format = isRecord(body.fileExportOptions) ? body.fileExportOptions.fileFormat : undefined;
@@ -42,7 +54,7 @@ export function evaluateImageExport(body: unknown): ImageProduct {
   if (!isRecord(expression) || typeof expression.result !== 'string' || !isRecord(expression.values)) {
     throw new MalformedExpressionError('"expression" must be {result, values}');
   }
-  const result = new Graph(expression.values).ref(expression.result, undefined);
+  const result = new Graph(expression.values, assets).ref(expression.result, undefined);
   if (result instanceof CollectionV) throw new NotEmulatedError('exporting an ImageCollection as an image');
   if (!(result instanceof ImageV)) throw new EeEvaluationError('Export: the exported object is not an Image.');
   if (result.bands.length === 0) throw new EeEvaluationError('Export: the image has no bands.');
@@ -61,9 +73,9 @@ export function evaluateImageExport(body: unknown): ImageProduct {
  * and points sampled from an image (`Image.sampleRegions`), with synthetic band values that match the
  * pixels an image export of the same image would write.
  */
-export function evaluateTableExport(body: unknown): TableProduct {
+export function evaluateTableExport(body: unknown, assets?: AssetLookup): TableProduct {
   if (!isRecord(body)) throw new MalformedExpressionError('the request body is not a JSON object');
-  const result = evaluateExpression(body.expression);
+  const result = evaluateExpression(body.expression, assets);
   if (result instanceof CollectionV) throw new NotEmulatedError('exporting an ImageCollection as a table');
   if (!(result instanceof FeatureCollectionV)) throw new EeEvaluationError('Export: the exported object is not a FeatureCollection.');
   return { kind: 'table', features: result.features.map((f, i) => tableFeature(f, f.id ?? String(i))) };
@@ -73,16 +85,16 @@ export function evaluateTableExport(body: unknown): TableProduct {
  * `POST /v1/projects/{p}/value:compute` (`getInfo` / `evaluate`): the value of a small expression as
  * JSON — constants, lists, band names, an image's description, features. Anything else is not emulated.
  */
-export function evaluateValue(body: unknown): unknown {
+export function evaluateValue(body: unknown, assets?: AssetLookup): unknown {
   if (!isRecord(body)) throw new MalformedExpressionError('the request body is not a JSON object');
-  return toInfo(evaluateExpression(body.expression));
+  return toInfo(evaluateExpression(body.expression, assets));
 }
 
-function evaluateExpression(expression: unknown): Value {
+function evaluateExpression(expression: unknown, assets?: AssetLookup): Value {
   if (!isRecord(expression) || typeof expression.result !== 'string' || !isRecord(expression.values)) {
     throw new MalformedExpressionError('"expression" must be {result, values}');
   }
-  return new Graph(expression.values).ref(expression.result, undefined);
+  return new Graph(expression.values, assets).ref(expression.result, undefined);
 }
 
 /** Every function the evaluator follows; the emulator's algorithm catalog holds exactly these. */
@@ -159,6 +171,11 @@ class ImageV {
   }
 }
 
+/** A collection of feature collections (`ee.FeatureCollection(list)` of collections), for `flatten`. */
+class NestedCollectionV {
+  constructor(readonly collections: readonly FeatureCollectionV[]) {}
+}
+
 /** A collection is followed through one representative image: all its images share the band structure. */
 class CollectionV {
   constructor(readonly template: ImageV | undefined) {}
@@ -186,13 +203,13 @@ class FunctionV {
   ) {}
 }
 
-type EeObject = ImageV | CollectionV | FeatureCollectionV | GeometryV | FeatureV | ProjectionV | ReducerV | OpaqueV | FunctionV;
+type EeObject = ImageV | CollectionV | FeatureCollectionV | NestedCollectionV | GeometryV | FeatureV | ProjectionV | ReducerV | OpaqueV | FunctionV;
 type Value = null | boolean | number | string | readonly Value[] | { readonly [key: string]: Value } | EeObject;
 type Env = ReadonlyMap<string, Value> | undefined;
 
 function isEeObject(v: Value): v is EeObject {
   return (
-    v instanceof ImageV || v instanceof CollectionV || v instanceof FeatureCollectionV || v instanceof GeometryV || v instanceof FeatureV ||
+    v instanceof ImageV || v instanceof CollectionV || v instanceof FeatureCollectionV || v instanceof NestedCollectionV || v instanceof GeometryV || v instanceof FeatureV ||
     v instanceof ProjectionV || v instanceof ReducerV || v instanceof OpaqueV || v instanceof FunctionV
   );
 }
@@ -211,7 +228,10 @@ class Graph {
   private readonly evaluating = new Set<string>();
   private depth = 0;
 
-  constructor(private readonly values: Record<string, unknown>) {}
+  constructor(
+    private readonly values: Record<string, unknown>,
+    readonly assets?: AssetLookup,
+  ) {}
 
   ref(key: string, env: Env): Value {
     if (!Object.prototype.hasOwnProperty.call(this.values, key)) {
@@ -950,7 +970,35 @@ const FUNCTIONS: Record<string, (a: Args) => Value> = {
     throw new NotEmulatedError('Image.constant of a value that is not a number or a list of numbers');
   },
   'Image.load': (a) => new ImageV(datasetBands(a.string('id'), true)),
-  'ImageCollection.load': (a) => new CollectionV(new ImageV(datasetBands(a.string('id'), false))),
+  'ImageCollection.load': (a) => {
+    const id = a.string('id');
+    const images = a.graph.assets?.collection(assetName(id));
+    if (images) return new CollectionV(images[0] ? assetImage(images[0]) : undefined);
+    return new CollectionV(new ImageV(datasetBands(id, false)));
+  },
+  // ee.FeatureCollection('projects/p/assets/table'): the features a table export to that asset wrote.
+  'Collection.loadTable': (a) => {
+    const id = a.string('tableId');
+    const features = a.graph.assets?.table(assetName(id));
+    if (!features) throw new EeEvaluationError(`${a.fn}: Collection asset '${id}' not found.`);
+    return new FeatureCollectionV(features.map((f) => new FeatureV(f.geometry ? geometryFromGeoJson(f.geometry as unknown as Record<string, unknown>) : undefined, f.properties as Record<string, Value>, f.id)));
+  },
+  // fc1.merge(fc2): EE prefixes system:index with "1_" / "2_".
+  'Collection.merge': (a) => {
+    const c1 = a.features('collection1');
+    const c2 = a.features('collection2');
+    return new FeatureCollectionV([...c1.features.map((f, i) => reindex(f, `1_${f.id ?? i}`)), ...c2.features.map((f, i) => reindex(f, `2_${f.id ?? i}`))]);
+  },
+  // ee.FeatureCollection(listOfCollections).flatten(): "{outer}_{inner}" system:index.
+  'Collection.flatten': (a) => {
+    const c = a.value('collection');
+    if (c instanceof FeatureCollectionV) {
+      if (c.features.length === 0) return c;
+      throw new NotEmulatedError(`${a.fn} of a collection of features (not of collections)`);
+    }
+    if (!(c instanceof NestedCollectionV)) throw a.wrong('collection', 'FeatureCollection');
+    return new FeatureCollectionV(c.collections.flatMap((inner, i) => inner.features.map((f, k) => reindex(f, `${i}_${f.id ?? k}`))));
+  },
 
   // Bands
   'Image.select': (a) => {
@@ -1086,6 +1134,7 @@ const FUNCTIONS: Record<string, (a: Args) => Value> = {
   Collection: (a) => {
     const list = a.value('features');
     if (!Array.isArray(list)) throw new EeEvaluationError(`${a.fn}, argument 'features': Invalid type. Expected type: List<Element>.`);
+    if (list.length > 0 && (list as Value[]).every((x) => x instanceof FeatureCollectionV)) return new NestedCollectionV(list as FeatureCollectionV[]);
     return new FeatureCollectionV((list as Value[]).map((f, i) => {
       if (f instanceof FeatureV) return new FeatureV(f.geometry, f.properties, String(i));
       if (f instanceof GeometryV) return new FeatureV(f, {}, String(i));
@@ -1336,6 +1385,27 @@ function sampleRegions(a: Args): FeatureCollectionV {
   return new FeatureCollectionV(out);
 }
 
+function reindex(f: FeatureV, id: string): FeatureV {
+  return new FeatureV(f.geometry, f.properties, id);
+}
+
+/** `projects/p/assets/x` as given; a bare or legacy id is not one of the project's assets. */
+function assetName(id: string): string {
+  return id.replace(/\/+$/, '');
+}
+
+const DATA_TYPE_BY_NAME: Record<string, EeDataType> = { Int8: 'Int8', UInt8: 'UInt8', Int16: 'Int16', UInt16: 'UInt16', Int32: 'Int32', UInt32: 'UInt32', Float32: 'Float32', Float64: 'Float64' };
+
+/** An IMAGE asset of a collection as the evaluator's image: its bands and native grid. */
+function assetImage(img: { bands: readonly { id: string; dataType: string }[]; grid: ExportGrid | null }): ImageV {
+  const bands = img.bands.map((b): Band => {
+    const t = DATA_TYPE_BY_NAME[b.dataType] ?? 'Float32';
+    return { name: b.id, type: t === 'Float32' ? FLOAT : t === 'Float64' ? DOUBLE : intType(t) };
+  });
+  const projection = img.grid ? new ProjectionV(img.grid.crs, img.grid.crsTransform) : undefined;
+  return new ImageV(bands, projection);
+}
+
 function tableFeature(f: FeatureV, id: string): TableFeature {
   const properties: Record<string, PropertyValue> = {};
   for (const [k, v] of Object.entries(f.properties)) properties[k] = plainValue(v);
@@ -1353,7 +1423,7 @@ function plainValue(v: Value): PropertyValue {
 }
 
 function describe(v: EeObject): string {
-  return v instanceof ImageV ? 'an Image' : v instanceof CollectionV ? 'an ImageCollection' : v instanceof ProjectionV ? 'a Projection'
+  return v instanceof ImageV ? 'an Image' : v instanceof CollectionV ? 'an ImageCollection' : v instanceof NestedCollectionV ? 'a collection of collections' : v instanceof ProjectionV ? 'a Projection'
     : v instanceof ReducerV ? 'a Reducer' : v instanceof FunctionV ? 'a function' : v instanceof OpaqueV ? `a ${v.kind}` : 'an object';
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { evaluateImageExport, evaluateTableExport, EeEvaluationError, MalformedExpressionError } from './evaluator';
+import { evaluateImageExport, evaluateTableExport, EeEvaluationError, MalformedExpressionError, type AssetLookup } from './evaluator';
 import { NotEmulatedError, type ExportProduct } from './product';
 import { DRIVE_FULL_MESSAGE } from '../../../shared/messages';
 
@@ -100,7 +100,7 @@ const bodySchema = z
   })
   .loose();
 
-export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
+export function readExportRequest(raw: unknown, type: ExportKind, assets?: AssetLookup): ExportJob {
   const parsed = bodySchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -136,7 +136,7 @@ export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
 
   if (!failure && type === 'EXPORT_IMAGE') {
     try {
-      product = evaluateImageExport(raw);
+      product = evaluateImageExport(raw, assets);
     } catch (e) {
       if (e instanceof MalformedExpressionError) throw new RequestError(e.message);
       if (e instanceof NotEmulatedError) failure = { code: 12, message: e.message };
@@ -150,7 +150,7 @@ export function readExportRequest(raw: unknown, type: ExportKind): ExportJob {
     if (!(TABLE_FORMATS as readonly string[]).includes(format)) failure = notEmulated(`table file format ${format}`);
     else {
       try {
-        product = evaluateTableExport(raw);
+        product = evaluateTableExport(raw, assets);
       } catch (e) {
         if (e instanceof MalformedExpressionError) throw new RequestError(e.message);
         if (e instanceof NotEmulatedError) failure = { code: 12, message: e.message };

@@ -52,7 +52,7 @@ export function eeRoutes(engine: TaskEngine, settings: EeSettings, assets: Asset
     }
     let job;
     try {
-      job = readExportRequest(body, type);
+      job = readExportRequest(body, type, assets?.lookup());
     } catch (e) {
       if (e instanceof RequestError) return eeError(400, e.message);
       throw e;
@@ -92,7 +92,7 @@ export function eeRoutes(engine: TaskEngine, settings: EeSettings, assets: Asset
         let body: unknown;
         try {
           body = parseJsonBody(req);
-          return json(200, { result: evaluateValue(body) });
+          return json(200, { result: evaluateValue(body, assets?.lookup()) });
         } catch (e) {
           // EE answers what it cannot compute with 400 and its message; so does the emulator for what it cannot follow.
           if (e instanceof NotEmulatedError || e instanceof EeEvaluationError || e instanceof MalformedExpressionError) return eeError(400, e.message);

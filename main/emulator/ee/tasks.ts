@@ -348,7 +348,7 @@ export class TaskEngine {
         this.assets.writeExport(target.name, target.overwrite, op.job.product);
       } catch (e) {
         if (!(e instanceof AssetError)) throw e;
-        this.finish(op, 'FAILED', t, { code: e.code === 409 ? 6 : 5, message: e.message });
+        this.finish(op, 'FAILED', t, { code: e.code === 409 ? 6 : /^Asset quota exceeded/.test(e.message) ? 8 : 5, message: e.message });
         return;
       }
       op.destinationUris = [`https://code.earthengine.google.com/?asset=${target.name}`];
@@ -385,6 +385,9 @@ export class TaskEngine {
   }
 
   private finish(op: Operation, state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', t: number, error: TaskFailure | null): void {
+    // A finished table export's features are in its files or its TABLE asset now: keep them neither in
+    // memory nor in the journal of operations (a merge can hold every feature of a job).
+    if (op.job.product?.kind === 'table' && op.job.product.features.length > 0) op.job = { ...op.job, product: { kind: 'table', features: [] } };
     op.endTime = t;
     op.error = error;
     this.transition(op, state, t);
