@@ -27,6 +27,8 @@ export type LogEntry = z.infer<typeof LogEntrySchema>;
 export const JobSummarySchema = z.object({
   name: JobName,
   file: z.string(),
+  /** Asset jobs: the Earth Engine folder their tiles go to (the assets panel opens there). */
+  assetFolder: z.string().nullable().optional(),
   progress: JobProgressSchema,
   /** Drive's storage quota as last read for this job's account; null until read. */
   quota: QuotaSchema.nullable(),
@@ -188,3 +190,40 @@ export type NewJobRequest = z.input<typeof NewJobRequestSchema>;
 
 export const NewJobResultSchema = z.object({ ok: z.literal(true), name: JobName, file: z.string() });
 export type NewJobResult = z.infer<typeof NewJobResultSchema>;
+
+/** Check a recipe for the wizard's ROI and grid as `tessera recipes check` does: the first tile built, nothing exported. */
+export const RecipeCheckRequestSchema = z
+  .object({
+    recipe: z.union([z.object({ preset: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }).strict(), z.object({ file: z.string().trim().min(1, 'a recipe file') }).strict()]),
+    roi: RoiRef,
+    grid: GridFields,
+  })
+  .strict();
+export type RecipeCheckRequest = z.input<typeof RecipeCheckRequestSchema>;
+
+/** The check's answer: `ok: false` with the recipe's error (file line included) when it does not build. */
+export const RecipeCheckSchema = z.union([
+  z.object({
+    ok: z.literal(true),
+    label: z.string(),
+    tile: z.string(),
+    kind: z.enum(['image', 'table']),
+    logs: z.array(z.string()),
+    bands: z.array(z.object({ id: z.string(), type: z.string() })),
+    features: z.string().optional(),
+    points: z.number().int().nonnegative().nullable().optional(),
+    note: z.string().optional(),
+  }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+]);
+export type RecipeCheck = z.infer<typeof RecipeCheckSchema>;
+
+/** Files the browser sends to `tessera serve` for the wizard (ROI or recipe), and where the host kept them. */
+export const UPLOAD_MAX_BYTES = 200 * 1024 * 1024;
+export const UPLOAD_EXTENSIONS = ['.gpkg', '.geojson', '.json', '.js'] as const;
+export const UploadResultSchema = z.object({ ok: z.literal(true), path: z.string(), name: z.string(), size: z.number().int().nonnegative() });
+export type UploadResult = z.infer<typeof UploadResultSchema>;
+
+/** What the desktop app's open-file dialog is for: an ROI (GeoPackage, GeoJSON) or a recipe (.js). */
+export const ChooseFileRequestSchema = z.object({ kind: z.enum(['roi', 'recipe']) }).strict();
+export type ChooseFileRequest = z.infer<typeof ChooseFileRequestSchema>;

@@ -1,14 +1,20 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { NewJobRequestSchema, type GridPreview, type NewJobRequest } from '../../shared/dashboard';
+import { NewJobRequestSchema, UPLOAD_EXTENSIONS, UPLOAD_MAX_BYTES, type GridPreview, type NewJobRequest, type RecipeCheck } from '../../shared/dashboard';
 import { describeParams, parsePresetParams, PRESET_NAMES, PRESETS, type PresetName } from '../../shared/recipes';
 import type { TesseraClient } from '../api';
 import { formatBytes, formatCount } from '../format';
+import { gridPreview } from '../map/preview';
+import { FileChoice } from './wizard/FileChoice';
+import { trapTab } from './focus';
 
 interface Props {
   client: TesseraClient;
   onClose: () => void;
-  onCreated: (name: string) => void;
+  /** The job was written and added; `started` unless the user chose "Save without starting". */
+  onCreated: (name: string, started: boolean) => void;
 }
+
+type Check = { state: 'idle' } | { state: 'waiting'; text: string } | { state: 'checking' } | { state: 'done'; result: RecipeCheck } | { state: 'failed'; message: string };
 
 type Field = { name: string; type: string; optional: boolean; default?: unknown; description?: string };
 
@@ -36,12 +42,16 @@ function initialText(f: Field): string | boolean {
 }
 
 /**
- * The job wizard: a job file of CONTRACTS.md §5 without writing JSON. ROI file (path, or dropped from the
- * file manager in the desktop app) and its layer; CRS, pixel size and tile size with the live tile count,
- * pixel and byte estimates from the host's grid code; a preset recipe with its form rendered from the
- * preset's zod schema (shared/recipes.ts) or a custom recipe file; Drive and local folders, maxInFlight,
- * the Drive reserve and an EECU budget. The form is checked with NewJobRequestSchema (the host checks
- * the same schema, then the job as `tessera run` would); errors sit next to their fields.
+ * The job wizard: a job file of CONTRACTS.md §5 without writing JSON. A side panel (the map stays in
+ * view, with the grid preview drawn on it); a modal dialog for the keyboard (Tab cycles inside, Escape
+ * closes). ROI file: a path, the system's dialog (desktop app), or a file sent to `tessera serve`
+ * (file input or drag-and-drop anywhere on the panel) and kept in its uploads folder; its layer;
+ * CRS, pixel size and tile size with the live tile count, pixel and byte estimates from the host's grid
+ * code and the first tiles on the map; a preset recipe with its form rendered from the preset's zod
+ * schema (shared/recipes.ts) or a custom recipe file checked live as `tessera recipes check` does; Drive
+ * and local folders, maxInFlight, the Drive reserve and an EECU budget. The form is checked with
+ * NewJobRequestSchema (the host checks the same schema, then the job as `tessera run` would); errors sit
+ * next to their fields. "Create and start" or "Save without starting".
  */
 export function Wizard({ client, onClose, onCreated }: Props) {
   const id = useId();
@@ -66,7 +76,11 @@ export function Wizard({ client, onClose, onCreated }: Props) {
   const [preview, setPreview] = useState<GridPreview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<'start' | 'save' | null>(null);
+  const [check, setCheck] = useState<Check>({ state: 'idle' });
+  const [notes, setNotes] = useState<{ roi?: string; recipeFile?: string }>({});
+  const [fileErrors, setFileErrors] = useState<{ roi?: string; recipeFile?: string }>({});
+  const [dragging, setDragging] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
   const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV((o) => ({ ...o, [k]: e.target.value }));
   const fields: Field[] = v.recipe && v.recipe !== 'file' ? describeParams(v.recipe) : [];
@@ -76,12 +90,22 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     first?.focus();
   }, []);
 
+  // The preview on the map lives as long as the wizard.
+  useEffect(() => () => gridPreview.set(null), []);
+  const gridValid = () => {
+    const scale = Number(v.scale);
+    const tilePixels = Number(v.tilePixels);
+    return v.roi.trim() !== '' && scale > 0 && Number.isInteger(tilePixels) && tilePixels >= 1 && /^EPSG:\d{4,6}$/.test(v.crs.trim());
+  };
+
   // The live grid: asked again 300 ms after the ROI or the grid changes.
   useEffect(() => {
     const scale = Number(v.scale);
     const tilePixels = Number(v.tilePixels);
-    if (!v.roi.trim() || !(scale > 0) || !Number.isInteger(tilePixels) || tilePixels < 1 || !/^EPSG:\d{4,6}$/.test(v.crs.trim())) {
+    if (!gridValid()) {
       setPreview(null);
+      setPreviewError(null);
+      gridPreview.set(null);
       return;
     }
     let live = true;
@@ -91,11 +115,13 @@ export function Wizard({ client, onClose, onCreated }: Props) {
           if (!live) return;
           setPreview(p);
           setPreviewError(null);
+          gridPreview.set({ rings: p.preview, tiles: p.tiles, key: `${v.roi.trim()}|${p.layer}` });
         },
         (e: unknown) => {
           if (!live) return;
           setPreview(null);
           setPreviewError((e as Error).message);
+          gridPreview.set(null);
         },
       );
     }, 300);
@@ -105,7 +131,71 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     };
   }, [client, v.roi, v.layer, v.crs, v.scale, v.tilePixels]);
 
-  const request = (): NewJobRequest => {
+  // A custom recipe file is checked 600 ms after it, the ROI or the grid change (tessera recipes check's logic).
+  useEffect(() => {
+    const file = v.recipeFile.trim();
+    if (v.recipe !== 'file' || !file) {
+      setCheck({ state: 'idle' });
+      return;
+    }
+    if (!gridValid()) {
+      setCheck({ state: 'waiting', text: 'checked once the ROI and the grid are set' });
+      return;
+    }
+    let live = true;
+    const timer = setTimeout(() => {
+      setCheck({ state: 'checking' });
+      client
+        .checkRecipe({ recipe: { file }, roi: { path: v.roi.trim(), layer: v.layer || undefined }, grid: { crs: v.crs.trim(), scale: Number(v.scale), tilePixels: Number(v.tilePixels) } })
+        .then(
+          (result) => live && setCheck({ state: 'done', result }),
+          (e: unknown) => live && setCheck({ state: 'failed', message: (e as Error).message }),
+        );
+    }, 600);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, v.recipe, v.recipeFile, v.roi, v.layer, v.crs, v.scale, v.tilePixels]);
+  const checkError = check.state === 'failed' ? check.message : check.state === 'done' && !check.result.ok ? check.result.message : undefined;
+
+  /** A file from the file input or a drop: its path when the desktop app knows it, else sent to tessera serve. */
+  const takeFile = async (file: File & { path?: string }, target: 'roi' | 'recipeFile') => {
+    setFileErrors((o) => ({ ...o, [target]: undefined }));
+    const put = (path: string) => setV((o) => ({ ...o, [target]: path, ...(target === 'roi' ? { layer: '' } : { recipe: 'file' as const }) }));
+    const path = file.path || client.pathOf(file);
+    if (path) {
+      put(path);
+      return;
+    }
+    if (!client.canUpload) {
+      setFileErrors((o) => ({ ...o, [target]: `${file.name}: this window cannot tell the file's path; type it or use Choose…` }));
+      return;
+    }
+    if (file.size > UPLOAD_MAX_BYTES) {
+      setFileErrors((o) => ({ ...o, [target]: `${file.name} is larger than ${formatBytes(UPLOAD_MAX_BYTES)}` }));
+      return;
+    }
+    setNotes((o) => ({ ...o, [target]: `sending ${file.name} (${formatBytes(file.size)})…` }));
+    try {
+      const r = await client.upload(file, file.name);
+      put(r.path);
+      setNotes((o) => ({ ...o, [target]: `${r.name} (${formatBytes(r.size)}) sent to tessera serve` }));
+    } catch (e) {
+      setNotes((o) => ({ ...o, [target]: undefined }));
+      setFileErrors((o) => ({ ...o, [target]: `${file.name}: ${(e as Error).message}` }));
+    }
+  };
+  const choose = async (target: 'roi' | 'recipeFile') => {
+    try {
+      const path = await client.chooseFile(target === 'roi' ? 'roi' : 'recipe');
+      if (path) setV((o) => ({ ...o, [target]: path, ...(target === 'roi' ? { layer: '' } : {}) }));
+    } catch (e) {
+      setFileErrors((o) => ({ ...o, [target]: (e as Error).message }));
+    }
+  };
+
+  const request = (start: boolean): NewJobRequest => {
     const num = (s: string) => (s.trim() === '' ? undefined : Number(s));
     let recipe: NewJobRequest['job']['recipe'];
     if (v.recipe === 'file') recipe = { file: v.recipeFile.trim() };
@@ -120,7 +210,7 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     const reserve = num(v.reserveGb);
     return {
       file: v.file.trim(),
-      start: true,
+      start,
       job: {
         name: v.name.trim(),
         roi: { path: v.roi.trim(), ...(v.layer ? { layer: v.layer } : {}) },
@@ -135,9 +225,9 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     };
   };
 
-  const submit = async () => {
+  const submit = async (start: boolean) => {
     setFailure(null);
-    const req = request();
+    const req = request(start);
     const found: Record<string, string> = {};
     const r = NewJobRequestSchema.safeParse(req);
     if (!r.success) {
@@ -150,19 +240,20 @@ export function Wizard({ client, onClose, onCreated }: Props) {
       const p = parsePresetParams(v.recipe, req.job.recipe.params);
       if (!p.ok) found['recipe.params'] = p.message;
     }
+    if (v.recipe === 'file' && checkError) found['recipe.file'] ??= checkError;
     setErrors(found);
     if (Object.keys(found).length) {
       dialog.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
       return;
     }
-    setBusy(true);
+    setBusy(start ? 'start' : 'save');
     try {
       const made = await client.createJob(req);
-      onCreated(made.name);
+      onCreated(made.name, start);
     } catch (e) {
       setFailure((e as Error).message);
     } finally {
-      setBusy(false);
+      setBusy(null);
     }
   };
 
@@ -195,43 +286,65 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     </div>
   );
 
+  // A file dropped anywhere on the panel: a .js file is the recipe, anything else the ROI.
   const onDrop = (e: React.DragEvent) => {
     e.preventDefault();
+    setDragging(false);
     const file = e.dataTransfer.files[0] as (File & { path?: string }) | undefined;
-    if (file?.path) setV((o) => ({ ...o, roi: file.path!, layer: '' }));
-    else if (file) setPreviewError(`${file.name}: the browser does not tell the file's path; type it (the desktop app takes dropped files)`);
+    if (file) void takeFile(file, /\.js$/i.test(file.name) ? 'recipeFile' : 'roi');
   };
+  const fileChoice = (target: 'roi' | 'recipeFile', label: string, accept: string) => (
+    <FileChoice
+      label={label}
+      accept={accept}
+      testId={`wizard-${target === 'roi' ? 'roi' : 'recipe'}-upload`}
+      canUpload={client.canUpload}
+      canChoose={client.canChooseFile}
+      note={notes[target]}
+      error={fileErrors[target]}
+      onFile={(f) => void takeFile(f, target)}
+      onChoose={() => void choose(target)}
+    />
+  );
 
   return (
-    <div className="wizard-backdrop">
+    <div className="side-dock wizard-dock">
       <div
         ref={dialog}
-        className="wizard panel"
+        className={`wizard panel${dragging ? ' dragging' : ''}`}
         role="dialog"
         aria-modal="true"
         aria-labelledby={`${id}-title`}
         data-testid="wizard"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={onDrop}
         onKeyDown={(e) => {
           if (e.key === 'Escape') {
             e.preventDefault();
             onClose();
-          }
+          } else trapTab(e); // the focus stays in the dialog
         }}
       >
         <h2 id={`${id}-title`}>New job</h2>
+        <p className="muted wizard-drop-hint">{client.canUpload ? 'Drop an ROI file (.gpkg, .geojson) or a recipe (.js) anywhere here.' : 'Drop a file here, or choose it.'}</p>
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            void submit();
+            void submit(true);
           }}
           noValidate
         >
           <fieldset>
             <legend>Region</legend>
             {input('name', 'Job name', 'name', {}, 'letters, digits and -')}
-            <div className="dropzone" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
-              {input('roi', 'ROI file (GeoPackage or GeoJSON, full path)', 'roi.path', { placeholder: '/data/area.gpkg' }, 'or drop the file here')}
-            </div>
+            {input('roi', 'ROI file (GeoPackage or GeoJSON, full path)', 'roi.path', { placeholder: '/data/area.gpkg' }, client.canUpload ? 'a path on the machine running tessera serve, or send a file:' : undefined)}
+            {fileChoice('roi', client.canUpload ? 'ROI file to send' : 'Pick the ROI file', UPLOAD_EXTENSIONS.filter((x) => x !== '.js').join(','))}
             {preview && preview.layers.length > 1 && (
               <div className="field">
                 <label htmlFor={`${id}-layer`}>Layer</label>
@@ -257,6 +370,11 @@ export function Wizard({ client, onClose, onCreated }: Props) {
                   ? ''
                   : 'The tile count appears once the ROI and the grid are set.'}
             </p>
+            {preview && preview.preview.length < preview.tiles && (
+              <p className="muted field-note" data-testid="wizard-preview-note">
+                The map shows the first {formatCount(preview.preview.length)} of {formatCount(preview.tiles)} tiles.
+              </p>
+            )}
             {preview?.overMaxPixels && (
               <p className="field-error" data-testid="wizard-maxpixels">
                 A tile has {formatCount(preview.pixelsPerTile)} pixels, above maxPixels ({formatCount(preview.maxPixels)}): Earth Engine would refuse it. Use smaller tiles.
@@ -287,7 +405,13 @@ export function Wizard({ client, onClose, onCreated }: Props) {
                 <option value="file">a custom recipe file…</option>
               </select>
             </div>
-            {v.recipe === 'file' && input('recipeFile', 'Recipe file', 'recipe.file')}
+            {v.recipe === 'file' && (
+              <>
+                {input('recipeFile', 'Recipe file', 'recipe.file', { placeholder: '/data/recipe.js', ...(checkError && !err('recipe.file') ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-recipe-check` } : {}) })}
+                {fileChoice('recipeFile', client.canUpload ? 'Recipe file to send' : 'Pick the recipe file', '.js')}
+                {!err('recipe.file') && <RecipeCheckLine check={check} id={`${id}-recipe-check`} />}
+              </>
+            )}
             {fields.map((f) => {
               const fid = `${id}-p-${f.name}`;
               const value = params[f.name] ?? initialText(f);
@@ -340,15 +464,46 @@ export function Wizard({ client, onClose, onCreated }: Props) {
             </p>
           )}
           <div className="wizard-actions">
-            <button type="button" onClick={onClose}>
+            <button type="button" onClick={onClose} data-testid="wizard-cancel">
               Cancel
             </button>
-            <button type="submit" className="primary" data-testid="wizard-create" disabled={busy}>
-              {busy ? 'Creating…' : 'Create and start'}
+            <button type="button" data-testid="wizard-save" aria-disabled={busy !== null} onClick={() => busy === null && void submit(false)} title="Write the job file and add the job without running it; start it from the jobs list">
+              {busy === 'save' ? 'Saving…' : 'Save without starting'}
+            </button>
+            <button type="submit" className="primary" data-testid="wizard-create" aria-disabled={busy !== null} onClick={(e) => busy !== null && e.preventDefault()}>
+              {busy === 'start' ? 'Creating…' : 'Create and start'}
             </button>
           </div>
         </form>
       </div>
     </div>
+  );
+}
+
+/** What the live check of the custom recipe found, next to its field. */
+function RecipeCheckLine({ check, id }: { check: Check; id: string }) {
+  if (check.state === 'idle') return null;
+  if (check.state === 'waiting' || check.state === 'checking') {
+    return (
+      <p id={id} className="muted field-note" data-testid="wizard-recipe-check" data-state={check.state} role="status">
+        {check.state === 'checking' ? 'checking the recipe on the first tile…' : `The recipe is ${check.text}.`}
+      </p>
+    );
+  }
+  const r = check.state === 'done' ? check.result : { ok: false as const, message: check.message };
+  if (!r.ok) {
+    return (
+      <p id={id} className="field-error field-note" data-testid="wizard-recipe-check" data-state="error" role="alert">
+        {r.message}
+      </p>
+    );
+  }
+  const what = r.kind === 'image' ? `an ee.Image${r.bands.length ? `: ${r.bands.map((b) => `${b.id} (${b.type})`).join(', ')}` : ''}` : `an ee.FeatureCollection${r.features ? ` of ${r.features} feature(s)` : ''}`;
+  return (
+    <p id={id} className="field-ok field-note" data-testid="wizard-recipe-check" data-state="ok" role="status">
+      ✓ {r.label}: tile {r.tile} builds {what}
+      {r.note ? ` (${r.note})` : ''}
+      {r.logs.length > 0 && <span className="muted"> · {r.logs.length} printed line(s)</span>}
+    </p>
   );
 }

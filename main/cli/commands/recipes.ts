@@ -2,11 +2,10 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeParams, PRESET_NAMES, PRESETS, type PresetName } from '../../../shared/recipes';
-import { planTiles } from '../../core/engine/plan';
 import { UserError } from '../../core/errors';
 import { EarthEngine } from '../../core/google/earthengine';
 import { checkPresetParams, loadJobFile, type Job } from '../../core/job/job-file';
-import { loadRecipe } from '../../core/recipes';
+import { checkRecipe } from '../../core/recipes/check';
 import { connect } from '../connect';
 
 /** `tessera recipes` (list the presets) and `tessera recipes check RECIPE --job JOB.json`. */
@@ -44,39 +43,15 @@ export function recipesCommand(): Command {
         if (job.recipe && 'preset' in job.recipe) checkPresetParams(job.recipe.preset, job.recipe.params);
         const { session } = await connect(opts.emulator, job.project);
         const ee = await EarthEngine.connect(session);
-        const recipe = (await loadRecipe(job, ee.connection()))!;
-        try {
-          const { tiles } = await planTiles(job);
-          const tile = recipe.kind === 'table' ? (tiles.find((t) => (recipe.pointsFor(t)?.length ?? 1) > 0) ?? tiles[0]) : tiles[0];
-          if (!tile) throw new UserError('the ROI covers no tile');
-          const built = await recipe.build(tile);
-          for (const line of built.logs) process.stdout.write(`${line}\n`);
-          process.stdout.write(`${recipe.label}: tile ${tile.id} builds ${built.kind === 'image' ? 'an ee.Image' : 'an ee.FeatureCollection'} (not exported)\n`);
-          try {
-            if (built.kind === 'image') {
-              const info = (await ee.compute(built.make)) as { bands?: { id: string; data_type?: { precision?: string; min?: number; max?: number } }[] };
-              for (const b of info.bands ?? []) process.stdout.write(`  band ${b.id}: ${describeType(b.data_type)}\n`);
-            } else {
-              const n = await ee.compute((m) => (built.make(m) as { size(): unknown }).size());
-              process.stdout.write(`  ${String(n)} feature(s) for this tile (${recipe.pointsFor(tile)?.length ?? '?'} point(s) assigned)\n`);
-            }
-          } catch (e) {
-            process.stdout.write(`  (bands and type not available: ${(e as Error).message})\n`);
-          }
-        } finally {
-          await recipe.close();
-        }
+        const r = await checkRecipe(job, ee);
+        for (const line of r.logs) process.stdout.write(`${line}\n`);
+        process.stdout.write(`${r.label}: tile ${r.tile} builds ${r.kind === 'image' ? 'an ee.Image' : 'an ee.FeatureCollection'} (not exported)\n`);
+        if (r.note) process.stdout.write(`  (${r.note})\n`);
+        else if (r.kind === 'image') for (const b of r.bands) process.stdout.write(`  band ${b.id}: ${b.type}\n`);
+        else process.stdout.write(`  ${r.features} feature(s) for this tile (${r.points ?? '?'} point(s) assigned)\n`);
       }),
   );
   return cmd;
-}
-
-function describeType(t?: { precision?: string; min?: number; max?: number }): string {
-  if (!t) return 'unknown type';
-  if (t.precision !== 'int') return t.precision === 'double' ? 'Float64' : 'Float32';
-  const ranges: [string, number, number][] = [['UInt8', 0, 255], ['Int8', -128, 127], ['UInt16', 0, 65535], ['Int16', -32768, 32767], ['UInt32', 0, 4294967295], ['Int32', -2147483648, 2147483647]];
-  const hit = ranges.find(([, lo, hi]) => (t.min ?? 0) >= lo && (t.max ?? 0) <= hi);
-  return hit ? `${hit[0]} [${t.min}, ${t.max}]` : `int [${t.min}, ${t.max}]`;
 }
 
 /** The job with RECIPE in place of its own: a preset (the job's params when it uses that preset) or a file. */
