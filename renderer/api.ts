@@ -1,8 +1,10 @@
 import { CommandSchema, type Command } from '../shared/contract';
 import {
   CommandResultSchema, DashboardSnapshotSchema, GridPreviewRequestSchema, GridPreviewSchema, JobSummarySchema, NewJobRequestSchema, NewJobResultSchema, StreamMessageSchema, TileDetailSchema,
+  RecipeCheckRequestSchema, RecipeCheckSchema, UploadResultSchema, type RecipeCheck, type RecipeCheckRequest, type UploadResult,
   type CommandResult, type DashboardSnapshot, type GridPreview, type GridPreviewRequest, type JobSummary, type NewJobRequest, type NewJobResult, type StreamMessage, type TileDetail,
 } from '../shared/dashboard';
+import { ServicesClient } from './services-client';
 import type { ConnectionState, Transport } from './transport/types';
 
 /**
@@ -28,6 +30,21 @@ export class TesseraClient {
     return CommandResultSchema.parse(await this.transport.command(CommandSchema.parse(cmd)));
   }
 
+  private servicesClient: ServicesClient | undefined;
+
+  /** Settings, sign-in and the assets panel, when the host has them. */
+  get services(): ServicesClient | undefined {
+    const t = this.transport;
+    if (typeof t.service !== 'function') return undefined;
+    this.servicesClient ??= new ServicesClient((name, body) => t.service!(name, body), t.desktop === true);
+    return this.servicesClient;
+  }
+
+  /** A dropped or picked file's path on this computer, when the host can tell it (the desktop app). */
+  pathOf(file: File): string | undefined {
+    return this.transport.pathOf?.(file);
+  }
+
   /** True when the host offers the job wizard. */
   get hasWizard(): boolean {
     return typeof this.transport.wizard === 'function';
@@ -41,6 +58,33 @@ export class TesseraClient {
   async createJob(req: NewJobRequest): Promise<NewJobResult> {
     if (!this.transport.wizard) throw new Error('this host has no job wizard');
     return NewJobResultSchema.parse(await this.transport.wizard('create', NewJobRequestSchema.parse(req)));
+  }
+
+  async checkRecipe(req: RecipeCheckRequest): Promise<RecipeCheck> {
+    if (!this.transport.wizard) throw new Error('this host has no job wizard');
+    return RecipeCheckSchema.parse(await this.transport.wizard('check-recipe', RecipeCheckRequestSchema.parse(req)));
+  }
+
+  /** True when files are sent to the host (tessera serve); the desktop app gives paths instead. */
+  get canUpload(): boolean {
+    return typeof this.transport.upload === 'function';
+  }
+
+  async upload(file: Blob, name: string): Promise<UploadResult> {
+    if (!this.transport.upload) throw new Error('this host takes paths, not files');
+    return UploadResultSchema.parse(await this.transport.upload(file, name));
+  }
+
+  /** True when the host has a file dialog (the desktop app). */
+  get canChooseFile(): boolean {
+    return typeof this.transport.chooseFile === 'function';
+  }
+
+  /** The path the user chose in the system's dialog, or null. */
+  async chooseFile(kind: 'roi' | 'recipe'): Promise<string | null> {
+    if (!this.transport.chooseFile) throw new Error('this host has no file dialog');
+    const r = (await this.transport.chooseFile(kind)) as { path?: unknown } | undefined;
+    return typeof r?.path === 'string' ? r.path : null;
   }
 
   /** Valid messages only (an invalid one is dropped with a console warning). */

@@ -10,38 +10,15 @@ import { z } from 'zod';
 import { CommandSchema } from './contract';
 import {
   CommandResultSchema, DashboardSnapshotSchema, GridPreviewRequestSchema, GridPreviewSchema, JobSummarySchema, NewJobRequestSchema, NewJobResultSchema, StreamMessageSchema, TileDetailSchema,
+  ChooseFileRequestSchema, RecipeCheckRequestSchema, RecipeCheckSchema,
 } from './dashboard';
+import { AssetDeleteRequestSchema, AssetDeleteResultSchema, AssetListRequestSchema, AssetListSchema } from './assets';
+import { AuthStatusSchema, OAuthClientInputSchema, SettingsSchema } from './settings';
 
 const JobName = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
 const Nothing = z.undefined();
 
-/** Hosts a basemap may be served from: a bare DNS name (no scheme, port or path). */
-export const TileHostSchema = z.string().regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/);
-
-/** The desktop app's settings (electron-store): preferences only, never job state. */
-export const SettingsSchema = z.object({
-  /** Keep the computer awake (powerSaveBlocker) while a job runs. */
-  preventSleep: z.boolean(),
-  /** Start Tessera when the user logs in. */
-  startAtLogin: z.boolean(),
-  /** Desktop notifications (job done, needs you, tile failed for good, Drive full). */
-  notifications: z.boolean(),
-  /** Where the map's basemap tiles come from (allowed in the CSP's img-src). */
-  basemapTileHost: TileHostSchema,
-  /** Job files opened (and resumed) at start-up. */
-  jobFiles: z.array(z.string().min(1).max(4096)).max(100),
-});
-export type Settings = z.infer<typeof SettingsSchema>;
-
-export const AuthStatusSchema = z.object({
-  signedIn: z.boolean(),
-  email: z.string().nullable(),
-  /** Where the sign-in is kept, for messages (e.g. "the system keychain"). */
-  storage: z.string(),
-  /** Set when storage is weak (Linux without a secret service): the user must agree before we store. */
-  warning: z.string().nullable(),
-});
-export type AuthStatus = z.infer<typeof AuthStatusSchema>;
+export { AuthStatusSchema, SettingsSchema, type AuthStatus, type Settings } from './settings';
 
 /** Every invoke channel: name, request schema, response schema. */
 export const INVOKE_CHANNELS = {
@@ -58,11 +35,20 @@ export const INVOKE_CHANNELS = {
   /** `acceptWeakStorage`: the user agreed to keep the sign-in without a secret service (Linux basic_text). */
   signIn: { channel: 'tessera:auth:sign-in', request: z.object({ acceptWeakStorage: z.boolean().optional() }).strict(), response: AuthStatusSchema },
   signOut: { channel: 'tessera:auth:sign-out', request: Nothing, response: AuthStatusSchema },
+  /** The OAuth client to sign in with (its secret is stored, never answered). */
+  setOAuthClient: { channel: 'tessera:auth:client', request: OAuthClientInputSchema, response: AuthStatusSchema },
+  /** The assets panel: a folder listed (every page, recursive on request), and deletions with confirmation. */
+  listAssets: { channel: 'tessera:assets:list', request: AssetListRequestSchema, response: AssetListSchema },
+  deleteAssets: { channel: 'tessera:assets:delete', request: AssetDeleteRequestSchema, response: AssetDeleteResultSchema },
   /** Opens a link in the system browser; only the https URLs the main side allows (sign-in, docs). */
   openExternal: { channel: 'tessera:open-external', request: z.object({ url: z.string().max(2048) }).strict(), response: z.object({ opened: z.boolean() }) },
   /** The job wizard: the grid of an ROI (layers, tile count, estimates, outlines), and a new job written, added and started. */
   previewGrid: { channel: 'tessera:wizard:preview', request: GridPreviewRequestSchema, response: GridPreviewSchema },
   createJob: { channel: 'tessera:wizard:create', request: NewJobRequestSchema, response: NewJobResultSchema },
+  /** The wizard's recipe field, checked as `tessera recipes check` does (first tile built, nothing exported). */
+  checkRecipe: { channel: 'tessera:wizard:check-recipe', request: RecipeCheckRequestSchema, response: RecipeCheckSchema },
+  /** The system's open-file dialog for the wizard (ROI or recipe file): the chosen path, or null when cancelled. */
+  chooseFile: { channel: 'tessera:wizard:choose-file', request: ChooseFileRequestSchema, response: z.object({ path: z.string().nullable() }) },
 } as const;
 
 /** Every event channel (main → renderer). */
@@ -209,6 +195,11 @@ type ApiCall<N extends InvokeName> = InvokeRequest<N> extends undefined
 export type TesseraApi = { [N in InvokeName]: ApiCall<N> } & {
   /** Listens to the event stream; the IPC event object (which reaches `sender`) is dropped. Returns the unsubscribe function. */
   onStream(listener: (message: unknown) => void): () => void;
+  /**
+   * The path of a file the user dropped or picked in the page (Electron's `webUtils.getPathForFile`, run in
+   * the preload; `File.path` is gone since Electron 32): '' when the file has none. No IPC involved.
+   */
+  pathForFile?(file: unknown): string;
 };
 
 /**

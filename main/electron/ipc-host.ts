@@ -3,8 +3,9 @@
  * the app's services into the handlers of shared/ipc.ts. No `electron` import: the composition root passes
  * Electron objects in, tests pass fakes.
  */
-import { EVENT_CHANNELS, type AuthStatus, type InvokeHandlers, type IpcInvokeEventLike, type Settings } from '../../shared/ipc';
+import { EVENT_CHANNELS, type InvokeHandlers, type IpcInvokeEventLike } from '../../shared/ipc';
 import type { DashboardHost } from '../server/server';
+import type { DashboardServices } from '../server/services';
 
 /** Where a window's stream goes: the sender webContents (`send`, `isDestroyed`, `once('destroyed')`). */
 export interface StreamSink {
@@ -13,11 +14,11 @@ export interface StreamSink {
   once?(event: 'destroyed', listener: () => void): unknown;
 }
 
-export interface DesktopServices {
-  settings: { get(): Settings; set(patch: Partial<Settings>): Settings };
-  auth: { status(): Promise<AuthStatus>; signIn(acceptWeakStorage: boolean): Promise<AuthStatus>; signOut(): Promise<AuthStatus> };
+export interface DesktopServices extends DashboardServices {
   /** Opens an allowed https URL in the system browser; false when the URL is not allowed. */
   openExternal(url: string): Promise<boolean>;
+  /** The wizard's file choice: the system's open dialog (main.ts: `dialog.showOpenDialog`); null when cancelled. */
+  chooseFile(kind: 'roi' | 'recipe'): Promise<string | null>;
 }
 
 export interface DesktopIpc {
@@ -48,6 +49,11 @@ export function desktopHandlers(host: DashboardHost, services: DesktopServices):
       if (!host.previewGrid) throw Object.assign(new Error('this host has no job wizard'), { status: 404 });
       return host.previewGrid(req);
     },
+    checkRecipe: (req) => {
+      if (!host.checkRecipe) throw Object.assign(new Error('this host has no job wizard'), { status: 404 });
+      return host.checkRecipe(req);
+    },
+    chooseFile: async ({ kind }) => ({ path: await services.chooseFile(kind) }),
     createJob: (req) => {
       if (!host.createJob) throw Object.assign(new Error('this host has no job wizard'), { status: 404 });
       return host.createJob(req);
@@ -74,6 +80,9 @@ export function desktopHandlers(host: DashboardHost, services: DesktopServices):
     authStatus: () => services.auth.status(),
     signIn: ({ acceptWeakStorage }) => services.auth.signIn(acceptWeakStorage ?? false),
     signOut: () => services.auth.signOut(),
+    setOAuthClient: (input) => services.auth.setClient(input),
+    listAssets: ({ folder, recursive }) => services.assets.list(folder, recursive ?? false),
+    deleteAssets: ({ names, recursive }) => services.assets.remove(names, recursive ?? false),
     openExternal: async ({ url }) => ({ opened: await services.openExternal(url) }),
   };
   return {

@@ -9,15 +9,15 @@
  * client for Google sign-in; else `<userData>/client_secret.json`), TESSERA_E2E=1 (no quit confirmation).
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, powerSaveBlocker, protocol, safeStorage, session, shell, Tray } from 'electron';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Store from 'electron-store';
 import { JobHost } from '../core/engine/host';
 import { UserError } from '../core/errors';
-import { signIn } from '../core/auth/signin';
-import { emulatorSession, googleEndpoints, sessionFromCredentials } from '../core/google/session';
-import { registerHandlers, senderFromOrigin, type AuthStatus, type Settings } from '../../shared/ipc';
+import { Account } from '../core/auth/account';
+import { assetService } from '../core/google/asset-browser';
+import { EMULATOR_CLIENT, emulatorSession, googleEndpoints, sessionFromCredentials } from '../core/google/session';
+import { registerHandlers, senderFromOrigin, type Settings } from '../../shared/ipc';
 import type { StreamMessage } from '../../shared/dashboard';
 import { desktopHandlers } from './ipc-host';
 import { TRAY_ICON_PNG_BASE64 } from './icon';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     if (!name) return new Response('not found', { status: 404 });
     try {
       const body = await readFile(join(RENDERER_DIR, name));
-      return new Response(body, { status: 200, headers: { 'Content-Type': rendererContentType(name) ?? 'application/octet-stream', ...responseHeaders(settings.get().basemapTileHost) } });
+      return new Response(body, { status: 200, headers: { 'Content-Type': rendererContentType(name) ?? 'application/octet-stream', ...responseHeaders(settings.get().basemapUrl) } });
     } catch {
       return new Response('not found', { status: 404 });
     }
@@ -102,21 +102,27 @@ async function main(): Promise<void> {
     },
     warn: (m) => console.warn(`tessera: ${m}`),
   });
-  const authStatus = async (): Promise<AuthStatus> => {
-    const stored = await vault.load().catch(() => undefined);
-    return { signedIn: !!stored, email: stored?.email ?? null, storage: vault.where, warning: vault.weakStorageWarning() };
-  };
-  const oauthClient = (): { clientId: string; clientSecret: string } => {
-    if (process.env.TESSERA_CLIENT_ID && process.env.TESSERA_CLIENT_SECRET) return { clientId: process.env.TESSERA_CLIENT_ID, clientSecret: process.env.TESSERA_CLIENT_SECRET };
-    const file = join(app.getPath('userData'), 'client_secret.json');
-    try {
-      const j = JSON.parse(readFileSync(file, 'utf8')) as { installed?: { client_id: string; client_secret: string } };
-      if (j.installed?.client_id && j.installed.client_secret) return { clientId: j.installed.client_id, clientSecret: j.installed.client_secret };
-    } catch {
-      // below
-    }
-    throw Object.assign(new UserError(`no OAuth client: put your client_secret.json (Desktop app type) at ${file}; README, "Signing in", shows how to make one`), { status: 400 });
-  };
+  const emulatorOrigin = process.env.TESSERA_EMULATOR ? new URL(process.env.TESSERA_EMULATOR).origin : undefined;
+  const account = new Account({
+    vault,
+    endpoints: () => googleEndpoints(emulatorOrigin),
+    clientFile: join(app.getPath('userData'), 'client_secret.json'),
+    fallbackClient: () => {
+      if (process.env.TESSERA_CLIENT_ID && process.env.TESSERA_CLIENT_SECRET) return { clientId: process.env.TESSERA_CLIENT_ID, clientSecret: process.env.TESSERA_CLIENT_SECRET };
+      return emulatorOrigin ? { clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret } : undefined;
+    },
+    openBrowser: async (url) => void (await shell.openExternal(url)),
+    project: () => settings.get().eeProject ?? undefined,
+    onSignedIn: () => {
+      // Jobs that could not open or stopped because nobody was signed in: open and resume them now.
+      const hosted = new Set(host.names().map((n) => host.summary(n).file));
+      void openJobs(settings.get().jobFiles.filter((f) => !hosted.has(f)));
+      for (const n of host.names()) {
+        const job = host.summary(n);
+        if (!job.running && !job.progress.finished) host.start(n);
+      }
+    },
+  });
   // ---- the engine host ----------------------------------------------------------------------------
   const gate = new NoteGate();
   const notify = (note: Note | null) => {
@@ -129,10 +135,11 @@ async function main(): Promise<void> {
     holder: 'Tessera desktop',
     connect: async (project) => {
       const emulator = process.env.TESSERA_EMULATOR;
-      if (emulator) return { session: await emulatorSession(new URL(emulator).origin, project), timeScale: 1 };
+      const chosen = project ?? settings.get().eeProject ?? undefined;
+      if (emulator) return { session: await emulatorSession(new URL(emulator).origin, chosen), timeScale: 1 };
       const stored = await vault.load();
       if (!stored) throw new UserError('not signed in: sign in to Google from the Tessera window', 3);
-      return { session: sessionFromCredentials(stored, googleEndpoints(stored.emulator), project), timeScale: 1 };
+      return { session: sessionFromCredentials(stored, googleEndpoints(stored.emulator), chosen), timeScale: 1 };
     },
     onRunEnd: (job, end) => {
       notify(gate.pass(noteForRunEnd(job, end)));
@@ -153,32 +160,27 @@ async function main(): Promise<void> {
       set: (patch) => settings.set(patch),
     },
     auth: {
-      status: authStatus,
+      status: () => account.status(),
       signIn: async (acceptWeakStorage) => {
         acceptWeak = acceptWeakStorage;
         try {
-          const emulator = process.env.TESSERA_EMULATOR;
-          const endpoints = googleEndpoints(emulator ? new URL(emulator).origin : undefined);
-          const result = await signIn({ endpoints, client: oauthClient(), openBrowser: async (url) => void (await shell.openExternal(url)) });
-          await vault.save({ ...result.credentials });
+          return await account.signIn();
         } finally {
           acceptWeak = false;
         }
-        // Jobs that could not open or stopped because nobody was signed in: open and resume them now.
-        const hosted = new Set(host.names().map((n) => host.summary(n).file));
-        void openJobs(settings.get().jobFiles.filter((f) => !hosted.has(f)));
-        for (const n of host.names()) {
-          const job = host.summary(n);
-          if (!job.running && !job.progress.finished) host.start(n);
-        }
-        return authStatus();
       },
-      signOut: async () => {
-        await vault.clear();
-        return authStatus();
-      },
+      signOut: () => account.signOut(),
+      setClient: (input) => account.setClient(input),
     },
+    assets: assetService(() => host.earthEngine()),
     openExternal,
+    // The wizard's "Choose…": the system's open dialog, attached to the window; the path goes to the host as typed.
+    chooseFile: async (kind) => {
+      const filters = kind === 'roi' ? [{ name: 'GeoPackage or GeoJSON', extensions: ['gpkg', 'geojson', 'json'] }] : [{ name: 'Recipe (JavaScript)', extensions: ['js'] }];
+      const options: Electron.OpenDialogOptions = { title: kind === 'roi' ? 'Choose the region of interest' : 'Choose a recipe file', properties: ['openFile'], filters };
+      const r = mainWindow && !mainWindow.isDestroyed() ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
   });
   registerHandlers(ipc.handlers, {
     ipc: ipcMain,
@@ -302,6 +304,7 @@ async function main(): Promise<void> {
       }
       quitting = true;
       ipc.close();
+      await account.cancel();
       await host.stop().catch(() => undefined);
       if (blocker !== undefined) powerSaveBlocker.stop(blocker);
       stopped = true;

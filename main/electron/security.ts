@@ -3,27 +3,26 @@
  * new-window guards, the permission handler and the allow-list of `shell.openExternal`. main.ts attaches
  * them to Electron's objects; test/desktop/security.test.ts checks them in plain Node.
  */
+import { BasemapUrlSchema, basemapOrigin, DEFAULT_BASEMAP_URL } from '../../shared/settings';
 
 /** The scheme and host the renderer is served from (protocol.handle), never file://. */
 export const APP_SCHEME = 'tessera';
 export const APP_HOST = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
-export const DEFAULT_BASEMAP_HOST = 'tile.openstreetmap.org';
-
-const HOST = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /**
- * The renderer's Content-Security-Policy: nothing but the app's own files, except basemap images from
- * `https://<basemapHost>`. No inline script or style, no eval (zod runs jitless), no connect-src beyond
- * the app (the engine is reached through IPC), no frames, no forms.
+ * The renderer's Content-Security-Policy: nothing but the app's own files, except basemap images from the
+ * origin of the basemap URL template (a setting). No inline script or style, no eval (zod runs jitless), no
+ * connect-src beyond the app (the engine is reached through IPC), no frames, no forms.
  */
-export function contentSecurityPolicy(basemapHost: string = DEFAULT_BASEMAP_HOST): string {
-  if (!HOST.test(basemapHost)) throw new Error(`not a host name for the basemap: ${JSON.stringify(basemapHost)}`);
+export function contentSecurityPolicy(basemapUrl: string = DEFAULT_BASEMAP_URL): string {
+  const ok = BasemapUrlSchema.safeParse(basemapUrl);
+  if (!ok.success) throw new Error(`not a basemap URL template: ${JSON.stringify(basemapUrl)}`);
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    `img-src 'self' data: https://${basemapHost}`,
+    `img-src 'self' data: ${basemapOrigin(ok.data)}`,
     "connect-src 'self'",
     "font-src 'self'",
     "base-uri 'none'",
@@ -35,9 +34,9 @@ export function contentSecurityPolicy(basemapHost: string = DEFAULT_BASEMAP_HOST
 }
 
 /** Headers the custom protocol sends with every file. */
-export function responseHeaders(basemapHost?: string): Record<string, string> {
+export function responseHeaders(basemapUrl?: string): Record<string, string> {
   return {
-    'Content-Security-Policy': contentSecurityPolicy(basemapHost),
+    'Content-Security-Policy': contentSecurityPolicy(basemapUrl),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': 'no-store',

@@ -3,9 +3,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { CommandResult, DashboardSnapshot, GridPreview, JobSummary, NewJobResult, StreamMessage, TileDetail } from '../../shared/dashboard';
+import { UPLOAD_MAX_BYTES, type CommandResult, type DashboardSnapshot, type GridPreview, type JobSummary, type NewJobResult, type RecipeCheck, type StreamMessage, type TileDetail, type UploadResult } from '../../shared/dashboard';
 import { UserError } from '../core/errors';
 import { rendererContentType } from './renderer-files';
+import { serviceRoute, type DashboardServices } from './services';
+import { basemapOrigin, DEFAULT_BASEMAP_URL } from '../../shared/settings';
 
 /** What the server needs from the engine host (main/core/engine/host.ts implements it). */
 export interface DashboardHost {
@@ -18,6 +20,10 @@ export interface DashboardHost {
   /** The job wizard (optional: a host without it answers 404). */
   previewGrid?(input: unknown): Promise<GridPreview>;
   createJob?(input: unknown): Promise<NewJobResult>;
+  /** The wizard's recipe field, checked as `tessera recipes check` does. */
+  checkRecipe?(input: unknown): Promise<RecipeCheck>;
+  /** A file sent from the page (ROI or recipe), kept in the host's uploads folder; answers its path. */
+  saveUpload?(name: string, body: AsyncIterable<Uint8Array>): Promise<UploadResult>;
 }
 
 export interface DashboardServerOptions {
@@ -30,6 +36,8 @@ export interface DashboardServerOptions {
   token?: string;
   /** SSE keep-alive comment interval (ms, default 15 000). */
   heartbeatMs?: number;
+  /** Settings, sign-in and the assets panel (main/server/services.ts); absent: those routes answer 404. */
+  services?: DashboardServices;
 }
 
 export interface DashboardServer {
@@ -39,19 +47,22 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-/** Images may come from OpenStreetMap's tile server (the basemap when online); nothing else leaves the page. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: https://tile.openstreetmap.org",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** Images may come from the basemap's origin (a setting; OpenStreetMap by default); nothing else leaves the page. */
+export function contentSecurityPolicy(basemapUrl: string = DEFAULT_BASEMAP_URL): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' data: ${basemapOrigin(basemapUrl)}`,
+    "connect-src 'self'",
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'no-referrer',
@@ -77,7 +88,9 @@ const MAX_STREAM_BACKLOG = 16 * 1024 * 1024;
  *
  * API: `GET /api/snapshot`, `GET /api/jobs/:job/summary`, `GET /api/jobs/:job/tiles/:id`,
  * `POST /api/command` (a contract command as JSON), `GET /api/events` (Server-Sent Events, one
- * `StreamMessage` per event, `hello` first).
+ * `StreamMessage` per event, `hello` first). The job wizard: `POST /api/wizard/preview`, `/api/wizard/jobs`,
+ * `/api/wizard/recipe-check` (JSON) and `/api/wizard/upload?name=` (a file's bytes, at most
+ * UPLOAD_MAX_BYTES, kept by the host in its uploads folder).
  */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const files = loadRenderer(options.rendererDir);
@@ -89,6 +102,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
 
   const server = createServer((req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    if (options.services) res.setHeader('Content-Security-Policy', contentSecurityPolicy(options.services.settings.get().basemapUrl));
     res.setHeader('Cache-Control', 'no-store');
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) json(res, 500, { error: `unexpected error: ${(e as Error)?.message ?? String(e)}` });
@@ -142,8 +156,43 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         }
         return json(res, 200, await host.command(body));
       }
+      if (options.services && ['settings', 'auth', 'assets'].includes(parts[0] ?? '')) {
+        const method = req.method ?? 'GET';
+        if (method !== 'GET' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send it as application/json' });
+        const body = async () => {
+          const text = await readBody(req);
+          try {
+            return text ? (JSON.parse(text) as unknown) : undefined;
+          } catch (e) {
+            throw Object.assign(new Error(`not valid JSON (${(e as Error).message})`), { status: 400 });
+          }
+        };
+        return json(res, 200, await serviceRoute(options.services, method, parts, body));
+      }
       // The job wizard: a live grid preview, and the new job (validated again by the host with the form's schema).
-      const wizard = path === '/api/wizard/preview' ? host.previewGrid?.bind(host) : path === '/api/wizard/jobs' ? host.createJob?.bind(host) : undefined;
+      // A file for the wizard (ROI or recipe): the raw bytes, `?name=` its file name (sanitised by the host).
+      if (path === '/api/wizard/upload' && host.saveUpload) {
+        if (req.method !== 'POST') return json(res, 405, { error: 'POST it' });
+        if (!/^application\/octet-stream\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send the file as application/octet-stream' });
+        const declared = Number(req.headers['content-length'] ?? NaN);
+        if (declared > UPLOAD_MAX_BYTES) {
+          res.setHeader('Connection', 'close');
+          return json(res, 413, { error: `the file is larger than ${UPLOAD_MAX_BYTES / 1024 ** 2} MB` });
+        }
+        const name = url.searchParams.get('name');
+        if (!name) return json(res, 400, { error: 'name the file (?name=…)' });
+        try {
+          return json(res, 200, await host.saveUpload(name, req));
+        } catch (e) {
+          if ((e as { status?: unknown }).status === 413) res.setHeader('Connection', 'close');
+          throw e;
+        }
+      }
+      const wizard =
+        path === '/api/wizard/preview' ? host.previewGrid?.bind(host)
+        : path === '/api/wizard/jobs' ? host.createJob?.bind(host)
+        : path === '/api/wizard/recipe-check' ? host.checkRecipe?.bind(host)
+        : undefined;
       if (wizard) {
         if (req.method !== 'POST') return json(res, 405, { error: 'POST it' });
         if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send it as application/json' });

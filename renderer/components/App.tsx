@@ -9,7 +9,11 @@ import { ProgressHeader } from './ProgressHeader';
 import { QuotaGauge } from './QuotaGauge';
 import { TileDetails } from './TileDetails';
 import { TileSearch } from './TileSearch';
+import { JobsList } from './JobsList';
 import { Wizard } from './Wizard';
+import { AssetPanel } from './AssetPanel';
+import { SettingsPanel } from './SettingsPanel';
+import { basemapOrigin, DEFAULT_BASEMAP_URL, type AuthStatus } from '../../shared/settings';
 
 interface Props {
   client: TesseraClient;
@@ -22,6 +26,39 @@ export function App({ client, store }: Props) {
   const cursor = useRef(new Map<TileState, number>());
   const [wizard, setWizard] = useState(false);
   const newJobButton = useRef<HTMLButtonElement>(null);
+  // Settings, sign-in and assets (hosts that have them): which panel is open, and what the page shows of them.
+  const services = client.services;
+  const [panel, setPanel] = useState<'settings' | 'assets' | null>(null);
+  const [auth, setAuth] = useState<AuthStatus | null>(null);
+  // Hosts with settings: no basemap until they are read (the CSP allows only the configured origin).
+  const [basemapUrl, setBasemapUrl] = useState<string | undefined>(services ? undefined : DEFAULT_BASEMAP_URL);
+  const panelOpener = useRef<HTMLElement | null>(null);
+  // The page's CSP allows images from the basemap origin it was loaded with: another origin needs a reload.
+  const pageBasemapOrigin = useRef<string | null>(null);
+  const openPanel = (which: 'settings' | 'assets') => {
+    panelOpener.current = document.activeElement as HTMLElement | null;
+    setPanel(which);
+  };
+  const closePanel = useCallback(() => {
+    setPanel(null);
+    queueMicrotask(() => panelOpener.current?.focus());
+  }, []);
+  useEffect(() => {
+    if (!services) return;
+    let live = true;
+    services.settings().then(
+      (s) => {
+        if (!live) return;
+        pageBasemapOrigin.current = basemapOrigin(s.basemapUrl);
+        setBasemapUrl(s.basemapUrl);
+      },
+      () => live && setBasemapUrl(DEFAULT_BASEMAP_URL),
+    );
+    services.auth().then((a) => live && setAuth(a), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [services]);
   const closeWizard = useCallback(() => {
     setWizard(false);
     queueMicrotask(() => newJobButton.current?.focus());
@@ -47,7 +84,7 @@ export function App({ client, store }: Props) {
   // Escape closes the tile's details wherever the focus is (inside them it goes back to the tile search).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || e.defaultPrevented || !store.selectedTile || document.querySelector('[data-testid="wizard"]')) return;
+      if (e.key !== 'Escape' || e.defaultPrevented || !store.selectedTile || document.querySelector('[role="dialog"][aria-modal="true"]')) return;
       const inside = document.activeElement?.closest('[data-testid="tile-details"]');
       store.selectTile(null);
       if (inside) document.querySelector<HTMLInputElement>('[data-testid="tile-search"]')?.focus();
@@ -98,6 +135,19 @@ export function App({ client, store }: Props) {
             );
           })}
         </nav>
+        {services && (
+          <>
+            <button type="button" className={`account${auth && !auth.signedIn ? ' signed-out' : ''}`} data-testid="account" onClick={() => openPanel('settings')}>
+              {!auth ? 'Account' : auth.signedIn ? (auth.email ?? 'Signed in') : 'Sign in'}
+            </button>
+            <button type="button" data-testid="open-assets" onClick={() => openPanel('assets')}>
+              Assets
+            </button>
+            <button type="button" data-testid="open-settings" onClick={() => openPanel('settings')}>
+              Settings
+            </button>
+          </>
+        )}
         {client.hasWizard && (
           <button type="button" ref={newJobButton} className="new-job" data-testid="new-job" onClick={() => setWizard(true)}>
             New job
@@ -121,8 +171,9 @@ export function App({ client, store }: Props) {
         <section className="progress empty">{store.loaded ? <p>No job yet. {client.hasWizard ? <>Make one with <strong>New job</strong>, or start</> : 'Start'} <code>tessera serve job.json</code> to run one here.</p> : <p>Loading…</p>}</section>
       )}
       <main className="body">
-        <TileMap store={store} job={jobName} selected={selected} onSelect={(id) => store.selectTile(id)} />
+        <TileMap store={store} job={jobName} selected={selected} onSelect={(id) => store.selectTile(id)} basemapUrl={basemapUrl} />
         <aside className="side">
+          {store.jobNames().length > 0 && <JobsList store={store} onCommand={fire} />}
           {job && (
             <>
               <Legend counts={job.counts} onPick={pickState} />
@@ -141,6 +192,8 @@ export function App({ client, store }: Props) {
           )}
         </aside>
       </main>
+      {services && panel === 'settings' && <SettingsPanel services={services} onClose={closePanel} onSaved={(s) => basemapOrigin(s.basemapUrl) === pageBasemapOrigin.current && setBasemapUrl(s.basemapUrl)} onAuth={setAuth} />}
+      {services && panel === 'assets' && <AssetPanel services={services} onClose={closePanel} initialFolder={job?.summary.assetFolder ?? undefined} />}
       {wizard && (
         <Wizard
           client={client}

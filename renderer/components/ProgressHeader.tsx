@@ -16,6 +16,7 @@ const WAITING_TEXT: Record<WaitingReason, string> = {
   'signed-out': 'signed out; sign in again',
   paused: 'paused',
   locked: 'another process drives this job',
+  'asset-quota': "the project's Earth Engine asset quota is full; waiting for room",
 };
 
 /** The job at a glance (CONTRACTS.md §7 `job-progress`): done / total, EE, pace, ETA, EECU, waiting reason. */

@@ -5,6 +5,7 @@ import type { TileView } from '../../shared/dashboard';
 import { STATE_STYLES } from '../states';
 import type { DashboardStore, JobModel } from '../store';
 import { installBasemap, type BasemapMode } from './basemap';
+import { gridPreview, type GridPreviewOutlines } from './preview';
 import { GridIndex } from './spatial-index';
 import { TileCanvasLayer } from './tile-layer';
 
@@ -13,6 +14,8 @@ interface Props {
   job: string | null;
   selected: string | null;
   onSelect: (id: string | null) => void;
+  /** The basemap's tile URL template (a setting); none is loaded until it is known. */
+  basemapUrl?: string;
 }
 
 /** Every tile of the job on one shared canvas, restyled in place as states change; the ROI and the selection above. */
@@ -37,13 +40,16 @@ function latLngs(ring: readonly number[]): L.LatLngExpression[] {
   return out;
 }
 
-export function TileMap({ store, job, selected, onSelect }: Props) {
+export function TileMap({ store, job, selected, onSelect, basemapUrl }: Props) {
   const element = useRef<HTMLDivElement>(null);
   const parts = useRef<MapParts | null>(null);
   const onSelectRef = useRef(onSelect);
   onSelectRef.current = onSelect;
   const [hover, setHover] = useState<{ id: string; state: TileState } | null>(null);
   const [basemap, setBasemap] = useState<BasemapMode>('loading');
+  const basemapRef = useRef(basemapUrl);
+  basemapRef.current = basemapUrl;
+  const removeBasemap = useRef<(() => void) | undefined>(undefined);
 
   // The map, its panes and renderers: created once.
   useEffect(() => {
@@ -51,7 +57,7 @@ export function TileMap({ store, job, selected, onSelect }: Props) {
     L.control.zoom({ position: 'topright' }).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
     map.setView([20, 0], 2);
-    for (const [name, z] of [['tiles', 400], ['roi', 450], ['selection', 460]] as const) {
+    for (const [name, z] of [['tiles', 400], ['roi', 450], ['preview', 455], ['selection', 460]] as const) {
       const pane = map.createPane(name);
       pane.style.zIndex = String(z);
       pane.style.pointerEvents = 'none';
@@ -66,7 +72,7 @@ export function TileMap({ store, job, selected, onSelect }: Props) {
       fitted: null,
     };
     parts.current = p;
-    const removeBasemap = installBasemap(map, setBasemap);
+    if (basemapRef.current) removeBasemap.current = installBasemap(map, setBasemap, basemapRef.current);
     map.on('click', (e: L.LeafletMouseEvent) => onSelectRef.current(pick(p, store, e.latlng.lng, e.latlng.lat)));
     let last = 0;
     map.on('mousemove', (e: L.LeafletMouseEvent) => {
@@ -83,17 +89,37 @@ export function TileMap({ store, job, selected, onSelect }: Props) {
     resize.observe(element.current!);
     return () => {
       resize.disconnect();
-      removeBasemap();
+      removeBasemap.current?.();
+      removeBasemap.current = undefined;
       map.remove();
       parts.current = null;
     };
   }, [store]);
 
+  // Another basemap (the setting arrived or changed): the old one goes, the new one is tried.
+  const installed = useRef(basemapUrl);
+  useEffect(() => {
+    const p = parts.current;
+    if (!p || installed.current === basemapUrl) return;
+    installed.current = basemapUrl;
+    removeBasemap.current?.();
+    removeBasemap.current = basemapUrl ? installBasemap(p.map, setBasemap, basemapUrl) : undefined;
+  }, [basemapUrl]);
+
   // The job's tiles: drawn once, then only restyled (or added to, when a tile splits).
   useEffect(() => {
     const p = parts.current;
     if (!p) return;
-    const sync = () => syncTiles(p, store.job(job));
+    // What the map shows, for tests and people inspecting the page: the job and how many tiles it holds.
+    const mark = () => {
+      const c = p.map.getContainer();
+      c.dataset.job = job ?? '';
+      c.dataset.tiles = String(p.tiles.size);
+    };
+    const sync = () => {
+      syncTiles(p, store.job(job));
+      mark();
+    };
     if (p.job !== job) {
       p.tiles.clear();
       p.roi.clearLayers();
@@ -103,10 +129,54 @@ export function TileMap({ store, job, selected, onSelect }: Props) {
     return store.onTiles((name, change) => {
       if (name !== job) return;
       if (change.kind === 'reset') sync();
-      else if (change.kind === 'added') addTiles(p, store.job(job), change.tiles);
+      else if (change.kind === 'added') {
+        addTiles(p, store.job(job), change.tiles);
+        mark();
+      }
       else restyle(p, change.tiles);
     });
   }, [store, job]);
+
+  // The wizard's grid preview: the first tiles of the grid being set up, dashed, above the job's tiles.
+  useEffect(() => {
+    const p = parts.current;
+    if (!p) return;
+    const layer = L.layerGroup().addTo(p.map);
+    const renderer = L.svg({ pane: 'preview' });
+    let fittedKey: string | null = null;
+    const container = p.map.getContainer();
+    const draw = (preview: GridPreviewOutlines | null) => {
+      layer.clearLayers();
+      const rings = preview?.rings.filter((r) => r.length >= 6) ?? [];
+      if (!preview) {
+        delete container.dataset.previewTiles;
+        fittedKey = null;
+        return;
+      }
+      container.dataset.previewTiles = String(rings.length);
+      if (!rings.length) return;
+      const outline = L.polygon(
+        rings.map((r) => [latLngs(r)]),
+        { renderer, interactive: false, className: 'grid-preview', color: '#a21caf', weight: 1.5, opacity: 0.95, dashArray: '5 4', fillColor: '#d946ef', fillOpacity: 0.08 },
+      );
+      layer.addLayer(outline);
+      if (fittedKey !== preview.key) {
+        fittedKey = preview.key;
+        // Keep the preview clear of the wizard's panel where it lies over the map.
+        const m = container.getBoundingClientRect();
+        const w = document.querySelector('[data-testid="wizard"]')?.getBoundingClientRect();
+        const right = w && w.left > m.left ? Math.max(0, m.right - w.left) : 0;
+        p.map.fitBounds(outline.getBounds(), { paddingTopLeft: [24, 24], paddingBottomRight: [right + 24, 24], maxZoom: 16 });
+      }
+    };
+    draw(gridPreview.get());
+    const off = gridPreview.subscribe(draw);
+    return () => {
+      off();
+      layer.remove();
+      delete container.dataset.previewTiles;
+    };
+  }, [store]);
 
   // The selection: an outline above everything, brought into view when it is off screen.
   useEffect(() => {

@@ -1,8 +1,9 @@
 import L from 'leaflet';
+import { DEFAULT_BASEMAP_URL } from '../../shared/settings';
 
 export type BasemapMode = 'loading' | 'online' | 'offline';
 
-const OSM_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+const OSM_URL = DEFAULT_BASEMAP_URL;
 const OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">OpenStreetMap</a> contributors';
 /** While offline, one tile is tried this often to see whether the network is back. */
 const PROBE_EVERY_MS = 60_000;
@@ -12,8 +13,8 @@ const PROBE_EVERY_MS = 60_000;
  * graticule), so the dashboard never shows a grid of broken images. Tiles send only the page's origin as
  * Referer (OSM's usage policy wants one; the page itself sends none).
  */
-export function installBasemap(map: L.Map, onMode: (mode: BasemapMode) => void = () => undefined): () => void {
-  const osm = L.tileLayer(OSM_URL, { maxZoom: 19, attribution: OSM_ATTRIBUTION, referrerPolicy: 'strict-origin', className: 'osm-tiles' });
+export function installBasemap(map: L.Map, onMode: (mode: BasemapMode) => void = () => undefined, url: string = OSM_URL): () => void {
+  const osm = L.tileLayer(url, { maxZoom: 19, attribution: url === OSM_URL ? OSM_ATTRIBUTION : `Basemap: ${new URL(url.replace(/\{[a-z]\}/g, '0')).host}`, referrerPolicy: 'strict-origin', className: 'osm-tiles' });
   const graticule = new Graticule(map);
   let mode: BasemapMode = 'loading';
   let loaded = 0;
@@ -47,7 +48,7 @@ export function installBasemap(map: L.Map, onMode: (mode: BasemapMode) => void =
     const img = new Image();
     img.referrerPolicy = 'strict-origin';
     img.onload = goOnline;
-    img.src = OSM_URL.replace('{z}', '0').replace('{x}', '0').replace('{y}', '0');
+    img.src = url.replace('{z}', '0').replace('{x}', '0').replace('{y}', '0');
   };
 
   osm.on('tileload', () => {

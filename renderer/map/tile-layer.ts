@@ -70,7 +70,7 @@ export class TileCanvasLayer extends L.Layer {
     this.invalidate();
   }
 
-  remove(id: string): void {
+  removeTile(id: string): void {
     if (this.tiles.delete(id)) this.invalidate();
   }
 

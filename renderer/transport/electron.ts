@@ -1,9 +1,10 @@
 import type { Command } from '../../shared/contract';
 import { unwrap, type IpcResult, type TesseraApi } from '../../shared/ipc';
+import type { ServiceName } from './services';
 import { TransportError, type ConnectionState, type Transport } from './types';
 
 /** The preload's API as the page sees it (`window.tessera`). */
-export type PreloadApi = Pick<TesseraApi, 'snapshot' | 'summary' | 'tile' | 'command' | 'subscribe' | 'unsubscribe' | 'onStream'> & Partial<Pick<TesseraApi, 'previewGrid' | 'createJob'>>;
+export type PreloadApi = Pick<TesseraApi, 'snapshot' | 'summary' | 'tile' | 'command' | 'subscribe' | 'unsubscribe' | 'onStream'> & Partial<Pick<TesseraApi, ServiceName | 'pathForFile' | 'previewGrid' | 'createJob' | 'checkRecipe' | 'chooseFile'>>;
 
 /** The desktop app's preload bridge, when the page runs inside it. */
 export function preloadApi(): PreloadApi | undefined {
@@ -35,11 +36,34 @@ export class ElectronTransport implements Transport {
     return this.call(() => this.api.command(cmd));
   }
 
-  wizard(kind: 'preview' | 'create', body: unknown): Promise<unknown> {
+  wizard(kind: 'preview' | 'create' | 'check-recipe', body: unknown): Promise<unknown> {
     const api = this.api;
+    if (kind === 'check-recipe' && api.checkRecipe) return this.call(() => api.checkRecipe!(body as never));
     if (kind === 'preview' && api.previewGrid) return this.call(() => api.previewGrid!(body as never));
     if (kind === 'create' && api.createJob) return this.call(() => api.createJob!(body as never));
     return Promise.reject(new Error('this window has no job wizard'));
+  }
+
+  get chooseFile(): ((kind: 'roi' | 'recipe') => Promise<unknown>) | undefined {
+    const api = this.api;
+    return api.chooseFile ? (kind) => this.call(() => api.chooseFile!({ kind })) : undefined;
+  }
+
+  readonly desktop = true;
+
+  /** A dropped or picked file's path on this computer (undefined when it has none). */
+  pathOf(file: File): string | undefined {
+    try {
+      return this.api.pathForFile?.(file) || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  service(name: ServiceName, body?: unknown): Promise<unknown> {
+    const f = (this.api as Partial<Record<ServiceName, (r?: unknown) => Promise<IpcResult<unknown>>>>)[name];
+    if (typeof f !== 'function') return Promise.reject(new TransportError(404, `this window has no ${name}`));
+    return this.call(() => f(body));
   }
 
   subscribe(onMessage: (m: unknown) => void, onState: (s: ConnectionState) => void): () => void {

@@ -1,4 +1,5 @@
 import type { Command } from '../../shared/contract';
+import { SERVICE_ROUTES, type ServiceName } from './services';
 import { TransportError, type ConnectionState, type Transport } from './types';
 
 export interface HttpSseOptions {
@@ -44,11 +45,32 @@ export class HttpSseTransport implements Transport {
     return answer(r);
   }
 
-  async wizard(kind: 'preview' | 'create', body: unknown): Promise<unknown> {
-    const r = await fetch(`${this.base}/api/wizard/${kind === 'preview' ? 'preview' : 'jobs'}`, {
+  async wizard(kind: 'preview' | 'create' | 'check-recipe', body: unknown): Promise<unknown> {
+    const r = await fetch(`${this.base}/api/wizard/${kind === 'preview' ? 'preview' : kind === 'create' ? 'jobs' : 'recipe-check'}`, {
       method: 'POST',
       headers: { ...this.auth(), 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
+      cache: 'no-store',
+    });
+    return answer(r);
+  }
+
+  async upload(file: Blob, name: string): Promise<unknown> {
+    const r = await fetch(`${this.base}/api/wizard/upload?name=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { ...this.auth(), 'Content-Type': 'application/octet-stream' },
+      body: file,
+      cache: 'no-store',
+    });
+    return answer(r);
+  }
+
+  async service(name: ServiceName, body?: unknown): Promise<unknown> {
+    const { method, path } = SERVICE_ROUTES[name];
+    const r = await fetch(`${this.base}${path}`, {
+      method,
+      headers: { ...this.auth(), ...(method === 'GET' ? {} : { 'Content-Type': 'application/json' }) },
+      ...(method === 'GET' ? {} : { body: JSON.stringify(body ?? {}) }),
       cache: 'no-store',
     });
     return answer(r);

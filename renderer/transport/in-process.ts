@@ -1,4 +1,5 @@
 import type { Command } from '../../shared/contract';
+import type { ServiceName } from './services';
 import type { ConnectionState, Transport } from './types';
 
 /** What an in-process host offers (the engine host of main/core/engine/host.ts has this shape; so do test fakes). */
@@ -11,6 +12,9 @@ export interface InProcessHost {
   position(): number;
   previewGrid?(input: unknown): Promise<unknown>;
   createJob?(input: unknown): Promise<unknown>;
+  checkRecipe?(input: unknown): Promise<unknown>;
+  /** Settings, sign-in and assets, by the names of their IPC channels. */
+  service?(name: ServiceName, body?: unknown): Promise<unknown>;
 }
 
 /**
@@ -36,10 +40,15 @@ export class InProcessTransport implements Transport {
     return this.call(() => this.host.command(structuredClone(cmd)));
   }
 
-  wizard(kind: 'preview' | 'create', body: unknown): Promise<unknown> {
-    const f = kind === 'preview' ? this.host.previewGrid : this.host.createJob;
+  wizard(kind: 'preview' | 'create' | 'check-recipe', body: unknown): Promise<unknown> {
+    const f = kind === 'preview' ? this.host.previewGrid : kind === 'create' ? this.host.createJob : this.host.checkRecipe;
     if (!f) return Promise.reject(new Error('this host has no job wizard'));
     return this.call(() => f.call(this.host, structuredClone(body)));
+  }
+
+  get service(): ((name: ServiceName, body?: unknown) => Promise<unknown>) | undefined {
+    const host = this.host;
+    return host.service ? (name, body) => this.call(() => host.service!(name, structuredClone(body))) : undefined;
   }
 
   subscribe(onMessage: (m: unknown) => void, onState: (s: ConnectionState) => void): () => void {

@@ -1,4 +1,5 @@
 import type { Command } from '../../shared/contract';
+import type { ServiceName } from './services';
 
 /** Where the stream stands; `unauthorized` is final (the page lacks the token). */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'closed';
@@ -14,8 +15,18 @@ export interface Transport {
   summary(job: string): Promise<unknown>;
   tile(job: string, id: string): Promise<unknown>;
   command(cmd: Command): Promise<unknown>;
-  /** The job wizard (absent where the host has none): `preview` a grid, `create` a job. */
-  wizard?(kind: 'preview' | 'create', body: unknown): Promise<unknown>;
+  /** The job wizard (absent where the host has none): `preview` a grid, `create` a job, `check-recipe`. */
+  wizard?(kind: 'preview' | 'create' | 'check-recipe', body: unknown): Promise<unknown>;
+  /** Sends a file's bytes to the host (tessera serve: a page cannot give a path); answers where it is kept. */
+  upload?(file: Blob, name: string): Promise<unknown>;
+  /** The system's open-file dialog (desktop app): answers `{ path }`, null when cancelled. */
+  chooseFile?(kind: 'roi' | 'recipe'): Promise<unknown>;
+  /** Settings, sign-in and assets (absent where the host has none); answers are validated by the client. */
+  service?(name: ServiceName, body?: unknown): Promise<unknown>;
+  /** A dropped or picked file's path on this computer (the desktop app), undefined when unknown. */
+  pathOf?(file: File): string | undefined;
+  /** True inside the desktop app (tray, keep-awake and start-at-login settings apply). */
+  readonly desktop?: boolean;
   /**
    * Delivers stream messages in order, a `hello` first after every (re)connection; reports the
    * connection's state. Returns the function that ends the subscription.

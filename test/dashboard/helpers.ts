@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ export interface Served {
 /** Starts `tessera serve` as a user would and waits (bounded) for its `serving on …` line. */
 export function serve(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { ...process.env, TESSERA_CREDENTIALS: join(tmpdir(), `tessera-dashboard-creds-${process.pid}-${Date.now()}.json`), ...env },
+    env: { ...process.env, TESSERA_CREDENTIALS: join(mkdtempSync(join(tmpdir(), 'tessera-dashboard-config-')), 'credentials.json'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -158,4 +158,32 @@ export async function buildHarness(dir: string, options: { production?: boolean 
     join(dir, 'harness.html'),
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tessera</title><link rel="stylesheet" href="harness.css"><script defer src="harness.js"></script></head><body><div id="root"></div></body></html>',
   );
+}
+
+/**
+ * A page that loads the built renderer from `http://app.test/` (as the desktop app's protocol serves it)
+ * with the given script run first — a fake `window.tessera` bridge. Every other request is aborted and
+ * recorded (`requests`: the paths asked for), script errors land in `problems`.
+ */
+export async function openBridgePage(browser: Browser, initScript: string, viewport = { width: 1400, height: 900 }): Promise<{ page: Page; problems: string[]; requests: string[] }> {
+  const renderer = join(REPO, 'out', 'renderer');
+  const types: Record<string, string> = { html: 'text/html', js: 'text/javascript', css: 'text/css' };
+  const page = await browser.newPage({ viewport });
+  const problems: string[] = [];
+  const requests: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    requests.push(url.pathname);
+    if (url.host !== 'app.test') return route.abort();
+    const name = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
+    try {
+      return route.fulfill({ status: 200, contentType: types[name.split('.').pop()!] ?? 'application/octet-stream', body: readFileSync(join(renderer, name)) });
+    } catch {
+      return route.fulfill({ status: 404, body: '' });
+    }
+  });
+  await page.addInitScript(initScript);
+  await page.goto('http://app.test/index.html');
+  return { page, problems, requests };
 }

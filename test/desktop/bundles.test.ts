@@ -21,7 +21,7 @@ describe('out/electron/preload.cjs', () => {
       on: () => undefined,
       removeListener: () => undefined,
     };
-    const electron = { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) }, ipcRenderer };
+    const electron = { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) }, ipcRenderer, webUtils: { getPathForFile: (f: { fake: string }) => `/home/ada/${f.fake}` } };
     const module = { exports: {} };
     runInNewContext(readFileSync(PRELOAD, 'utf8'), {
       require: (m: string) => {
@@ -36,7 +36,9 @@ describe('out/electron/preload.cjs', () => {
     expect([...new Set(required)]).toEqual(['electron']);
     expect(Object.keys(exposed)).toEqual(['tessera']);
     const api = exposed.tessera as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    expect(Object.keys(api).sort()).toEqual([...INVOKE_NAMES, 'onStream'].sort());
+    expect(Object.keys(api).sort()).toEqual([...INVOKE_NAMES, 'onStream', 'pathForFile'].sort());
+    // A dropped file's path comes from webUtils in the preload (File.path is gone since Electron 32).
+    expect((api.pathForFile as unknown as (f: unknown) => string)({ fake: 'area.gpkg' })).toBe('/home/ada/area.gpkg');
     expect(Object.values(api).every((v) => typeof v === 'function')).toBe(true);
     expect(Object.values(api)).not.toContain(ipcRenderer.invoke);
     expect(await api.snapshot!()).toEqual({ ok: true, value: { seq: 3, jobs: [] } });

@@ -7,7 +7,7 @@ import { TILE_STATES, type TileState } from '../../shared/contract';
 import type { IpcInvokeEventLike, IpcMainLike, IpcRendererLike } from '../../shared/ipc';
 import type { StreamSink } from '../../main/electron/ipc-host';
 import type { DashboardHost } from '../../main/server/server';
-import type { CommandResult, GridPreview, NewJobResult, DashboardSnapshot, JobSummary, JobView, StreamMessage, TileDetail } from '../../shared/dashboard';
+import type { CommandResult, GridPreview, NewJobResult, RecipeCheck, DashboardSnapshot, JobSummary, JobView, StreamMessage, TileDetail } from '../../shared/dashboard';
 
 type Listener = (event: IpcInvokeEventLike, payload: unknown) => unknown;
 
@@ -134,6 +134,10 @@ export class FakeHost implements DashboardHost {
   async previewGrid(input: unknown): Promise<GridPreview> {
     this.commands.push(input);
     return { layers: [{ name: 'area', geometryType: 'POLYGON', featureCount: 1 }], layer: 'area', tiles: 2, pixelsPerTile: 100, bytesPerTile: 400, totalPixels: 200, totalBytes: 800, maxPixels: 1e8, overMaxPixels: false, warnings: [], preview: [] };
+  }
+  async checkRecipe(input: unknown): Promise<RecipeCheck> {
+    this.commands.push(input);
+    return { ok: true, label: 'recipe.js', tile: 'x0_y0', kind: 'image', logs: [], bands: [{ id: 'NDVI', type: 'Float32' }] };
   }
   async createJob(input: unknown): Promise<NewJobResult> {
     this.commands.push(input);

@@ -31,6 +31,8 @@ let win: FakeWindow;
 let api: Api;
 let rawApi: TesseraApi;
 let opened: string[];
+let chosen: string[];
+let deleted: string[];
 let settings: Settings;
 let refused: { channel: string; status: number }[];
 let dispose: () => void;
@@ -39,10 +41,13 @@ beforeEach(() => {
   bus = new FakeIpcBus();
   host = new FakeHost();
   opened = [];
+  chosen = [];
   refused = [];
-  settings = { preventSleep: true, startAtLogin: false, notifications: true, basemapTileHost: 'tile.openstreetmap.org', jobFiles: [] };
+  settings = { preventSleep: true, startAtLogin: false, notifications: true, basemapUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', eeProject: null, jobFiles: [] };
+  let client: string | null = null;
+  deleted = [];
   let signedIn = false;
-  const status = () => ({ signedIn, email: signedIn ? 'ada@example.org' : null, storage: 'fake keychain', warning: null });
+  const status = () => ({ signedIn, email: signedIn ? 'ada@example.org' : null, storage: 'fake keychain', warning: null, client });
   ipc = desktopHandlers(host, {
     settings: { get: () => settings, set: (patch) => (settings = { ...settings, ...patch }) },
     auth: {
@@ -55,11 +60,26 @@ beforeEach(() => {
         signedIn = false;
         return status();
       },
+      setClient: async (input) => {
+        client = 'clientId' in input ? input.clientId : 'from-json';
+        return status();
+      },
+    },
+    assets: {
+      list: async (folder, recursive) => ({ folder, truncated: false, assets: [{ name: `${folder}/a`, type: 'TABLE' as const, featureCount: 3, depth: 0 }, ...(recursive ? [{ name: `${folder}/f/b`, type: 'IMAGE' as const, depth: 1 }] : [])] }),
+      remove: async (names) => {
+        deleted.push(...names);
+        return { deleted: names, alreadyGone: [] };
+      },
     },
     openExternal: async (url) => {
       if (!isAllowedExternal(url)) return false;
       opened.push(url);
       return true;
+    },
+    chooseFile: async (kind) => {
+      chosen.push(kind);
+      return kind === 'roi' ? '/data/area.gpkg' : null;
     },
   });
   dispose = registerHandlers(ipc.handlers, { ipc: bus.ipcMain, trustSender: senderFromOrigin(APP_ORIGIN), onError: (channel, status) => refused.push({ channel, status }) });
@@ -86,6 +106,18 @@ const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v
   authStatus: { call: (a) => a.authStatus(), check: (v) => expect(v).toMatchObject({ signedIn: false }) },
   signIn: { call: (a) => a.signIn({}), check: (v) => expect(v).toMatchObject({ signedIn: true, email: 'ada@example.org' }) },
   signOut: { call: (a) => a.signOut(), check: (v) => expect(v).toMatchObject({ signedIn: false }) },
+  setOAuthClient: { call: (a) => a.setOAuthClient({ clientId: '1234-abc.apps.googleusercontent.com', clientSecret: 'GOCSPX-secret' }), check: (v) => expect(v).toMatchObject({ client: '1234-abc.apps.googleusercontent.com' }) },
+  listAssets: {
+    call: (a) => a.listAssets({ folder: 'projects/my-project/assets/tiles/', recursive: true }),
+    check: (v) => expect(v).toMatchObject({ folder: 'projects/my-project/assets/tiles', assets: [{ name: 'projects/my-project/assets/tiles/a' }, { depth: 1 }] }),
+  },
+  deleteAssets: {
+    call: (a) => a.deleteAssets({ names: ['projects/my-project/assets/tiles/a'] }),
+    check: (v) => {
+      expect(v).toEqual({ deleted: ['projects/my-project/assets/tiles/a'], alreadyGone: [] });
+      expect(deleted).toEqual(['projects/my-project/assets/tiles/a']);
+    },
+  },
   openExternal: { call: (a) => a.openExternal({ url: 'https://accounts.google.com/o/oauth2/v2/auth?x=1' }), check: (v) => expect(v).toEqual({ opened: true }) },
   previewGrid: {
     call: (a) => a.previewGrid({ roi: { path: '/data/area.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }),
@@ -95,6 +127,17 @@ const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v
     call: (a) =>
       a.createJob({ file: '/tmp/made.json', start: true, job: { name: 'made', roi: { path: '/data/area.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 }, drive: { folder: 'f' }, output: 'out' } }),
     check: (v) => expect(v).toEqual({ ok: true, name: 'made', file: '/tmp/made.json' }),
+  },
+  checkRecipe: {
+    call: (a) => a.checkRecipe({ recipe: { file: '/data/recipe.js' }, roi: { path: '/data/area.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }),
+    check: (v) => expect(v).toMatchObject({ ok: true, kind: 'image', bands: [{ id: 'NDVI', type: 'Float32' }] }),
+  },
+  chooseFile: {
+    call: (a) => a.chooseFile({ kind: 'roi' }),
+    check: (v) => {
+      expect(v).toEqual({ path: '/data/area.gpkg' });
+      expect(chosen).toEqual(['roi']);
+    },
   },
 };
 
@@ -107,12 +150,17 @@ const BAD: Record<InvokeName, unknown[]> = {
   subscribe: [{ all: true }],
   unsubscribe: [42],
   getSettings: [{}],
-  setSettings: [{ preventSleep: 'yes' }, { basemapTileHost: 'evil.example/x?' }, { jobState: {} }, { jobFiles: 'a.json' }],
+  setSettings: [{ preventSleep: 'yes' }, { basemapUrl: 'https://evil.example/x?' }, { eeProject: 'Bad Project' }, { jobState: {} }, { jobFiles: 'a.json' }],
   authStatus: [[]],
   signIn: [{ acceptWeakStorage: 'sure' }, { token: 'x' }],
   signOut: [{ everywhere: true }],
+  setOAuthClient: [{}, { clientId: 'x' }, { clientId: 'a b c d e f g h', clientSecret: 'secret-1' }, { json: '' }, { json: '{}', clientId: 'x' }],
+  listAssets: [{}, { folder: 'users/ada/x' }, { folder: 'projects/p/assets/../../x' }, { folder: 'projects/my-project/assets/x', recursive: 'yes' }],
+  deleteAssets: [{ names: [] }, { names: ['projects/my-project/assets'] }, { names: ['projects/my-project/assets/x'], recursive: 1 }, { names: 'projects/my-project/assets/x' }],
   openExternal: [{}, { url: 5 }, { url: 'x'.repeat(3000) }],
   previewGrid: [{}, { roi: { path: '' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { roi: { path: '/a.gpkg' }, grid: { crs: 'wgs84', scale: 10, tilePixels: 1000 } }],
+  checkRecipe: [{}, { recipe: { file: '' }, roi: { path: '/a.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { recipe: { file: '/r.js' }, roi: { path: '/a.gpkg' } }],
+  chooseFile: [undefined, {}, { kind: 'job' }, { kind: 'roi', defaultPath: '/etc' }],
   createJob: [{ file: '/tmp/x.json' }, { file: '/tmp/x.txt', job: { name: 'a_b', roi: { path: '/a' }, grid: { crs: 'EPSG:3035', scale: 1, tilePixels: 1 }, drive: { folder: 'f' }, output: 'o' } }],
 };
 
@@ -172,6 +220,7 @@ describe('malformed payloads', () => {
       expect(host.commands).toEqual([]);
       expect(settings.preventSleep).toBe(true);
       expect(opened).toEqual([]);
+      expect(chosen).toEqual([]);
     });
   }
 

@@ -28,11 +28,11 @@ describe('out/electron/main.cjs with a fake electron', () => {
     expect(report.windows[0].webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, preload: join(REPO, 'out', 'electron', 'preload.cjs') });
     expect(report.loaded).toEqual(['tessera://app/index.html']);
     expect(report.protocols).toEqual(['tessera']);
-    expect(report.index).toEqual({ status: 200, csp: contentSecurityPolicy('tile.openstreetmap.org'), type: 'text/html; charset=utf-8' });
+    expect(report.index).toEqual({ status: 200, csp: contentSecurityPolicy('https://tile.openstreetmap.org/{z}/{x}/{y}.png'), type: 'text/html; charset=utf-8' });
     expect(report.climb).toBe(404);
     expect([...report.ipc].sort()).toEqual(INVOKE_NAMES.map((n) => INVOKE_CHANNELS[n].channel).sort());
     expect(report.snapshot).toEqual({ ok: true, value: { seq: 0, jobs: [] } });
-    expect(report.settings).toMatchObject({ ok: true, value: { preventSleep: true, notifications: true, basemapTileHost: 'tile.openstreetmap.org' } });
+    expect(report.settings).toMatchObject({ ok: true, value: { preventSleep: true, notifications: true, basemapUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', eeProject: null } });
     expect(report.badCommand).toMatchObject({ ok: false, error: { status: 400 } });
     expect(report.otherSender).toMatchObject({ ok: false, error: { status: 403 } });
     expect(report.subframe).toMatchObject({ ok: false, error: { status: 403 } });

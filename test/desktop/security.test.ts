@@ -44,14 +44,16 @@ describe('content security policy', () => {
     expect(d['frame-ancestors']).toBe("'none'");
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*|http:/);
   });
-  it('takes another basemap host, and refuses anything that is not a bare host name', () => {
-    expect(contentSecurityPolicy('tiles.example.org')).toContain("img-src 'self' data: https://tiles.example.org;");
-    for (const bad of ['*', 'https://x.org', 'x.org; script-src *', 'x.org/path', 'localhost', '', "x.org 'unsafe-inline'"]) {
-      expect(() => contentSecurityPolicy(bad), bad).toThrow(/not a host name/);
+  it('takes another basemap URL template (its origin only), and refuses anything else', () => {
+    expect(contentSecurityPolicy('https://tiles.example.org/osm/{z}/{x}/{y}.png')).toContain("img-src 'self' data: https://tiles.example.org;");
+    expect(contentSecurityPolicy('https://tiles.example.org:8443/{z}/{x}/{y}.png')).toContain("img-src 'self' data: https://tiles.example.org:8443;");
+    for (const bad of ['*', 'tiles.example.org', 'http://x.org/{z}/{x}/{y}.png', 'https://x.org/{z}/{x}.png', "https://x.org/{z}/{x}/{y}.png; script-src *", 'https://x.org/{z}/{x}/{y}.png\r\nX: y', 'https://*.x.org/{z}/{x}/{y}.png', "https://x.org/{z}/{x}/{y}.png 'unsafe-inline'", '']) {
+      expect(() => contentSecurityPolicy(bad), bad).toThrow(/not a basemap URL template/);
     }
   });
   it('every response of the app protocol carries it', () => {
-    expect(responseHeaders('tiles.example.org')).toMatchObject({ 'Content-Security-Policy': contentSecurityPolicy('tiles.example.org'), 'X-Content-Type-Options': 'nosniff' });
+    const url = 'https://tiles.example.org/{z}/{x}/{y}.png';
+    expect(responseHeaders(url)).toMatchObject({ 'Content-Security-Policy': contentSecurityPolicy(url), 'X-Content-Type-Options': 'nosniff' });
   });
 });
 

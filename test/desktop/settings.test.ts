@@ -21,7 +21,7 @@ describe('settings', () => {
   it('start from the defaults and keep only preferences (no job state)', () => {
     const s = new SettingsService(mapStore());
     expect(s.get()).toEqual(DEFAULT_SETTINGS);
-    expect(Object.keys(settingsJsonSchema()).sort()).toEqual(['basemapTileHost', 'jobFiles', 'notifications', 'preventSleep', 'startAtLogin']);
+    expect(Object.keys(settingsJsonSchema()).sort()).toEqual(['basemapUrl', 'eeProject', 'jobFiles', 'notifications', 'preventSleep', 'startAtLogin']);
   });
 
   it('validate every write and report what changed', () => {
@@ -35,7 +35,9 @@ describe('settings', () => {
     expect(() => s.set({ preventSleep: 'no' })).toThrow(/invalid settings/);
     // @ts-expect-error: deliberately wrong
     expect(() => s.set({ tiles: {} })).toThrow(/invalid settings/);
-    expect(() => s.set({ basemapTileHost: 'x.org; script-src *' })).toThrow(/invalid settings/);
+    expect(() => s.set({ basemapUrl: 'https://x.org/{z}/{x}/{y}.png; script-src *' })).toThrow(/invalid settings/);
+    expect(() => s.set({ eeProject: 'My Project' })).toThrow(/invalid settings/);
+    expect(s.set({ eeProject: 'my-ee-project', basemapUrl: 'https://tiles.example.org/{z}/{x}/{y}.png' })).toMatchObject({ eeProject: 'my-ee-project', basemapUrl: 'https://tiles.example.org/{z}/{x}/{y}.png' });
     expect(store.m.get('tiles')).toBeUndefined();
   });
 
@@ -43,6 +45,9 @@ describe('settings', () => {
     const store = mapStore();
     store.m.set('preventSleep', 'maybe');
     expect(new SettingsService(store).get()).toEqual(DEFAULT_SETTINGS);
+    // Key by key: one damaged value does not throw away the others.
+    store.m.set('eeProject', 'kept-project');
+    expect(new SettingsService(store).get()).toEqual({ ...DEFAULT_SETTINGS, eeProject: 'kept-project' });
   });
 
   it('the JSON Schema given to electron-store works in conf: defaults accepted, bad values refused, damaged file reset', () => {
@@ -54,7 +59,8 @@ describe('settings', () => {
     s.set({ startAtLogin: true, jobFiles: ['/jobs/a.json'] });
     expect(open().get('jobFiles')).toEqual(['/jobs/a.json']);
     expect(() => conf.set('preventSleep', 1)).toThrow(/schema/i);
-    expect(() => conf.set('basemapTileHost', 'https://x.org')).toThrow(/schema/i);
+    expect(() => conf.set('basemapUrl', 'http://x.org/{z}/{x}/{y}.png')).toThrow(/schema/i);
+    expect(() => conf.set('eeProject', 'UPPER')).toThrow(/schema/i);
     expect(() => conf.set('jobState', {})).toThrow(/schema/i);
     writeFileSync(conf.path, '{"preventSleep": "no"');
     expect(new SettingsService(open()).get()).toEqual(DEFAULT_SETTINGS);

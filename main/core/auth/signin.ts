@@ -20,6 +20,8 @@ export interface SignInOptions {
   /** Fixed loopback port; default 0, any free one (RFC 8252 §7.3). */
   port?: number;
   timeoutMs?: number;
+  /** Gives up waiting for the browser (the app quits, the user cancels): the loopback server closes. */
+  signal?: AbortSignal;
   /** With `--no-browser`: the redirect URL pasted by the user, instead of waiting on the loopback server. */
   pastedRedirect?: () => Promise<string>;
 }
@@ -72,7 +74,7 @@ export async function signIn(o: SignInOptions): Promise<SignInResult> {
       await o.openBrowser(url);
       code = codeFrom(parseRedirect(await o.pastedRedirect()), state);
     } else {
-      const redirect = waitForRedirect(server, o.timeoutMs ?? 300_000);
+      const redirect = waitForRedirect(server, o.timeoutMs ?? 300_000, o.signal);
       await o.openBrowser(url);
       code = codeFrom(await redirect, state);
     }
@@ -154,10 +156,16 @@ function listenLoopback(port: number): Promise<{ server: Server; port: number }>
 }
 
 /** Resolves with the first request to /oauth2callback (answered with a page saying it can be closed). */
-function waitForRedirect(server: Server, timeoutMs: number): Promise<URL> {
+function waitForRedirect(server: Server, timeoutMs: number, signal?: AbortSignal): Promise<URL> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new UserError(`sign-in timed out after ${Math.round(timeoutMs / 1000)} s without an answer from the browser`)), timeoutMs);
     timer.unref();
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new UserError('sign-in cancelled'));
+    };
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     server.on('request', (req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (url.pathname !== '/oauth2callback') {
@@ -167,6 +175,7 @@ function waitForRedirect(server: Server, timeoutMs: number): Promise<URL> {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end(CLOSE_PAGE);
       server.removeAllListeners('request'); // exactly one redirect is accepted
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       resolve(url);
     });
   });

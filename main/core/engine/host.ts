@@ -1,9 +1,12 @@
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { CommandSchema, FINAL_TILE_STATES, type Command, type EngineEvent, type JobProgress, type Quota } from '../../../shared/contract';
 import {
-  GridPreviewRequestSchema, NewJobRequestSchema,
+  GridPreviewRequestSchema, NewJobRequestSchema, RecipeCheckRequestSchema, UPLOAD_EXTENSIONS, UPLOAD_MAX_BYTES,
+  type RecipeCheck, type UploadResult,
   type CommandResult, type DashboardSnapshot, type GridPreview, type JobSummary, type JobView, type LogEntry, type NewJobResult, type StreamMessage, type TileDetail, type TileView,
 } from '../../../shared/dashboard';
 import { UserError } from '../errors';
@@ -21,8 +24,10 @@ import { GeoPackage, looksLikeSqlite } from '../roi/geopackage';
 import { notifyWebhook } from './notify';
 import { summarizeTiles } from './progress';
 import { builtInBytesPerPixel, builtInImage } from './recipe';
-import { JobRunner, type DrivePort, type EarthEnginePort, type RunOutcome } from './runner';
+import { JobRunner, type DrivePort, type RunOutcome } from './runner';
+import { mergeAssets, mergeOutputCount, mergeWanted } from './merge';
 import { loadRecipe, type EeConnection, type Recipe } from '../recipes';
+import { checkRecipe } from '../recipes/check';
 import { updateResults, writeSummary } from '../recipes/results';
 import { boundsOfFlatRings } from '../../../shared/flat-rings';
 
@@ -44,6 +49,8 @@ export interface JobHostOptions {
   progressIntervalMs?: number;
   /** Called when a run of a job ends (not when it was stopped by `stop()`). */
   onRunEnd?: (job: string, outcome: RunEnd) => void;
+  /** Where files sent from a browser for the wizard (ROI, recipe) are kept; without it, uploads are refused. */
+  uploadsDir?: string;
 }
 
 /** How a run ended: the runner's outcome, or an error that stopped it (exit code 1 or the UserError's). */
@@ -51,12 +58,14 @@ export interface RunEnd {
   exitCode: number;
   message: string | null;
   outcome?: RunOutcome;
+  /** Asset jobs: what the merge made (one line). */
+  merged?: string;
 }
 
 /** A request the host refuses: `status` is the HTTP status a server answers with. */
 export class HostError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 404 | 409 | 413,
     message: string,
   ) {
     super(message);
@@ -65,7 +74,7 @@ export class HostError extends Error {
 }
 
 interface Connection {
-  ee: EarthEnginePort;
+  ee: EarthEngine;
   /** What a recipe worker needs to build expressions with its own client. */
   eeConnection: EeConnection;
   drive: DrivePort;
@@ -118,7 +127,7 @@ export class JobHost {
   private readonly connections = new Map<string, Promise<Connection>>();
   private seq = 0;
   private stopping: Promise<void> | undefined;
-  private readonly options: Required<Omit<JobHostOptions, 'onRunEnd'>> & Pick<JobHostOptions, 'onRunEnd'>;
+  private readonly options: Required<Omit<JobHostOptions, 'onRunEnd' | 'uploadsDir'>> & Pick<JobHostOptions, 'onRunEnd' | 'uploadsDir'>;
 
   constructor(options: JobHostOptions) {
     this.options = {
@@ -242,6 +251,69 @@ export class JobHost {
     return { ok: true, name, file };
   }
 
+  /**
+   * The wizard's recipe field: builds the recipe for the first tile of the ROI and grid without exporting,
+   * with the logic of `tessera recipes check` (checkRecipe). A recipe that does not build answers
+   * `{ ok: false, message }` (the file's line included); a malformed request is a HostError 400.
+   */
+  async checkRecipe(input: unknown): Promise<RecipeCheck> {
+    const parsed = RecipeCheckRequestSchema.safeParse(input);
+    if (!parsed.success) throw new HostError(400, `invalid recipe check: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+    const req = parsed.data;
+    if (!isAbsolute(req.roi.path)) throw new HostError(400, 'give the ROI file as an absolute path');
+    if ('file' in req.recipe && !isAbsolute(req.recipe.file)) return { ok: false, message: 'give the recipe file as an absolute path' };
+    try {
+      const base = this.options.uploadsDir ?? dirname(req.roi.path);
+      const job = parseJob({ name: 'recipe-check', roi: req.roi, grid: req.grid, drive: { folder: 'tessera-recipe-check' }, output: join(base, '.recipe-check'), recipe: req.recipe }, join(base, 'recipe-check.json'));
+      if ('file' in req.recipe) await stat(req.recipe.file).catch(() => {
+        throw new UserError(`no recipe file at ${req.recipe && 'file' in req.recipe ? req.recipe.file : ''}`);
+      });
+      const c = await this.connection(job.project);
+      const r = await checkRecipe(job, { connection: () => c.eeConnection, compute: (make) => c.ee.compute(make) });
+      return { ok: true, ...r };
+    } catch (e) {
+      if (e instanceof UserError) return { ok: false, message: e.message };
+      throw e;
+    }
+  }
+
+  /**
+   * A file sent from a browser for the wizard (tessera serve cannot learn a path from a page): kept as
+   * `<uploadsDir>/<sha-256 prefix>/<sanitised name>` — the name reduced to letters, digits, `.`, `-` and
+   * `_` (never a folder), the content-addressed folder so an upload never replaces another one (a job's
+   * fingerprint covers its ROI file). At most UPLOAD_MAX_BYTES (413 beyond). Answers the stored path.
+   */
+  async saveUpload(name: string, body: AsyncIterable<Uint8Array>): Promise<UploadResult> {
+    const dir = this.options.uploadsDir;
+    if (!dir) throw new HostError(404, 'this host keeps no uploads: give the file as a path');
+    const safe = uploadName(name);
+    await mkdir(dir, { recursive: true });
+    const temp = join(dir, `.incoming-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const out = createWriteStream(temp, { flags: 'wx' });
+    try {
+      for await (const chunk of body) {
+        size += chunk.length;
+        if (size > UPLOAD_MAX_BYTES) throw new HostError(413, `${safe} is larger than ${UPLOAD_MAX_BYTES / 1024 ** 2} MB`);
+        hash.update(chunk);
+        if (!out.write(chunk)) await new Promise<void>((resolve, reject) => { out.once('drain', resolve); out.once('error', reject); });
+      }
+      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      const folder = join(dir, hash.digest('hex').slice(0, 16));
+      const path = join(folder, safe);
+      await mkdir(folder, { recursive: true });
+      const existing = await stat(path).catch(() => undefined);
+      if (existing) await rm(temp, { force: true });
+      else await rename(temp, path);
+      return { ok: true, path, name: safe, size };
+    } catch (e) {
+      out.destroy();
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
   /** Starts (or restarts) the job's run; a job already running is left alone. */
   start(name: string): void {
     const h = this.hosted(name);
@@ -254,7 +326,20 @@ export class JobHost {
     if (h.idleTimer) clearInterval(h.idleTimer);
     h.idleTimer = undefined;
     h.running = runner.run().then(
-      (outcome) => this.ended(h, abort.signal, { exitCode: outcome.exitCode, message: outcome.needsUser?.message ?? failedMessage(outcome), outcome }),
+      async (outcome) => {
+        const end: RunEnd = { exitCode: outcome.exitCode, message: outcome.needsUser?.message ?? failedMessage(outcome), outcome };
+        // Asset jobs, as `tessera run` does: the merge (and the clean-up of the tile assets) once every tile is done.
+        if (outcome.exitCode === 0 && !outcome.cancelled && h.job.assetFolder && mergeWanted(h.job, h.recipe?.kind === 'table')) {
+          const merged = await mergeAssets(h.job, Object.values(h.repo.state.tiles), h.conn.ee, {
+            timeScale: h.conn.timeScale,
+            signal: abort.signal,
+            log: (level, message) => this.runnerEvent(h, { type: 'log', job: h.job.name, level, message, at: new Date().toISOString() }),
+          });
+          if (merged.exitCode !== 0) Object.assign(end, { exitCode: merged.exitCode, message: merged.message });
+          else end.merged = merged.message;
+        }
+        return this.ended(h, abort.signal, end);
+      },
       (e: unknown) => this.ended(h, abort.signal, { exitCode: e instanceof UserError ? e.exitCode : 1, message: (e as Error)?.message ?? String(e) }),
     );
   }
@@ -339,6 +424,18 @@ export class JobHost {
     return { ok: true };
   }
 
+  /**
+   * An Earth Engine client signed in as the jobs are (the assets panel): the jobs' own when one is open —
+   * the client is one per process — else the default project's.
+   */
+  async earthEngine(): Promise<EarthEngine> {
+    for (const c of this.connections.values()) {
+      const conn = await c.catch(() => undefined);
+      if (conn) return conn.ee;
+    }
+    return (await this.connection(undefined)).ee;
+  }
+
   /** Stream of messages (numbered); returns the unsubscribe function. */
   subscribe(listener: (m: StreamMessage) => void): () => void {
     this.listeners.add(listener);
@@ -381,6 +478,8 @@ export class JobHost {
       image: (eeModule) => builtInImage(eeModule, h.job.export.dataType),
       recipe: h.recipe,
       bytesPerPixel: h.recipe?.bytesPerPixel ?? builtInBytesPerPixel(h.job.export.dataType),
+      // The asset gate counts the merge's own assets too.
+      ...(h.job.assetFolder && mergeWanted(h.job, h.recipe?.kind === 'table') ? { mergeAssets: (tiles: number) => mergeOutputCount(h.recipe?.kind === 'table' ? 'table' : 'mosaic', tiles) } : {}),
     });
   }
 
@@ -391,7 +490,8 @@ export class JobHost {
     this.queueProgress(h, this.progressOf(h), true);
     if (signal.aborted) return;
     const level = end.exitCode === 0 ? 'info' : 'error';
-    const text = end.exitCode === 0 ? `finished: every tile done; outputs in ${h.job.output}` : `stopped (exit ${end.exitCode}): ${end.message ?? ''}`;
+    const where = h.job.assetFolder ? `assets in ${h.job.assetFolder}${end.merged ? `; merged: ${end.merged}` : ''}` : `outputs in ${h.job.output}`;
+    const text = end.exitCode === 0 ? `finished: every tile done; ${where}` : `stopped (exit ${end.exitCode}): ${end.message ?? ''}`;
     this.runnerEvent(h, { type: 'log', job: h.job.name, level, message: text, at: new Date().toISOString() });
     this.refreshQuota(h, 0);
     h.idleTimer = setInterval(() => this.refreshQuota(h, this.options.quotaIdleIntervalMs), this.options.quotaIdleIntervalMs);
@@ -627,6 +727,7 @@ export class JobHost {
     return {
       name: h.job.name,
       file: h.job.file,
+      assetFolder: h.job.assetFolder ?? null,
       progress: this.progressOf(h),
       quota: h.quota,
       drive: { pendingBytes, pendingFiles, unlistedTiles, unlistedBytes: listedTiles ? Math.round((listedBytes / listedTiles) * unlistedTiles) : 0, reserveBytes: h.job.driveReserveBytes, downloadedBytes, cleanup: h.job.cleanup },
@@ -743,6 +844,19 @@ function simplify(points: [number, number][], tolerance: number): [number, numbe
 
 function round6(v: number): number {
   return Math.round(v * 1e6) / 1e6;
+}
+
+/**
+ * An uploaded file's name as stored: its last path part, reduced to letters, digits, `.`, `-` and `_`, no
+ * leading dot, at most 100 characters, with one of the wizard's extensions (else a HostError 400).
+ */
+export function uploadName(raw: string): string {
+  const last = raw.split(/[\\/]/).pop() ?? '';
+  const ext = extname(last).toLowerCase();
+  if (!(UPLOAD_EXTENSIONS as readonly string[]).includes(ext)) throw new HostError(400, `send a ${UPLOAD_EXTENSIONS.join(', ')} file, not "${last.slice(0, 80)}"`);
+  let stem = last.slice(0, last.length - ext.length).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 100 - ext.length);
+  if (!stem) stem = 'upload';
+  return `${stem}${ext}`;
 }
 
 /** The ROI's rings in EPSG:4326 (flat [lon, lat, …]), for drawing its outline over the tiles. */

@@ -1,0 +1,52 @@
+import { dirname, join } from 'node:path';
+import { Account } from '../core/auth/account';
+import type { JobHost } from '../core/engine/host';
+import { assetService } from '../core/google/asset-browser';
+import { EMULATOR_CLIENT, googleEndpoints } from '../core/google/session';
+import { JsonFileStore, SettingsService } from '../core/settings/settings';
+import type { DashboardServices } from '../server/services';
+import { cliVault, credentialsPath, emulatorBase } from './connect';
+
+/**
+ * `tessera serve`'s settings, sign-in and assets panel. Everything lives beside the CLI's credentials
+ * (~/.config/tessera, or the folder of $TESSERA_CREDENTIALS): settings.json and the OAuth client's
+ * client_secret.json, both mode 0600. The sign-in is the same file `tessera login` writes, so the CLI and
+ * the dashboard share it. The page is already in the user's browser: the consent link is handed to it.
+ */
+export function serveServices(host: JobHost, emulator: string | undefined): { services: DashboardServices; settings: SettingsService; account: Account } {
+  const dir = dirname(credentialsPath());
+  const settings = new SettingsService(new JsonFileStore(join(dir, 'settings.json')));
+  const base = emulator ? emulatorBase(emulator) : undefined;
+  const account = new Account({
+    vault: cliVault(),
+    endpoints: () => googleEndpoints(base),
+    clientFile: join(dir, 'client_secret.json'),
+    fallbackClient: () => {
+      if (process.env.TESSERA_CLIENT_ID && process.env.TESSERA_CLIENT_SECRET) return { clientId: process.env.TESSERA_CLIENT_ID, clientSecret: process.env.TESSERA_CLIENT_SECRET };
+      return base ? { clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret } : undefined;
+    },
+    project: () => settings.get().eeProject ?? (base ? EMULATOR_CLIENT.project : undefined),
+    // Jobs that stopped because nobody was signed in go on.
+    onSignedIn: () => {
+      for (const name of host.names()) {
+        const s = host.summary(name);
+        if (!s.running && !s.progress.finished) host.start(name);
+      }
+    },
+  });
+  return {
+    settings,
+    account,
+    services: {
+      settings: { get: () => settings.get(), set: (patch) => settings.set(patch) },
+      auth: {
+        status: () => account.status(),
+        // The CLI's file is mode 0600 and always allowed: there is no weaker storage to agree to.
+        signIn: () => account.signIn(),
+        signOut: () => account.signOut(),
+        setClient: (input) => account.setClient(input),
+      },
+      assets: assetService(() => host.earthEngine()),
+    },
+  };
+}
