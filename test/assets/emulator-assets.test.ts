@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
-import { eeCall, initEe, loadEe, signIn, startTask, waitFor, type Ee as EeBase } from '../emulator/google-clients';
+import { type EmulatorHandle } from '../../main/emulator';
+import { eeCall, startEmulatorWithEe, startTask, waitFor, type Ee as EeBase } from '../emulator/google-clients';
 
 /** The client's untyped API, with the asset calls this file uses. */
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'listAssets' | 'toAsset' | 'createFolder' | 'createAsset' | 'getAsset' | 'copyAsset' | 'renameAsset' | 'deleteAsset']: Ee };
@@ -21,10 +21,7 @@ let ee: Ee;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-assets-'));
 
 async function start(): Promise<void> {
-  emu = await startEmulator({ timeScale: 100, taskBaseSeconds: 10, pixelsPerSecond: 1e6, slots: 4, project: PROJECT, dataDir });
-  const signed = await signIn(emu.url);
-  ee = loadEe() as unknown as Ee;
-  await initEe(ee as unknown as EeBase, emu.url, signed.tokens, PROJECT);
+  ({ emu, ee } = await startEmulatorWithEe<Ee>({ timeScale: 100, taskBaseSeconds: 10, pixelsPerSecond: 1e6, slots: 4, project: PROJECT, dataDir }, PROJECT));
 }
 
 beforeAll(start);

@@ -9,11 +9,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { type EmulatorHandle } from '../../main/emulator';
 import { BIN } from '../helpers/cli';
 import { runJob } from '../helpers/emulator';
 import { rectangleJob, type TestJob } from '../helpers/job';
-import { eeCall, initEe, loadEe, signIn, startTask, waitFor, type Ee as EeBase } from '../emulator/google-clients';
+import { eeCall, startEmulatorWithEe, startTask, waitFor, type Ee as EeBase } from '../emulator/google-clients';
 
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'FeatureCollection' | 'Feature' | 'toAsset' | 'createFolder']: Ee };
 
@@ -28,10 +28,7 @@ let emu: EmulatorHandle;
 let ee: Ee;
 
 beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 8, dataDir: mkdtempSync(join(tmpdir(), 'emu-merge-')) });
-  const signed = await signIn(emu.url);
-  ee = loadEe() as unknown as Ee;
-  await initEe(ee as unknown as EeBase, emu.url, signed.tokens, PROJECT);
+  ({ emu, ee } = await startEmulatorWithEe<Ee>({ timeScale: 1000, taskBaseSeconds: 20, slots: 8, dataDir: mkdtempSync(join(tmpdir(), 'emu-merge-')) }, PROJECT));
 });
 afterAll(async () => {
   await emu?.stop();

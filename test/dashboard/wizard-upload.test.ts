@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
-import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
+import { legendCounts, launchBrowser, openPage, pageValue, pickForestGrid, screenshotPath, serve, until, type Served } from './helpers';
 
 /**
  * The job wizard as a browser user meets it with `tessera serve` (no paths from a page): the ROI sent as a
@@ -111,17 +111,7 @@ describe('the job wizard in a browser: upload, preview on the map, recipe check,
     expect(readFileSync(storedRoi).equals(readFileSync(GPKG))).toBe(true);
     expect(await page.getByTestId('wizard-roi-upload-note').textContent()).toContain('two_layers.gpkg');
 
-    await page.getByLabel('CRS', { exact: true }).fill('EPSG:3035');
-    await page.getByLabel('Pixel size (CRS units)').fill('100');
-    await page.getByLabel('Tile size (pixels)').fill('500');
-    const layer = page.getByTestId('wizard-layer');
-    await layer.waitFor({ timeout: 15_000 });
-    expect(await pageValue<string[]>(page, `[...document.querySelectorAll('[data-testid="wizard-layer"] option')].map((o) => o.value)`)).toEqual(['fields', 'forest', 'plots']);
-    await layer.selectOption('forest');
-    await expect.poll(() => page.getByTestId('wizard-estimate').getAttribute('data-layer'), { timeout: 15_000 }).toBe('forest');
-    await expect.poll(() => page.getByTestId('wizard-estimate').textContent(), { timeout: 15_000 }).toMatch(/^\d+ tiles · 250,?000 px/);
-    tiles = Number(/^(\d+) tiles/.exec((await page.getByTestId('wizard-estimate').textContent())!)![1]);
-    expect(tiles).toBeGreaterThan(1);
+    tiles = await pickForestGrid(page);
 
     // The grid on the map, dashed, one outline per tile, in view beside the panel.
     await expect.poll(() => page.getByTestId('tile-map').getAttribute('data-preview-tiles'), { timeout: 15_000 }).toBe(String(tiles));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
-import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
+import { legendCounts, launchBrowser, openPage, pageValue, pickForestGrid, screenshotPath, serve, until, type Served } from './helpers';
 
 /**
  * The job wizard end to end: `tessera serve` with no job, against the emulator; a job made in the
@@ -44,18 +44,8 @@ describe('the job wizard (tessera serve, Chromium, emulator)', () => {
     expect(await pageValue<string>(page, `document.activeElement.getAttribute('data-testid')`)).toBe('wizard-name');
 
     await page.getByLabel('ROI file (GeoPackage or GeoJSON, full path)').fill(GPKG);
-    await page.getByLabel('CRS', { exact: true }).fill('EPSG:3035');
-    await page.getByLabel('Pixel size (CRS units)').fill('100');
-    await page.getByLabel('Tile size (pixels)').fill('500');
     // The layers of the GeoPackage are offered; the grid's tile count follows the choice.
-    const layer = page.getByTestId('wizard-layer');
-    await layer.waitFor({ timeout: 15_000 });
-    expect(await pageValue<string[]>(page, `[...document.querySelectorAll('[data-testid="wizard-layer"] option')].map((o) => o.value)`)).toEqual(['fields', 'forest', 'plots']);
-    await layer.selectOption('forest');
-    await expect.poll(() => page.getByTestId('wizard-estimate').getAttribute('data-layer'), { timeout: 15_000 }).toBe('forest');
-    await expect.poll(() => page.getByTestId('wizard-estimate').textContent(), { timeout: 15_000 }).toMatch(/^\d+ tiles · 250,?000 px/);
-    const tiles = Number(/^(\d+) tiles/.exec((await page.getByTestId('wizard-estimate').textContent())!)![1]);
-    expect(tiles).toBeGreaterThan(1);
+    const tiles = await pickForestGrid(page);
     expect(tiles).toBeLessThan(40);
 
     // Keyboard only: Tab reaches every control of the wizard, in order.

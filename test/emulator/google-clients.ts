@@ -6,6 +6,7 @@ import { drive as driveApi, type drive_v3 } from '@googleapis/drive';
 import { CodeChallengeMethod, OAuth2Client, type Credentials } from 'google-auth-library';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../main/emulator';
 
 export const CLIENT_ID = 'tessera-test.apps.googleusercontent.com';
 export const CLIENT_SECRET = 'GOCSPX-tessera-test-secret';
@@ -147,4 +148,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
  */
 export function unthrottle(ee: Ee): void {
   (ee.apiclient as unknown as { RequestThrottle: { interval_: number } }).RequestThrottle.interval_ = 1;
+}
+
+/** An emulator, and the real Earth Engine client signed in to it for `project` (its own extended type `E`). */
+export async function startEmulatorWithEe<E = Ee>(options: EmulatorOptions, project: string): Promise<{ emu: EmulatorHandle; ee: E }> {
+  const emu = await startEmulator(options);
+  const signed = await signIn(emu.url);
+  const ee = loadEe();
+  await initEe(ee, emu.url, signed.tokens, project);
+  return { emu, ee: ee as unknown as E };
 }
