@@ -4,7 +4,7 @@
  * the real `tessera run` against it: tiles are exported, downloaded, verified and deleted from Drive.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { feature } from 'topojson-client';
 import { startEmulator } from '../emulator';
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     process.exit(code);
   }
   const tiles = readdirSync(join(out, 'tiles')).filter((n) => n.endsWith('.tif'));
+  const mosaic = join(out, 'tiles', `${job.name}.vrt`);
   const bytes = tiles.reduce((s, n) => s + statSync(join(out, 'tiles', n)).size, 0);
   const exports = state.operations.filter((o) => o.state === 'SUCCEEDED').length;
   const deleted = state.files.filter((f) => f.deletedAt !== null && f.name.endsWith('.tif')).length;
@@ -56,7 +57,9 @@ Done in ${((Date.now() - started) / 1000).toFixed(0)} s:
   ${exports} Earth Engine exports, one per tile, at most 2 running at once
   ${tiles.length} GeoTIFFs (${(bytes / 1e6).toFixed(1)} MB) in ${relative(process.cwd(), join(out, 'tiles'))}/, each checked against Drive's size and MD5
   ${deleted} files deleted from Drive only after their verified copy was on disk
-Look at one:  gdalinfo ${relative(process.cwd(), join(out, 'tiles', tiles[0] ?? ''))}
+Look at one:  gdalinfo ${relative(process.cwd(), join(out, 'tiles', tiles[0] ?? ''))}${existsSync(mosaic) ? `
+The mosaic:   gdalinfo ${relative(process.cwd(), mosaic)}   (a VRT over every tile; open it in QGIS)` : ''}
+Summary:      ${relative(process.cwd(), join(out, 'tiles', `${job.name}.summary.txt`))}
 Status:       npx tessera status ${relative(process.cwd(), join(out, 'job.json'))}`);
 }
 

@@ -46,7 +46,9 @@ describe('a Drive folder shared with strangers', () => {
     // Locally: only the job's twelve outputs, and nothing written beside the output folder.
     const local = readdirSync(job.output);
     expect(local.filter((n) => n.endsWith('.tif'))).toHaveLength(12);
-    expect(local.every((n) => /^evil_x\d+_y\d+\.tif$/.test(n))).toBe(true);
+    // Besides them, only the job's mosaic and summary.
+    expect(local.filter((n) => !n.endsWith('.tif')).sort()).toEqual(['evil.summary.json', 'evil.summary.txt', 'evil.vrt']);
+    expect(local.filter((n) => n.endsWith('.tif')).every((n) => /^evil_x\d+_y\d+\.tif$/.test(n))).toBe(true);
     expect(readdirSync(job.dir).sort()).toEqual(['.tessera', 'area.geojson', 'job.json', 'out']);
   });
 });

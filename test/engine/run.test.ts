@@ -25,7 +25,7 @@ describe('tessera run against the emulator', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/all 12 tiles done/);
     // The final progress line counts every byte downloaded (concurrent downloads included).
-    const bytes = readdirSync(job.output).reduce((sum, n) => sum + statSync(join(job.output, n)).size, 0);
+    const bytes = readdirSync(job.output).filter((n) => n.endsWith('.tif')).reduce((sum, n) => sum + statSync(join(job.output, n)).size, 0);
     expect(r.stdout).toContain(`12/12 done · 0 queued · 0 running in EE · 0 syncing · ${formatBytes(bytes)}`);
     expect(r.stdout.match(/12\/12 done/g)).toHaveLength(1);
     await emu.sync();
@@ -37,6 +37,10 @@ describe('tessera run against the emulator', () => {
     expect(info.geoTransform[1]).toBe(10);
     expect(info.geoTransform[5]).toBe(-10);
     expect(info.geoTransform[0] % 1280).toBe(0);
+    // The job's mosaic covers the 4 × 3 tiles of the grid (the built-in image gets one too, like recipe jobs).
+    const mosaic = JSON.parse(execFileSync('gdalinfo', ['-json', join(job.output, 'small.vrt')], { encoding: 'utf8' }));
+    expect(mosaic.size).toEqual([4 * 128, 3 * 128]);
+    expect(JSON.parse(readFileSync(join(job.output, 'small.summary.json'), 'utf8'))).toMatchObject({ job: 'small', files: 12, tiles: { done: 12 } });
     // Never more than two tasks ran at once; never more than maxInFlight were queued.
     const ops = emu.state().operations.filter((o) => o.description?.startsWith('small_'));
     expect(ops).toHaveLength(12);

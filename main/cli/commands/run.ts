@@ -42,12 +42,14 @@ export function runCommand(): Command {
         recipe = await loadRecipe(job, ee.connection());
         if (recipe) await preflight(job, repo, recipe);
         const results = resultsWriter(job, repo);
+        // The mosaic (or merged table) and the summary: for every job with local outputs, and for recipe jobs.
+        const wantsResults = !!recipe || !job.assetFolder;
         const runner = new JobRunner(job, repo, ee, new Drive(session), {
           timeScale,
           signal: abort.signal,
           onEvent: (e) => {
             display.event(e);
-            if (recipe && e.type === 'tile-state' && e.state === 'done') results.soon();
+            if (wantsResults && e.type === 'tile-state' && e.state === 'done') results.soon();
           },
           image: (eeModule) => builtInImage(eeModule, job.export.dataType),
           recipe,
@@ -66,9 +68,8 @@ export function runCommand(): Command {
             log: (level, message) => display.event({ type: 'log', job: job.name, level, message, at: new Date().toISOString() }),
           });
         }
-        // Results (mosaic, merged table, summary) for recipe jobs; the built-in test image leaves the output folder as it was.
-        const made = recipe ? await results.now() : {};
-        if (recipe && outcome.exitCode !== 130) await writeSummary(job, repo.state, made).catch((e: Error) => process.stderr.write(`warning: the job summary could not be written (${e.message})\n`));
+        const made = wantsResults ? await results.now() : {};
+        if (wantsResults && outcome.exitCode !== 130) await writeSummary(job, repo.state, made).catch((e: Error) => process.stderr.write(`warning: the job summary could not be written (${e.message})\n`));
         display.close();
         if (made.mosaic) process.stdout.write(`mosaic: ${made.mosaic}\n`);
         if (opts.cog && made.mosaic && outcome.exitCode === 0) {

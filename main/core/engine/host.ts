@@ -496,7 +496,7 @@ export class JobHost {
     this.refreshQuota(h, 0);
     h.idleTimer = setInterval(() => this.refreshQuota(h, this.options.quotaIdleIntervalMs), this.options.quotaIdleIntervalMs);
     h.idleTimer.unref();
-    if (h.recipe) {
+    if (h.recipe || !h.job.assetFolder) {
       // As `tessera run` does: the mosaic or merged table, and the job summary.
       try {
         await writeSummary(h.job, h.repo.state, await updateResults(h.job, h.repo.state));
