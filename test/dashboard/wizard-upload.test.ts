@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
-import { legendCounts, launchBrowser, openPage, pageValue, pickForestGrid, screenshotPath, serve, until, type Served } from './helpers';
+import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
+import { pickForestGrid } from './wizard-steps';
 
 /**
  * The job wizard as a browser user meets it with `tessera serve` (no paths from a page): the ROI sent as a

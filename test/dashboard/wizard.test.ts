@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
-import { legendCounts, launchBrowser, openPage, pageValue, pickForestGrid, screenshotPath, serve, until, type Served } from './helpers';
+import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
+import { pickForestGrid } from './wizard-steps';
 
 /**
  * The job wizard end to end: `tessera serve` with no job, against the emulator; a job made in the

@@ -137,10 +137,26 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The job's downloaded outputs of the given extension, with the tile each belongs to (from the journal). */
-async function tileOutputs(job: Job, state: JobSnapshot, ext: string): Promise<{ name: string; tile: TileRecord }[]> {
+/**
+ * What a rewrite may keep from the last one, so its cost follows the tiles done, not the job's size: the
+ * headers read of verified GeoTIFFs (they never change), and the ids of the tiles done so far (filled by
+ * one scan of the state, then told of each tile as it is done).
+ */
+export interface ResultsCache {
+  headers: Map<string, RasterInfo>;
+  done?: Set<string>;
+}
+
+function doneTiles(state: JobSnapshot, cache?: ResultsCache): TileRecord[] {
+  if (!cache) return Object.values(state.tiles).filter((t) => t.state === 'done' || t.state === 'verified');
+  cache.done ??= new Set(Object.values(state.tiles).filter((t) => t.state === 'done' || t.state === 'verified').map((t) => t.id));
+  return [...cache.done].flatMap((id) => (state.tiles[id] ? [state.tiles[id]] : []));
+}
+
+async function tileOutputs(job: Job, state: JobSnapshot, ext: string, cache?: ResultsCache): Promise<{ name: string; tile: TileRecord }[]> {
   const names = new Set(await readdir(job.output).catch(() => [] as string[]));
   const out: { name: string; tile: TileRecord }[] = [];
-  for (const tile of Object.values(state.tiles)) {
+  for (const tile of doneTiles(state, cache)) {
     if (tile.state !== 'done' && tile.state !== 'verified') continue;
     const re = new RegExp(`^${escapeRe(`${job.name}_${tile.id}`)}(-\\d{10}-\\d{10})?\\.${ext}$`);
     for (const f of tile.files) if (f.verified && re.test(f.name) && names.has(f.name)) out.push({ name: f.name, tile });
@@ -148,11 +164,21 @@ async function tileOutputs(job: Job, state: JobSnapshot, ext: string): Promise<{
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-/** Writes `{job}.vrt` over every verified GeoTIFF of the job (split parts and split children included). */
-export async function writeMosaic(job: Job, state: JobSnapshot): Promise<string | undefined> {
-  const files = await tileOutputs(job, state, 'tif');
+/**
+ * Writes `{job}.vrt` over every verified GeoTIFF of the job (split parts and split children included).
+ * `cache` keeps what a rewrite may reuse (see ResultsCache).
+ */
+export async function writeMosaic(job: Job, state: JobSnapshot, cache?: ResultsCache): Promise<string | undefined> {
+  const files = await tileOutputs(job, state, 'tif', cache);
+  const headers = cache?.headers ?? new Map<string, RasterInfo>();
   if (files.length === 0) return undefined;
-  const rasters = await Promise.all(files.map((f) => readGeoTiffInfo(join(job.output, f.name), f.name)));
+  const rasters = await Promise.all(
+    files.map(async (f) => {
+      let info = headers.get(f.name);
+      if (!info) headers.set(f.name, (info = await readGeoTiffInfo(join(job.output, f.name), f.name)));
+      return info;
+    }),
+  );
   const path = join(job.output, `${job.name}.vrt`);
   await writeAtomic(path, vrtXml(rasters, files[0]!.tile.crs, job.export.noData));
   return path;
@@ -201,8 +227,8 @@ const csvField = (v: unknown) => {
  * Merges the per-tile CSV / GeoJSON tables into `{job}.csv`: a `tile_id` column first, then the union
  * of every table's columns. Each tile's file is read once, so a point appears exactly once.
  */
-export async function mergeTables(job: Job, state: JobSnapshot): Promise<{ path: string; rows: number; gpkg: string } | undefined> {
-  const files = [...(await tileOutputs(job, state, 'csv')), ...(await tileOutputs(job, state, 'geojson'))];
+export async function mergeTables(job: Job, state: JobSnapshot, cache?: ResultsCache): Promise<{ path: string; rows: number; gpkg: string } | undefined> {
+  const files = [...(await tileOutputs(job, state, 'csv', cache)), ...(await tileOutputs(job, state, 'geojson', cache))];
   if (files.length === 0) return undefined;
   const columns: string[] = [];
   const rows: Record<string, unknown>[] = [];
@@ -343,9 +369,9 @@ export async function writeSummary(job: Job, state: JobSnapshot, extra: Pick<Job
 }
 
 /** Rewrites the mosaic and merged table; returns what exists now. */
-export async function updateResults(job: Job, state: JobSnapshot): Promise<Pick<JobSummary, 'mosaic' | 'table'>> {
-  const mosaic = await writeMosaic(job, state);
-  const table = await mergeTables(job, state);
+export async function updateResults(job: Job, state: JobSnapshot, cache?: ResultsCache): Promise<Pick<JobSummary, 'mosaic' | 'table'>> {
+  const mosaic = await writeMosaic(job, state, cache);
+  const table = await mergeTables(job, state, cache);
   return { ...(mosaic ? { mosaic } : {}), ...(table ? { table } : {}) };
 }
 

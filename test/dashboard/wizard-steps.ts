@@ -1,0 +1,24 @@
+// Steps shared by the wizard tests (kept out of helpers.ts, which the UI benchmark loads outside vitest).
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { pageValue } from './helpers';
+
+/**
+ * In the open wizard: EPSG:3035, 100 m pixels, 500-pixel tiles for the two-layer GeoPackage fixture — the
+ * layers must be offered (fields, forest, plots), `forest` is chosen and the estimate must follow it.
+ * Returns the tile count the wizard shows.
+ */
+export async function pickForestGrid(page: Page): Promise<number> {
+  await page.getByLabel('CRS', { exact: true }).fill('EPSG:3035');
+  await page.getByLabel('Pixel size (CRS units)').fill('100');
+  await page.getByLabel('Tile size (pixels)').fill('500');
+  const layer = page.getByTestId('wizard-layer');
+  await layer.waitFor({ timeout: 15_000 });
+  expect(await pageValue<string[]>(page, `[...document.querySelectorAll('[data-testid="wizard-layer"] option')].map((o) => o.value)`)).toEqual(['fields', 'forest', 'plots']);
+  await layer.selectOption('forest');
+  await expect.poll(() => page.getByTestId('wizard-estimate').getAttribute('data-layer'), { timeout: 15_000 }).toBe('forest');
+  await expect.poll(() => page.getByTestId('wizard-estimate').textContent(), { timeout: 15_000 }).toMatch(/^\d+ tiles · 250,?000 px/);
+  const tiles = Number(/^(\d+) tiles/.exec((await page.getByTestId('wizard-estimate').textContent())!)![1]);
+  expect(tiles).toBeGreaterThan(1);
+  return tiles;
+}
