@@ -2,7 +2,7 @@ import { CommandSchema, type Command } from '../shared/contract';
 import {
   CommandResultSchema, DashboardSnapshotSchema, GridPreviewRequestSchema, GridPreviewSchema, JobSummarySchema, NewJobRequestSchema, NewJobResultSchema, StreamMessageSchema, TileDetailSchema,
   RecipeCheckRequestSchema, RecipeCheckSchema, UploadResultSchema, type RecipeCheck, type RecipeCheckRequest, type UploadResult,
-  type CommandResult, type DashboardSnapshot, type GridPreview, type GridPreviewRequest, type JobSummary, type NewJobRequest, type NewJobResult, type StreamMessage, type TileDetail,
+  type CommandResult, type DashboardSnapshot, type FileKind, type GridPreview, type GridPreviewRequest, type JobSummary, type NewJobRequest, type NewJobResult, type StreamMessage, type TileDetail,
 } from '../shared/dashboard';
 import { ServicesClient } from './services-client';
 import type { ConnectionState, Transport } from './transport/types';
@@ -81,7 +81,7 @@ export class TesseraClient {
   }
 
   /** The path the user chose in the system's dialog, or null. */
-  async chooseFile(kind: 'roi' | 'recipe'): Promise<string | null> {
+  async chooseFile(kind: FileKind): Promise<string | null> {
     if (!this.transport.chooseFile) throw new Error('this host has no file dialog');
     const r = (await this.transport.chooseFile(kind)) as { path?: unknown } | undefined;
     return typeof r?.path === 'string' ? r.path : null;

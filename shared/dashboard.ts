@@ -225,5 +225,7 @@ export const UploadResultSchema = z.object({ ok: z.literal(true), path: z.string
 export type UploadResult = z.infer<typeof UploadResultSchema>;
 
 /** What the desktop app's open-file dialog is for: an ROI (GeoPackage, GeoJSON) or a recipe (.js). */
-export const ChooseFileRequestSchema = z.object({ kind: z.enum(['roi', 'recipe']) }).strict();
+/** The desktop's file dialogs: open an ROI or a recipe, or choose where to save the job file. */
+export const ChooseFileRequestSchema = z.object({ kind: z.enum(['roi', 'recipe', 'job']) }).strict();
+export type FileKind = ChooseFileRequest['kind'];
 export type ChooseFileRequest = z.infer<typeof ChooseFileRequestSchema>;

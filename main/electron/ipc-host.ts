@@ -4,6 +4,7 @@
  * Electron objects in, tests pass fakes.
  */
 import { EVENT_CHANNELS, type InvokeHandlers, type IpcInvokeEventLike } from '../../shared/ipc';
+import type { FileKind } from '../../shared/dashboard';
 import type { DashboardHost } from '../server/server';
 import type { DashboardServices } from '../server/services';
 
@@ -18,7 +19,7 @@ export interface DesktopServices extends DashboardServices {
   /** Opens an allowed https URL in the system browser; false when the URL is not allowed. */
   openExternal(url: string): Promise<boolean>;
   /** The wizard's file choice: the system's open dialog (main.ts: `dialog.showOpenDialog`); null when cancelled. */
-  chooseFile(kind: 'roi' | 'recipe'): Promise<string | null>;
+  chooseFile(kind: FileKind): Promise<string | null>;
 }
 
 export interface DesktopIpc {

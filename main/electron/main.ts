@@ -174,8 +174,14 @@ async function main(): Promise<void> {
     },
     assets: assetService(() => host.earthEngine()),
     openExternal,
-    // The wizard's "Choose…": the system's open dialog, attached to the window; the path goes to the host as typed.
+    // The wizard's "Choose…": the system's open dialog (the save dialog for the job file), attached to the
+    // window; the path goes to the host as if typed.
     chooseFile: async (kind) => {
+      if (kind === 'job') {
+        const options: Electron.SaveDialogOptions = { title: 'Save the job file as', filters: [{ name: 'Tessera job', extensions: ['json'] }], properties: ['createDirectory', 'showOverwriteConfirmation'] };
+        const r = mainWindow && !mainWindow.isDestroyed() ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
+        return r.canceled || !r.filePath ? null : /\.json$/i.test(r.filePath) ? r.filePath : `${r.filePath}.json`;
+      }
       const filters = kind === 'roi' ? [{ name: 'GeoPackage or GeoJSON', extensions: ['gpkg', 'geojson', 'json'] }] : [{ name: 'Recipe (JavaScript)', extensions: ['js'] }];
       const options: Electron.OpenDialogOptions = { title: kind === 'roi' ? 'Choose the region of interest' : 'Choose a recipe file', properties: ['openFile'], filters };
       const r = mainWindow && !mainWindow.isDestroyed() ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);

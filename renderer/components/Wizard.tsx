@@ -195,6 +195,16 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     }
   };
 
+  /** The desktop's save dialog for the job file. */
+  const chooseJobFile = async () => {
+    try {
+      const path = await client.chooseFile('job');
+      if (path) setV((o) => ({ ...o, file: path }));
+    } catch (e) {
+      setFailure(`the save dialog failed: ${(e as Error).message}`);
+    }
+  };
+
   const request = (start: boolean): NewJobRequest => {
     const num = (s: string) => (s.trim() === '' ? undefined : Number(s));
     let recipe: NewJobRequest['job']['recipe'];
@@ -451,6 +461,14 @@ export function Wizard({ client, onClose, onCreated }: Props) {
             {input('drive', 'Drive folder', 'drive.folder')}
             {input('output', 'Local folder for the outputs', 'output', { placeholder: '/data/out' }, 'relative paths start at the job file’s folder')}
             {input('file', 'Save the job file as', 'file', { placeholder: '/data/job.json' })}
+            {client.canChooseFile && (
+              <div className="field">
+                <span />
+                <button type="button" data-testid="wizard-file-choose" onClick={() => void chooseJobFile()}>
+                  Choose where…
+                </button>
+              </div>
+            )}
           </fieldset>
           <fieldset>
             <legend>Limits</legend>

@@ -1,5 +1,6 @@
 import type { Command } from '../../shared/contract';
 import { unwrap, type IpcResult, type TesseraApi } from '../../shared/ipc';
+import type { FileKind } from '../../shared/dashboard';
 import type { ServiceName } from './services';
 import { TransportError, type ConnectionState, type Transport } from './types';
 
@@ -44,7 +45,7 @@ export class ElectronTransport implements Transport {
     return Promise.reject(new Error('this window has no job wizard'));
   }
 
-  get chooseFile(): ((kind: 'roi' | 'recipe') => Promise<unknown>) | undefined {
+  get chooseFile(): ((kind: FileKind) => Promise<unknown>) | undefined {
     const api = this.api;
     return api.chooseFile ? (kind) => this.call(() => api.chooseFile!({ kind })) : undefined;
   }

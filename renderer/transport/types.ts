@@ -1,4 +1,5 @@
 import type { Command } from '../../shared/contract';
+import type { FileKind } from '../../shared/dashboard';
 import type { ServiceName } from './services';
 
 /** Where the stream stands; `unauthorized` is final (the page lacks the token). */
@@ -20,7 +21,7 @@ export interface Transport {
   /** Sends a file's bytes to the host (tessera serve: a page cannot give a path); answers where it is kept. */
   upload?(file: Blob, name: string): Promise<unknown>;
   /** The system's open-file dialog (desktop app): answers `{ path }`, null when cancelled. */
-  chooseFile?(kind: 'roi' | 'recipe'): Promise<unknown>;
+  chooseFile?(kind: FileKind): Promise<unknown>;
   /** Settings, sign-in and assets (absent where the host has none); answers are validated by the client. */
   service?(name: ServiceName, body?: unknown): Promise<unknown>;
   /** A dropped or picked file's path on this computer (the desktop app), undefined when unknown. */

@@ -40,7 +40,7 @@ describe('the job wizard in the desktop shell (fake bridge)', () => {
         previewGrid: (r) => (window.__calls.push(['previewGrid', r]), ok(preview)),
         createJob: (r) => (window.__calls.push(['createJob', r]), ok({ ok: true, name: r.job.name, file: r.file })),
         checkRecipe: (r) => (window.__calls.push(['checkRecipe', r]), ok({ ok: true, label: 'recipe file ' + r.recipe.file, tile: 'x0_y0', kind: 'image', logs: [], bands: [{ id: 'NDVI', type: 'Float32' }] })),
-        chooseFile: (r) => (window.__calls.push(['chooseFile', r]), ok({ path: r.kind === 'roi' ? '/data/area.gpkg' : '/data/ndvi.js' })),
+        chooseFile: (r) => (window.__calls.push(['chooseFile', r]), ok({ path: { roi: '/data/area.gpkg', recipe: '/data/ndvi.js', job: '/data/desk.json' }[r.kind] })),
         // The preload's webUtils.getPathForFile: a dropped file's path on this computer.
         pathForFile: (f) => '/home/ada/' + f.name,
       };
@@ -67,12 +67,14 @@ describe('the job wizard in the desktop shell (fake bridge)', () => {
     expect(await page.getByTestId('wizard-recipe-check').textContent()).toContain('NDVI (Float32)');
     await page.getByTestId('wizard-name').fill('desk');
     await page.getByLabel('Local folder for the outputs').fill('/data/out');
-    await page.getByLabel('Save the job file as').fill('/data/desk.json');
+    // Where the job file goes: the system's save dialog.
+    await page.getByTestId('wizard-file-choose').click();
+    await until(async () => (await page.getByLabel('Save the job file as').inputValue()) === '/data/desk.json', 10_000, 50, 'the chosen job file');
     await page.screenshot({ path: screenshotPath('wizard-electron.png') });
     await page.getByTestId('wizard-save').click();
     await wizard.waitFor({ state: 'detached' });
     const calls = await page.evaluate<[string, unknown][]>('window.__calls');
-    expect(calls.filter(([c]) => c === 'chooseFile').map(([, r]) => r)).toEqual([{ kind: 'roi' }, { kind: 'recipe' }]);
+    expect(calls.filter(([c]) => c === 'chooseFile').map(([, r]) => r)).toEqual([{ kind: 'roi' }, { kind: 'recipe' }, { kind: 'job' }]);
     expect(calls.find(([c]) => c === 'previewGrid')![1]).toMatchObject({ roi: { path: '/data/area.gpkg' } });
     expect(calls.find(([c]) => c === 'checkRecipe')![1]).toMatchObject({ recipe: { file: '/data/ndvi.js' }, roi: { path: '/data/area.gpkg' } });
     expect(calls.find(([c]) => c === 'createJob')![1]).toMatchObject({ start: false, file: '/data/desk.json', job: { name: 'desk', roi: { path: '/data/area.gpkg' }, recipe: { file: '/data/ndvi.js' } } });

@@ -160,7 +160,7 @@ const BAD: Record<InvokeName, unknown[]> = {
   openExternal: [{}, { url: 5 }, { url: 'x'.repeat(3000) }],
   previewGrid: [{}, { roi: { path: '' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { roi: { path: '/a.gpkg' }, grid: { crs: 'wgs84', scale: 10, tilePixels: 1000 } }],
   checkRecipe: [{}, { recipe: { file: '' }, roi: { path: '/a.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { recipe: { file: '/r.js' }, roi: { path: '/a.gpkg' } }],
-  chooseFile: [undefined, {}, { kind: 'job' }, { kind: 'roi', defaultPath: '/etc' }],
+  chooseFile: [undefined, {}, { kind: 'folder' }, { kind: 'roi', defaultPath: '/etc' }],
   createJob: [{ file: '/tmp/x.json' }, { file: '/tmp/x.txt', job: { name: 'a_b', roi: { path: '/a' }, grid: { crs: 'EPSG:3035', scale: 1, tilePixels: 1 }, drive: { folder: 'f' }, output: 'o' } }],
 };
 
