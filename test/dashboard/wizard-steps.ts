@@ -22,3 +22,11 @@ export async function pickForestGrid(page: Page): Promise<number> {
   expect(tiles).toBeGreaterThan(1);
   return tiles;
 }
+
+/** In the open wizard: the job's name, its Drive folder `tessera-<name>`, the local folder and the job file. */
+export async function fillJobPlaces(page: Page, name: string, output: string, file: string): Promise<void> {
+  await page.getByTestId('wizard-name').fill(name);
+  await page.getByLabel('Drive folder').fill(`tessera-${name}`);
+  await page.getByLabel('Local folder for the outputs').fill(output);
+  await page.getByLabel('Save the job file as').fill(file);
+}

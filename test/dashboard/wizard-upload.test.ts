@@ -8,7 +8,7 @@ import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
 import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
-import { pickForestGrid } from './wizard-steps';
+import { fillJobPlaces, pickForestGrid } from './wizard-steps';
 
 /**
  * The job wizard as a browser user meets it with `tessera serve` (no paths from a page): the ROI sent as a
@@ -169,10 +169,7 @@ describe('the job wizard in a browser: upload, preview on the map, recipe check,
 
     // Back to the built-in image for this job; name, folders, then "Create and start".
     await page.getByTestId('wizard-recipe').selectOption('');
-    await page.getByTestId('wizard-name').fill('wiz');
-    await page.getByLabel('Drive folder').fill('tessera-wiz');
-    await page.getByLabel('Local folder for the outputs').fill(join(dir, 'out'));
-    await page.getByLabel('Save the job file as').fill(join(dir, 'wiz.json'));
+    await fillJobPlaces(page, 'wiz', join(dir, 'out'), join(dir, 'wiz.json'));
     await page.getByTestId('wizard-create').click();
     await wizard.waitFor({ state: 'detached', timeout: 30_000 });
     // The preview leaves with the wizard.
@@ -215,10 +212,7 @@ describe('the job wizard in a browser: upload, preview on the map, recipe check,
     expect(await check.textContent()).toMatch(/builds an ee\.Image/);
     await page.screenshot({ path: screenshotPath('wizard-recipe-ok.png') });
 
-    await page.getByTestId('wizard-name').fill('saved');
-    await page.getByLabel('Drive folder').fill('tessera-saved');
-    await page.getByLabel('Local folder for the outputs').fill(join(dir, 'out-saved'));
-    await page.getByLabel('Save the job file as').fill(join(dir, 'saved.json'));
+    await fillJobPlaces(page, 'saved', join(dir, 'out-saved'), join(dir, 'saved.json'));
     await page.getByTestId('wizard-save').click();
     await wizard.waitFor({ state: 'detached', timeout: 30_000 });
     const written = JSON.parse(readFileSync(join(dir, 'saved.json'), 'utf8')) as { recipe?: { file?: string } };

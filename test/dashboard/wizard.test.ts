@@ -7,7 +7,7 @@ import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
 import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
-import { pickForestGrid } from './wizard-steps';
+import { fillJobPlaces, pickForestGrid } from './wizard-steps';
 
 /**
  * The job wizard end to end: `tessera serve` with no job, against the emulator; a job made in the
@@ -67,10 +67,7 @@ describe('the job wizard (tessera serve, Chromium, emulator)', () => {
     expect(await page.getByTestId('wizard-name').getAttribute('aria-invalid')).toBe('true');
     await page.screenshot({ path: screenshotPath('wizard-errors.png') });
 
-    await page.getByTestId('wizard-name').fill('wiz');
-    await page.getByLabel('Drive folder').fill('tessera-wiz');
-    await page.getByLabel('Local folder for the outputs').fill(join(dir, 'out'));
-    await page.getByLabel('Save the job file as').fill(join(dir, 'wiz.json'));
+    await fillJobPlaces(page, 'wiz', join(dir, 'out'), join(dir, 'wiz.json'));
     await page.getByTestId('wizard-create').click();
     await wizard.waitFor({ state: 'detached', timeout: 30_000 });
 
