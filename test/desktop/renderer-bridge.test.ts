@@ -44,3 +44,53 @@ describe('the dashboard inside the desktop shell (fake bridge)', () => {
     await page.close();
   });
 });
+
+describe('settings and sign-in inside the desktop shell (fake bridge)', () => {
+  it('shows the desktop-only settings, saves through setSettings, signs in through signIn (the main side opens the browser)', { timeout: 60_000 }, async () => {
+    const settings = { preventSleep: true, startAtLogin: false, notifications: true, basemapUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', eeProject: null, jobFiles: [] };
+    const { page, problems, requests } = await openBridgePage(browser, `(() => {
+      let settings = ${JSON.stringify(settings)};
+      let signedIn = false;
+      window.__calls = [];
+      const ok = (value) => Promise.resolve({ ok: true, value });
+      const auth = () => ({ signedIn, email: signedIn ? 'ada@example.org' : null, storage: 'the system keychain', warning: null, client: '1234-abc.apps.googleusercontent.com', consentUrl: null, error: null });
+      window.tessera = {
+        snapshot: () => ok({ seq: 0, jobs: [] }),
+        summary: () => ok(null),
+        tile: () => Promise.resolve({ ok: false, error: { status: 404, message: 'no such tile' } }),
+        command: () => ok({ ok: true }),
+        subscribe: () => ok({ seq: 0 }),
+        unsubscribe: () => ok({ ok: true }),
+        onStream: () => () => undefined,
+        getSettings: () => ok(settings),
+        setSettings: (p) => (window.__calls.push(['setSettings', p]), settings = { ...settings, ...p }, ok(settings)),
+        authStatus: () => ok(auth()),
+        signIn: (r) => (window.__calls.push(['signIn', r]), signedIn = true, ok(auth())),
+        signOut: () => (signedIn = false, ok(auth())),
+      };
+    })()`);
+    await until(async () => (await page.getByTestId('account').textContent()) === 'Sign in', 10_000, 50, 'the account button');
+    await page.getByTestId('account').click();
+    await page.getByTestId('settings').waitFor();
+    expect(await page.getByTestId('auth-status').textContent()).toContain('kept in the system keychain');
+    // The main side opens the system browser and answers when the sign-in is stored: no consent link in the page.
+    await page.getByTestId('sign-in').click();
+    await until(async () => /Signed in as ada@example.org/.test((await page.getByTestId('auth-status').textContent()) ?? ''), 10_000, 50, 'signed in');
+    expect(await page.getByTestId('consent-link').count()).toBe(0);
+    expect(await page.getByTestId('account').textContent()).toBe('ada@example.org');
+    // Desktop-only settings are offered and saved with the rest.
+    await page.getByTestId('settings-preventSleep').uncheck();
+    await page.getByTestId('settings-startAtLogin').check();
+    await page.getByTestId('settings-eeProject').fill('my-ee-project');
+    await page.getByTestId('save-settings').click();
+    await until(async () => (await page.getByTestId('settings-said').textContent()) === 'Saved.', 10_000, 50, 'saved');
+    const calls = await page.evaluate<[string, unknown][]>('window.__calls');
+    expect(calls).toEqual([
+      ['signIn', {}],
+      ['setSettings', { eeProject: 'my-ee-project', basemapUrl: settings.basemapUrl, notifications: true, preventSleep: false, startAtLogin: true }],
+    ]);
+    expect(requests.filter((p) => p.startsWith('/api/'))).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
