@@ -17,11 +17,22 @@ export const BasemapUrlSchema = z
   .trim()
   .max(500)
   .regex(/^https:\/\/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{1,5})?\/[A-Za-z0-9._~\-/{}@%&=?]*$/, 'an https URL template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png')
-  .refine((u) => u.includes('{z}') && u.includes('{x}') && u.includes('{y}'), 'the template needs {z}, {x} and {y}');
+  .refine((u) => u.includes('{z}') && u.includes('{x}') && u.includes('{y}'), 'the template needs {z}, {x} and {y}')
+  // What the CSP is built from must parse (a port above 65535 or a dotted number that is no address does not).
+  .refine((u) => basemapOriginOrNull(u) !== null, 'not a URL a browser can load (check the host name and port)');
 
-/** The origin the CSP must allow for basemap images (`https://host[:port]`). */
+function basemapOriginOrNull(url: string): string | null {
+  try {
+    const u = new URL(url.replace(/\{[a-z]\}/g, '0'));
+    return u.protocol === 'https:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The origin the CSP must allow for basemap images (`https://host[:port]`); the default's for a bad URL. */
 export function basemapOrigin(url: string): string {
-  return new URL(url.replace(/\{[a-z]\}/g, '0')).origin;
+  return basemapOriginOrNull(url) ?? 'https://tile.openstreetmap.org';
 }
 
 /** A Google Cloud project id (6–30 characters: lower-case letters, digits, hyphens; starts with a letter). */

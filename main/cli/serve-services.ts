@@ -26,13 +26,19 @@ export function serveServices(host: JobHost, emulator: string | undefined): { se
       return base ? { clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret } : undefined;
     },
     project: () => settings.get().eeProject ?? (base ? EMULATOR_CLIENT.project : undefined),
-    // Jobs that stopped because nobody was signed in go on.
-    onSignedIn: () => {
+    // Open connections take the new sign-in; jobs that stopped because nobody was signed in go on.
+    onSignedIn: async (credentials) => {
+      await host.signInChanged(credentials.refresh_token);
       for (const name of host.names()) {
         const s = host.summary(name);
         if (!s.running && !s.progress.finished) host.start(name);
       }
     },
+    onSignedOut: () => host.signInChanged(undefined),
+  });
+  // Another default project: connections no job holds are made afresh with it.
+  settings.onChange((_s, changed) => {
+    if (changed.includes('eeProject')) void host.forgetIdleConnections();
   });
   return {
     settings,

@@ -113,7 +113,8 @@ async function main(): Promise<void> {
     },
     openBrowser: async (url) => void (await shell.openExternal(url)),
     project: () => settings.get().eeProject ?? undefined,
-    onSignedIn: () => {
+    onSignedIn: async (credentials) => {
+      await host.signInChanged(credentials.refresh_token);
       // Jobs that could not open or stopped because nobody was signed in: open and resume them now.
       const hosted = new Set(host.names().map((n) => host.summary(n).file));
       void openJobs(settings.get().jobFiles.filter((f) => !hosted.has(f)));
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
         if (!job.running && !job.progress.finished) host.start(n);
       }
     },
+    onSignedOut: () => host.signInChanged(undefined),
   });
   // ---- the engine host ----------------------------------------------------------------------------
   const gate = new NoteGate();
@@ -256,6 +258,7 @@ async function main(): Promise<void> {
     );
   }
   settings.onChange((s, changed) => {
+    if (changed.includes('eeProject')) void host.forgetIdleConnections();
     if (changed.includes('startAtLogin')) applyLoginItem(s);
     if (changed.includes('preventSleep')) applyPower();
   });

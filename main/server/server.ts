@@ -152,6 +152,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         try {
           body = JSON.parse(await readBody(req));
         } catch (e) {
+          if ((e as { status?: unknown }).status === 413) return json(res, 413, { error: (e as Error).message });
           return json(res, 400, { error: `the command is not valid JSON (${(e as Error).message})` });
         }
         return json(res, 200, await host.command(body));
@@ -200,6 +201,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         try {
           body = JSON.parse(await readBody(req));
         } catch (e) {
+          if ((e as { status?: unknown }).status === 413) return json(res, 413, { error: (e as Error).message });
           return json(res, 400, { error: `not valid JSON (${(e as Error).message})` });
         }
         return json(res, 200, await wizard(body));
@@ -286,7 +288,7 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new Error('the command is too large'));
+        reject(Object.assign(new Error(`the request is larger than ${MAX_BODY / 1024 ** 2} MB`), { status: 413 }));
         req.destroy();
       } else chunks.push(c);
     });

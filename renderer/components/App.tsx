@@ -42,7 +42,9 @@ export function App({ client, store }: Props) {
   const closePanel = useCallback(() => {
     setPanel(null);
     queueMicrotask(() => panelOpener.current?.focus());
-  }, []);
+    // A sign-in finished in the browser after the panel closed still shows on the account button.
+    services?.auth().then(setAuth, () => undefined);
+  }, [services]);
   useEffect(() => {
     if (!services) return;
     let live = true;

@@ -13,6 +13,7 @@ interface Props {
 
 /** Rows per page: a folder of thousands of tile assets stays quick to scroll and to select. */
 export const ASSETS_PER_PAGE = 100;
+const DELETE_BATCH = 1000;
 
 const CONTAINER = new Set(['FOLDER', 'IMAGE_COLLECTION']);
 
@@ -77,7 +78,13 @@ export function AssetPanel({ services, onClose, initialFolder }: Props) {
     try {
       // Children of a chosen folder go with it (recursive), so they are not named twice.
       const names = chosen.map((r) => r.name).filter((n) => !containers.some((c) => n.startsWith(`${c.name}/`)));
-      const r = await services.deleteAssets({ names, recursive: containers.length > 0 });
+      // In requests of at most DELETE_BATCH names (the API's limit is 5,000).
+      const r = { deleted: [] as string[], alreadyGone: [] as string[] };
+      for (let k = 0; k < names.length; k += DELETE_BATCH) {
+        const part = await services.deleteAssets({ names: names.slice(k, k + DELETE_BATCH), recursive: containers.length > 0 });
+        r.deleted.push(...part.deleted);
+        r.alreadyGone.push(...part.alreadyGone);
+      }
       setSaid(`Deleted ${r.deleted.length} asset${r.deleted.length === 1 ? '' : 's'}${r.alreadyGone.length ? ` (${r.alreadyGone.length} already gone)` : ''}.`);
       setConfirming(false);
       if (listing) await list(listing.folder, listing.recursive, true);

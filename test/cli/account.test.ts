@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Account } from '../../main/core/auth/account';
 import { headlessBrowser } from '../../main/core/auth/signin';
 import { MemoryVault } from '../../main/core/auth/vault';
-import { EMULATOR_CLIENT, googleEndpoints } from '../../main/core/google/session';
+import { JobHost } from '../../main/core/engine/host';
+import { EMULATOR_CLIENT, googleEndpoints, sessionFromCredentials } from '../../main/core/google/session';
+import { rectangleJob } from '../helpers/job';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 
 let emu: EmulatorHandle;
@@ -33,7 +35,9 @@ function account(opts: { openBrowser?: (url: string) => Promise<void>; fallback?
     fallbackClient: () => (opts.fallback === false ? undefined : { clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret }),
     ...(opts.openBrowser ? { openBrowser: opts.openBrowser } : {}),
     project: () => 'my-ee-project',
-    onSignedIn: () => signedIn++,
+    onSignedIn: () => {
+      signedIn++;
+    },
     timeoutMs: 20_000,
   });
   return { a, vault, dir, signedIns: () => signedIn };
@@ -105,5 +109,54 @@ describe('Account', () => {
     const b = new Account({ vault: new MemoryVault(), endpoints: () => googleEndpoints(emu.url), clientFile: file, openBrowser: async (u) => void opened.push(u), timeoutMs: 500 });
     await expect(b.signIn()).rejects.toThrow();
     expect((await b.status()).signedIn).toBe(false);
+  });
+
+  it('signing out stops the jobs that used the sign-in; signing in again lets them finish (not with the dead token)', { timeout: 90_000 }, async () => {
+    // Tasks of 0.3 s (simulated 5 minutes) so the job is well under way when the sign-in goes.
+    const emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 300 });
+    const vault = new MemoryVault();
+    const host = new JobHost({
+      connect: async (project) => {
+        const stored = await vault.load();
+        if (!stored) throw new Error('not signed in');
+        return { session: sessionFromCredentials(stored, googleEndpoints(emu.url), project ?? EMULATOR_CLIENT.project), timeScale: 1000 };
+      },
+      progressIntervalMs: 50,
+      writeLog: false,
+    });
+    const a = new Account({
+      vault,
+      endpoints: () => googleEndpoints(emu.url),
+      clientFile: join(mkdtempSync(join(tmpdir(), 'tessera-account-')), 'client_secret.json'),
+      fallbackClient: () => ({ clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret }),
+      openBrowser: headlessBrowser,
+      // As tessera serve and the desktop app wire it.
+      onSignedIn: async (credentials) => {
+        await host.signInChanged(credentials.refresh_token);
+        for (const n of host.names()) if (!host.summary(n).running && !host.summary(n).progress.finished) host.start(n);
+      },
+      onSignedOut: () => host.signInChanged(undefined),
+    });
+    try {
+      await a.signIn();
+      const job = rectangleJob('resign', 6, 4, { maxInFlight: 2 });
+      await host.add(job.file);
+      host.start('resign');
+      for (let i = 0; i < 400 && (host.summary('resign').progress.tiles.done ?? 0) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+      await a.signOut();
+      await host.settled();
+      const stopped = host.summary('resign');
+      expect(stopped.outcome?.exitCode, stopped.outcome?.message ?? '').toBe(3);
+      expect(stopped.outcome?.message).toMatch(/signed out/);
+      expect(stopped.progress.tiles.done).toBeLessThan(24);
+      await a.signIn();
+      for (let i = 0; i < 600 && !host.summary('resign').outcome; i++) await new Promise((r) => setTimeout(r, 50));
+      const again = host.summary('resign');
+      expect(again.outcome, JSON.stringify({ running: again.running, progress: again.progress, log: again.log.slice(-8) })).toMatchObject({ exitCode: 0 });
+      expect(host.summary('resign').progress.tiles.done).toBe(24);
+    } finally {
+      await host.stop();
+      await emu.stop();
+    }
   });
 });

@@ -46,7 +46,8 @@ describe('settings and account (tessera serve, Chromium, emulator)', () => {
     await until(async () => (await text(page, 'account')) === 'Sign in', 10_000, 100, 'the account button to say Sign in');
     await page.locator('[data-testid="account"]').click();
     await page.locator('[data-testid="settings"]').waitFor();
-    expect(await text(page, 'auth-status')).toMatch(/Not signed in/);
+    // (The panel reads the account when it opens: wait for the answer, not for a fixed time.)
+    await until(async () => /Not signed in/.test(await text(page, 'auth-status')), 10_000, 50, 'the account read');
     // With --emulator and no client of one's own, the emulator's client is the one offered.
     expect(await text(page, 'auth-client')).toContain(EMULATOR_CLIENT.id);
 
@@ -160,7 +161,7 @@ describe('the assets panel (tessera serve, Chromium, emulator)', () => {
     const folder = page.locator('[data-testid="asset-folder"]');
     await folder.fill('users/someone/x');
     await page.locator('[data-testid="asset-list"]').click();
-    expect(await text(page, 'asset-error')).toMatch(/a folder such as projects\//);
+    await until(async () => /a folder such as projects\//.test(await text(page, 'asset-error').catch(() => '')), 5_000, 50, 'the bad name refused');
     await folder.fill(`${ROOT}/nope`);
     await page.locator('[data-testid="asset-list"]').click();
     await until(async () => /does not exist/.test(await text(page, 'asset-error').catch(() => '')), 10_000, 100, 'the missing folder refused');

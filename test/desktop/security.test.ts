@@ -47,7 +47,7 @@ describe('content security policy', () => {
   it('takes another basemap URL template (its origin only), and refuses anything else', () => {
     expect(contentSecurityPolicy('https://tiles.example.org/osm/{z}/{x}/{y}.png')).toContain("img-src 'self' data: https://tiles.example.org;");
     expect(contentSecurityPolicy('https://tiles.example.org:8443/{z}/{x}/{y}.png')).toContain("img-src 'self' data: https://tiles.example.org:8443;");
-    for (const bad of ['*', 'tiles.example.org', 'http://x.org/{z}/{x}/{y}.png', 'https://x.org/{z}/{x}.png', "https://x.org/{z}/{x}/{y}.png; script-src *", 'https://x.org/{z}/{x}/{y}.png\r\nX: y', 'https://*.x.org/{z}/{x}/{y}.png', "https://x.org/{z}/{x}/{y}.png 'unsafe-inline'", '']) {
+    for (const bad of ['*', 'tiles.example.org', 'http://x.org/{z}/{x}/{y}.png', 'https://x.org/{z}/{x}.png', "https://x.org/{z}/{x}/{y}.png; script-src *", 'https://x.org/{z}/{x}/{y}.png\r\nX: y', 'https://*.x.org/{z}/{x}/{y}.png', 'https://x.org:99999/{z}/{x}/{y}.png', 'https://999.999.999.999/{z}/{x}/{y}.png', "https://x.org/{z}/{x}/{y}.png 'unsafe-inline'", '']) {
       expect(() => contentSecurityPolicy(bad), bad).toThrow(/not a basemap URL template/);
     }
   });

@@ -25,8 +25,10 @@ export interface AccountOptions {
   openBrowser?(url: string): Promise<void>;
   /** The Earth Engine project kept with the sign-in. */
   project?(): string | undefined;
-  /** After a successful sign-in (resume jobs that stopped for want of one). */
-  onSignedIn?(): void;
+  /** After a successful sign-in (hand it to open connections, resume jobs that stopped for want of one). */
+  onSignedIn?(credentials: StoredCredentials): void | Promise<void>;
+  /** After signing out (open connections lose the old sign-in). */
+  onSignedOut?(): void | Promise<void>;
   timeoutMs?: number;
 }
 
@@ -102,7 +104,7 @@ export class Account {
       const project = this.o.project?.();
       const saved: StoredCredentials = { ...result.credentials, ...(project ? { project } : {}) };
       await this.o.vault.save(saved);
-      this.o.onSignedIn?.();
+      await this.o.onSignedIn?.(saved);
     });
     pending.done = flow.then(
       () => {
@@ -124,11 +126,14 @@ export class Account {
 
   /** Revokes the sign-in at Google (best effort: offline still signs out here) and forgets it. */
   async signOut(): Promise<AuthStatus> {
+    // A sign-in still waiting for the browser would sign the user back in: give it up first.
+    await this.cancel();
     const stored = await this.o.vault.load().catch(() => undefined);
     if (stored) {
-      // A sign-in made against an emulator is revoked there, never sent to Google.
-      await revoke(stored.emulator ? googleEndpoints(stored.emulator) : this.o.endpoints(), stored).catch(() => undefined);
+      // Revoked where it was made: an emulator's sign-in at that emulator, a Google one at Google (never the other way).
+      await revoke(googleEndpoints(stored.emulator), stored).catch(() => undefined);
       await this.o.vault.clear();
+      await this.o.onSignedOut?.();
     }
     this.lastError = null;
     return this.status();

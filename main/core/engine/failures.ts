@@ -27,7 +27,8 @@ export function isOffline(e: unknown): boolean {
 /** Google no longer accepts the stored sign-in. */
 export function isSignedOut(e: unknown): boolean {
   const text = e instanceof Error ? e.message : String(e);
-  return /invalid_grant|signed out/.test(text);
+  // The last: google-auth-library's words when the sign-in was removed (signed out) under a running job.
+  return /invalid_grant|signed out|No access, refresh token, API key or refresh handler callback is set/.test(text);
 }
 
 /** The local disk, not the network, is the problem: full, read-only or not ours to write. */

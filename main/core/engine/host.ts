@@ -74,6 +74,7 @@ export class HostError extends Error {
 }
 
 interface Connection {
+  session: Session;
   ee: EarthEngine;
   /** What a recipe worker needs to build expressions with its own client. */
   eeConnection: EeConnection;
@@ -292,13 +293,18 @@ export class JobHost {
     const hash = createHash('sha256');
     let size = 0;
     const out = createWriteStream(temp, { flags: 'wx' });
+    // A write error (disk full, permissions) at any moment is kept and thrown here, never left unhandled.
+    let failed: Error | undefined;
+    out.on('error', (e) => (failed ??= e));
     try {
       for await (const chunk of body) {
+        if (failed) throw failed;
         size += chunk.length;
         if (size > UPLOAD_MAX_BYTES) throw new HostError(413, `${safe} is larger than ${UPLOAD_MAX_BYTES / 1024 ** 2} MB`);
         hash.update(chunk);
         if (!out.write(chunk)) await new Promise<void>((resolve, reject) => { out.once('drain', resolve); out.once('error', reject); });
       }
+      if (failed) throw failed;
       await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
       const folder = join(dir, hash.digest('hex').slice(0, 16));
       const path = join(folder, safe);
@@ -330,13 +336,18 @@ export class JobHost {
         const end: RunEnd = { exitCode: outcome.exitCode, message: outcome.needsUser?.message ?? failedMessage(outcome), outcome };
         // Asset jobs, as `tessera run` does: the merge (and the clean-up of the tile assets) once every tile is done.
         if (outcome.exitCode === 0 && !outcome.cancelled && h.job.assetFolder && mergeWanted(h.job, h.recipe?.kind === 'table')) {
-          const merged = await mergeAssets(h.job, Object.values(h.repo.state.tiles), h.conn.ee, {
-            timeScale: h.conn.timeScale,
-            signal: abort.signal,
-            log: (level, message) => this.runnerEvent(h, { type: 'log', job: h.job.name, level, message, at: new Date().toISOString() }),
-          });
-          if (merged.exitCode !== 0) Object.assign(end, { exitCode: merged.exitCode, message: merged.message });
-          else end.merged = merged.message;
+          try {
+            const merged = await mergeAssets(h.job, Object.values(h.repo.state.tiles), h.conn.ee, {
+              timeScale: h.conn.timeScale,
+              signal: abort.signal,
+              log: (level, message) => this.runnerEvent(h, { type: 'log', job: h.job.name, level, message, at: new Date().toISOString() }),
+            });
+            if (merged.exitCode !== 0) Object.assign(end, { exitCode: merged.exitCode, message: merged.message });
+            else end.merged = merged.message;
+          } catch (e) {
+            // Signed out mid-merge, a journal that cannot be written…: the job stops saying so (the merge resumes next run).
+            Object.assign(end, { exitCode: e instanceof UserError ? e.exitCode : 1, message: `the merge stopped: ${(e as Error)?.message ?? String(e)}` });
+          }
         }
         return this.ended(h, abort.signal, end);
       },
@@ -422,6 +433,27 @@ export class JobHost {
     }
     if (!h.running) this.queueProgress(h, this.progressOf(h), true);
     return { ok: true };
+  }
+
+  /**
+   * The stored sign-in changed (signed in again from a dashboard, signed out). Connections jobs hold take
+   * the new refresh token — or lose theirs, and stop as signed out at their next request; idle connections
+   * (a changed default project, the assets panel's) are forgotten and made afresh when next needed.
+   * A new sign-in with another OAuth client reaches running jobs only after a restart.
+   */
+  async signInChanged(refreshToken: string | undefined): Promise<void> {
+    await this.forgetIdleConnections();
+    const used = new Set([...this.jobs.values()].map((h) => h.conn));
+    for (const conn of used) conn.session.client.setCredentials(refreshToken ? { refresh_token: refreshToken } : {});
+  }
+
+  /** Forgets connections no job holds (the default project changed, the account changed). */
+  async forgetIdleConnections(): Promise<void> {
+    const used = new Set([...this.jobs.values()].map((h) => h.conn));
+    for (const [key, c] of [...this.connections]) {
+      const conn = await c.catch(() => undefined);
+      if (!conn || !used.has(conn)) this.connections.delete(key);
+    }
   }
 
   /**
@@ -525,7 +557,7 @@ export class JobHost {
           }
         }
         const ee = await EarthEngine.connect(session);
-        return { ee, eeConnection: ee.connection(), drive: new Drive(session), timeScale, project: session.project };
+        return { session, ee, eeConnection: ee.connection(), drive: new Drive(session), timeScale, project: session.project };
       })();
       this.connections.set(key, c);
       c.catch(() => this.connections.delete(key));

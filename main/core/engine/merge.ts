@@ -345,7 +345,8 @@ class Merger {
     const tiles = names.map((name) => ({ name, count: listed.get(name)!.featureCount ?? 0 }));
     // TESSERA_MERGE_BATCH: a smaller batch (tests exercise intermediate levels with few tiles).
     const batch = Number(process.env.TESSERA_MERGE_BATCH) > 1 ? Math.floor(Number(process.env.TESSERA_MERGE_BATCH)) : MERGE_BATCH;
-    const steps = kind === 'table' ? planSteps(this.job, names, target, batch) : [{ id: 'final', level: 1, inputs: [this.folder], output: target }];
+    // A mosaic of this job's tile images by name: never another image that shares the folder.
+    const steps = kind === 'table' ? planSteps(this.job, names, target, batch) : [{ id: 'final', level: 1, inputs: names, output: target }];
     // Never adopt (or later delete) an asset that was there before this merge began.
     for (const s of steps) {
       if (await this.ee.getAsset(s.output)) {
@@ -488,12 +489,12 @@ class Merger {
         });
       } else {
         const g = plan.grid!;
-        const collection = this.folder;
+        const inputs = s.inputs;
         name = await this.ee.exportImage({
           requestId, description, folder: '', fileNamePrefix: '', assetId: s.output,
           crs: g.crs, crsTransform: g.crsTransform, dimensions: g.dimensions, fileDimensions: Math.max(...g.dimensions),
           maxPixels: Math.max(1e8, g.dimensions[0] * g.dimensions[1]), priority: this.job.export.priority,
-          image: (ee) => ee.ImageCollection(collection).mosaic(),
+          image: (ee) => ee.ImageCollection(inputs.map((i) => ee.Image(i))).mosaic(),
         });
       }
     } catch (e) {

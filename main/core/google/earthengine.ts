@@ -124,7 +124,8 @@ export interface EeModule {
       table: { toDrive(params: Record<string, unknown>): { config_: unknown }; toAsset(params: Record<string, unknown>): { config_: unknown } };
     };
   };
-  Image: { constant(v: number | number[]): unknown } & Record<string, unknown>;
+  /** `ee.Image(id)` (Image.load) and `ee.Image.constant`. */
+  Image: ((id: string) => unknown) & { constant(v: number | number[]): unknown } & Record<string, unknown>;
   /** `ee.FeatureCollection(id | list)`: Collection.loadTable / Collection. */
   FeatureCollection(v: unknown): { flatten(): unknown; merge(other: unknown): unknown };
   ImageCollection(v: unknown): { mosaic(): unknown };

@@ -70,9 +70,12 @@ export function sessionFromCredentials(creds: StoredCredentials, endpoints: Goog
       const expiry = client.credentials.expiry_date ?? 0;
       // Refresh ourselves ahead of expiry: the EE client's own refresh drops POST bodies (ee_client.md §2.2).
       if (force || !client.credentials.access_token || expiry - Date.now() < 60_000) {
+        // The refresh token in use: the stored one, or the one a new sign-in handed this session since.
+        const current = client.credentials.refresh_token ?? undefined;
+        if (!current) throw new UserError('signed out: the sign-in was removed; sign in again (tessera login, or the dashboard)', 3);
         try {
           const r = await client.refreshAccessToken();
-          client.setCredentials({ ...r.credentials, refresh_token: r.credentials.refresh_token ?? creds.refresh_token });
+          client.setCredentials({ ...r.credentials, refresh_token: r.credentials.refresh_token ?? current });
         } catch (e) {
           throw signInError(e);
         }
