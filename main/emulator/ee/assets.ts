@@ -162,14 +162,19 @@ export class AssetStore {
 
   /** What the evaluator may load: the project's tables and image collections. */
   lookup(): AssetLookup {
+    const view = (a: Asset) => ({ bands: a.bands ?? [], grid: a.grid ? { crs: a.grid.crs, crsTransform: a.grid.crsTransform as ExportGrid['crsTransform'], width: a.grid.width, height: a.grid.height } : null });
     return {
       table: (name) => this.tableFeatures(name),
+      image: (name) => {
+        const a = this.get(name);
+        return a && a.type === 'IMAGE' ? view(a) : null;
+      },
       collection: (name) => {
         const c = this.get(name);
         if (!c || c.type !== 'IMAGE_COLLECTION') return null;
         return this.children(name)
           .filter((a) => a.type === 'IMAGE')
-          .map((a) => ({ bands: a.bands ?? [], grid: a.grid ? { crs: a.grid.crs, crsTransform: a.grid.crsTransform as ExportGrid['crsTransform'], width: a.grid.width, height: a.grid.height } : null }));
+          .map(view);
       },
     };
   }

@@ -35,7 +35,8 @@ export class EeEvaluationError extends Error {
 /** Derives the product of `POST /v1/projects/{p}/image:export` from its JSON body. */
 /**
  * The project's own assets, for `Collection.loadTable` (a TABLE asset's features) and
- * `ImageCollection.load` of an IMAGE_COLLECTION asset (its images' bands and grids). Without it (or for
+ * `ImageCollection.load` of an IMAGE_COLLECTION asset (its images' bands and grids), `Image.load` of an
+ * IMAGE asset. Without it (or for
  * a name it does not know) those loads fall back to the built-in test data sets.
  */
 export interface AssetLookup {
@@ -43,6 +44,8 @@ export interface AssetLookup {
   table(name: string): readonly TableFeature[] | null;
   /** The IMAGE children of an IMAGE_COLLECTION asset, or null when there is no such collection. */
   collection(name: string): readonly { bands: readonly { id: string; dataType: string }[]; grid: ExportGrid | null }[] | null;
+  /** A live IMAGE asset's bands and grid (`ee.Image(id)`), or null when there is none. */
+  image?(name: string): { bands: readonly { id: string; dataType: string }[]; grid: ExportGrid | null } | null;
 }
 
 export function evaluateImageExport(body: unknown, assets?: AssetLookup): ImageProduct {
@@ -969,7 +972,10 @@ const FUNCTIONS: Record<string, (a: Args) => Value> = {
     }
     throw new NotEmulatedError('Image.constant of a value that is not a number or a list of numbers');
   },
-  'Image.load': (a) => new ImageV(datasetBands(a.string('id'), true)),
+  'Image.load': (a) => {
+    const own = a.graph.assets?.image?.(assetName(a.string('id')));
+    return own ? assetImage(own) : new ImageV(datasetBands(a.string('id'), true));
+  },
   'ImageCollection.load': (a) => {
     const id = a.string('id');
     const images = a.graph.assets?.collection(assetName(id));
