@@ -29,6 +29,10 @@ export class ServicesClient {
     return AuthStatusSchema.parse(await this.call('signIn', acceptWeakStorage ? { acceptWeakStorage } : {}));
   }
 
+  async cancelSignIn(): Promise<AuthStatus> {
+    return AuthStatusSchema.parse(await this.call('cancelSignIn'));
+  }
+
   async signOut(): Promise<AuthStatus> {
     return AuthStatusSchema.parse(await this.call('signOut'));
   }

@@ -35,6 +35,8 @@ export const INVOKE_CHANNELS = {
   /** `acceptWeakStorage`: the user agreed to keep the sign-in without a secret service (Linux basic_text). */
   signIn: { channel: 'tessera:auth:sign-in', request: z.object({ acceptWeakStorage: z.boolean().optional() }).strict(), response: AuthStatusSchema },
   signOut: { channel: 'tessera:auth:sign-out', request: Nothing, response: AuthStatusSchema },
+  /** Gives up a sign-in that waits for the browser (its loopback port closes). */
+  cancelSignIn: { channel: 'tessera:auth:cancel', request: Nothing, response: AuthStatusSchema },
   /** The OAuth client to sign in with (its secret is stored, never answered). */
   setOAuthClient: { channel: 'tessera:auth:client', request: OAuthClientInputSchema, response: AuthStatusSchema },
   /** The assets panel: a folder listed (every page, recursive on request), and deletions with confirmation. */

@@ -50,6 +50,10 @@ export function serveServices(host: JobHost, emulator: string | undefined): { se
         // The CLI's file is mode 0600 and always allowed: there is no weaker storage to agree to.
         signIn: () => account.signIn(),
         signOut: () => account.signOut(),
+        cancelSignIn: async () => {
+          await account.cancel();
+          return account.status();
+        },
         setClient: (input) => account.setClient(input),
       },
       assets: assetService(() => host.earthEngine()),

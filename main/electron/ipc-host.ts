@@ -81,6 +81,7 @@ export function desktopHandlers(host: DashboardHost, services: DesktopServices):
     authStatus: () => services.auth.status(),
     signIn: ({ acceptWeakStorage }) => services.auth.signIn(acceptWeakStorage ?? false),
     signOut: () => services.auth.signOut(),
+    cancelSignIn: () => services.auth.cancelSignIn(),
     setOAuthClient: (input) => services.auth.setClient(input),
     listAssets: ({ folder, recursive }) => services.assets.list(folder, recursive ?? false),
     deleteAssets: ({ names, recursive }) => services.assets.remove(names, recursive ?? false),

@@ -172,6 +172,10 @@ async function main(): Promise<void> {
         }
       },
       signOut: () => account.signOut(),
+      cancelSignIn: async () => {
+        await account.cancel();
+        return account.status();
+      },
       setClient: (input) => account.setClient(input),
     },
     assets: assetService(() => host.earthEngine()),

@@ -13,6 +13,7 @@ export interface DashboardServices {
     status(): Promise<AuthStatus>;
     signIn(acceptWeakStorage: boolean): Promise<AuthStatus>;
     signOut(): Promise<AuthStatus>;
+    cancelSignIn(): Promise<AuthStatus>;
     setClient(input: OAuthClientInput): Promise<AuthStatus>;
   };
   assets: {
@@ -39,7 +40,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 
 /**
  * The HTTP face of the services (`tessera serve`), under /api/: `GET|PUT settings`, `GET auth`,
- * `POST auth/sign-in`, `POST auth/sign-out`, `PUT auth/client`, `POST assets/list`, `POST assets/delete`.
+ * `POST auth/sign-in`, `POST auth/sign-out`, `POST auth/cancel`, `PUT auth/client`, `POST assets/list`, `POST assets/delete`.
  * `parts` is the path after /api/; `body` the parsed JSON body (undefined for GET). Unknown routes: 404.
  */
 export async function serviceRoute(services: DashboardServices, method: string, parts: string[], body: () => Promise<unknown>): Promise<unknown> {
@@ -55,6 +56,8 @@ export async function serviceRoute(services: DashboardServices, method: string, 
       return services.auth.signIn(parse(z.object({ acceptWeakStorage: z.boolean().optional() }).strict(), (await body()) ?? {}).acceptWeakStorage ?? false);
     case 'POST auth/sign-out':
       return services.auth.signOut();
+    case 'POST auth/cancel':
+      return services.auth.cancelSignIn();
     case 'PUT auth/client':
       return services.auth.setClient(parse(OAuthClientInputSchema, await body()));
     case 'POST assets/list': {

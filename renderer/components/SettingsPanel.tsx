@@ -12,6 +12,8 @@ interface Props {
   onAuth: (a: AuthStatus) => void;
 }
 
+const failedText = (reason: string) => (/cancelled/.test(reason) ? 'Sign-in cancelled.' : `Sign-in failed: ${reason}`);
+
 /** How long the page waits for a sign-in finished in another tab, and how often it asks. */
 const SIGN_IN_WAIT_MS = 6 * 60_000;
 const SIGN_IN_POLL_MS = 1_000;
@@ -70,7 +72,7 @@ export function SettingsPanel({ services, onClose, onSaved, onAuth }: Props) {
             if (a.consentUrl && Date.now() < until) waitForSignIn(until);
             else {
               setBusy(null);
-              setSaid(a.signedIn ? `Signed in${a.email ? ` as ${a.email}` : ''}.` : a.error ? `Sign-in failed: ${a.error}` : 'Sign-in did not finish.');
+              setSaid(a.signedIn ? `Signed in${a.email ? ` as ${a.email}` : ''}.` : a.error ? failedText(a.error) : 'Sign-in did not finish.');
             }
           },
           () => (Date.now() < until ? waitForSignIn(until) : setBusy(null)),
@@ -95,7 +97,7 @@ export function SettingsPanel({ services, onClose, onSaved, onAuth }: Props) {
       }
       setSaid(a.signedIn ? `Signed in${a.email ? ` as ${a.email}` : ''}.` : `Sign-in failed${a.error ? `: ${a.error}` : ''}.`);
     } catch (e) {
-      setSaid(`Sign-in failed: ${(e as Error).message}`);
+      setSaid(failedText((e as Error).message));
     }
     setBusy(null);
   };
@@ -199,6 +201,11 @@ export function SettingsPanel({ services, onClose, onSaved, onAuth }: Props) {
           ) : (
             <button type="button" data-testid="sign-in" disabled={busy !== null || !auth?.client} onClick={() => void signIn()}>
               {busy === 'sign-in' ? 'Waiting for Google…' : 'Sign in with Google'}
+            </button>
+          )}
+          {busy === 'sign-in' && (
+            <button type="button" data-testid="cancel-sign-in" onClick={() => void services.cancelSignIn().then(takeAuth, () => undefined)}>
+              Cancel
             </button>
           )}
         </div>

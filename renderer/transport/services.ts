@@ -8,6 +8,7 @@ export const SERVICE_ROUTES = {
   authStatus: { method: 'GET', path: '/api/auth' },
   signIn: { method: 'POST', path: '/api/auth/sign-in' },
   signOut: { method: 'POST', path: '/api/auth/sign-out' },
+  cancelSignIn: { method: 'POST', path: '/api/auth/cancel' },
   setOAuthClient: { method: 'PUT', path: '/api/auth/client' },
   listAssets: { method: 'POST', path: '/api/assets/list' },
   deleteAssets: { method: 'POST', path: '/api/assets/delete' },

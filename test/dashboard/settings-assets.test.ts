@@ -76,6 +76,17 @@ describe('settings and account (tessera serve, Chromium, emulator)', () => {
     });
     expect(refresh.status).toBe(400);
     expect(await refresh.text()).toContain('invalid_grant');
+
+    // A sign-in the user gives up on (here Google's page never loads): Cancel ends it, nothing is stored.
+    await page.context().route(/\/o\/oauth2\/v2\/auth/, (r) => r.abort());
+    await page.locator('[data-testid="sign-in"]').click();
+    await page.locator('[data-testid="consent-link"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="cancel-sign-in"]').click();
+    await until(async () => (await text(page, 'settings-said')) === 'Sign-in cancelled.', 10_000, 100, 'the cancellation');
+    expect(await page.locator('[data-testid="consent-link"]').count()).toBe(0);
+    expect(await text(page, 'auth-status')).toMatch(/Not signed in/);
+    expect(existsSync(credentials)).toBe(false);
+    await page.context().unroute(/\/o\/oauth2\/v2\/auth/);
     expect(unexpected(problems)).toEqual([]);
     await consent.close();
     await page.close();

@@ -33,6 +33,7 @@ let rawApi: TesseraApi;
 let opened: string[];
 let chosen: string[];
 let deleted: string[];
+let cancelled = 0;
 let settings: Settings;
 let refused: { channel: string; status: number }[];
 let dispose: () => void;
@@ -46,6 +47,7 @@ beforeEach(() => {
   settings = { preventSleep: true, startAtLogin: false, notifications: true, basemapUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', eeProject: null, jobFiles: [] };
   let client: string | null = null;
   deleted = [];
+  cancelled = 0;
   let signedIn = false;
   const status = () => ({ signedIn, email: signedIn ? 'ada@example.org' : null, storage: 'fake keychain', warning: null, client });
   ipc = desktopHandlers(host, {
@@ -58,6 +60,10 @@ beforeEach(() => {
       },
       signOut: async () => {
         signedIn = false;
+        return status();
+      },
+      cancelSignIn: async () => {
+        cancelled++;
         return status();
       },
       setClient: async (input) => {
@@ -106,6 +112,7 @@ const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v
   authStatus: { call: (a) => a.authStatus(), check: (v) => expect(v).toMatchObject({ signedIn: false }) },
   signIn: { call: (a) => a.signIn({}), check: (v) => expect(v).toMatchObject({ signedIn: true, email: 'ada@example.org' }) },
   signOut: { call: (a) => a.signOut(), check: (v) => expect(v).toMatchObject({ signedIn: false }) },
+  cancelSignIn: { call: (a) => a.cancelSignIn(), check: (v) => expect([v, cancelled]).toMatchObject([{ signedIn: false }, 1]) },
   setOAuthClient: { call: (a) => a.setOAuthClient({ clientId: '1234-abc.apps.googleusercontent.com', clientSecret: 'GOCSPX-secret' }), check: (v) => expect(v).toMatchObject({ client: '1234-abc.apps.googleusercontent.com' }) },
   listAssets: {
     call: (a) => a.listAssets({ folder: 'projects/my-project/assets/tiles/', recursive: true }),
@@ -154,6 +161,7 @@ const BAD: Record<InvokeName, unknown[]> = {
   authStatus: [[]],
   signIn: [{ acceptWeakStorage: 'sure' }, { token: 'x' }],
   signOut: [{ everywhere: true }],
+  cancelSignIn: [{ now: true }, 'yes'],
   setOAuthClient: [{}, { clientId: 'x' }, { clientId: 'a b c d e f g h', clientSecret: 'secret-1' }, { json: '' }, { json: '{}', clientId: 'x' }],
   listAssets: [{}, { folder: 'users/ada/x' }, { folder: 'projects/p/assets/../../x' }, { folder: 'projects/my-project/assets/x', recursive: 'yes' }],
   deleteAssets: [{ names: [] }, { names: ['projects/my-project/assets'] }, { names: ['projects/my-project/assets/x'], recursive: 1 }, { names: 'projects/my-project/assets/x' }],
