@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { Account } from '../core/auth/account';
+import { Account, accountService } from '../core/auth/account';
 import type { JobHost } from '../core/engine/host';
 import { assetService } from '../core/google/asset-browser';
 import { EMULATOR_CLIENT, googleEndpoints } from '../core/google/session';
@@ -45,17 +45,8 @@ export function serveServices(host: JobHost, emulator: string | undefined): { se
     account,
     services: {
       settings: { get: () => settings.get(), set: (patch) => settings.set(patch) },
-      auth: {
-        status: () => account.status(),
-        // The CLI's file is mode 0600 and always allowed: there is no weaker storage to agree to.
-        signIn: () => account.signIn(),
-        signOut: () => account.signOut(),
-        cancelSignIn: async () => {
-          await account.cancel();
-          return account.status();
-        },
-        setClient: (input) => account.setClient(input),
-      },
+      // The CLI's file is mode 0600 and always allowed: there is no weaker storage to agree to.
+      auth: accountService(account),
       assets: assetService(() => host.earthEngine()),
     },
   };

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import Store from 'electron-store';
 import { JobHost } from '../core/engine/host';
 import { UserError } from '../core/errors';
-import { Account } from '../core/auth/account';
+import { Account, accountService } from '../core/auth/account';
 import { assetService } from '../core/google/asset-browser';
 import { EMULATOR_CLIENT, emulatorSession, googleEndpoints, sessionFromCredentials } from '../core/google/session';
 import { registerHandlers, senderFromOrigin, type Settings } from '../../shared/ipc';
@@ -161,23 +161,14 @@ async function main(): Promise<void> {
       get: () => settings.get(),
       set: (patch) => settings.set(patch),
     },
-    auth: {
-      status: () => account.status(),
-      signIn: async (acceptWeakStorage) => {
-        acceptWeak = acceptWeakStorage;
-        try {
-          return await account.signIn();
-        } finally {
-          acceptWeak = false;
-        }
-      },
-      signOut: () => account.signOut(),
-      cancelSignIn: async () => {
-        await account.cancel();
-        return account.status();
-      },
-      setClient: (input) => account.setClient(input),
-    },
+    auth: accountService(account, async (acceptWeakStorage) => {
+      acceptWeak = acceptWeakStorage;
+      try {
+        return await account.signIn();
+      } finally {
+        acceptWeak = false;
+      }
+    }),
     assets: assetService(() => host.earthEngine()),
     openExternal,
     // The wizard's "Choose…": the system's open dialog (the save dialog for the job file), attached to the

@@ -146,3 +146,20 @@ export class Account {
     await p?.done;
   }
 }
+
+/**
+ * The dashboards' `auth` service over an Account (main/server/services.ts). `signIn` may be wrapped by
+ * the host (the desktop app records that the user agreed to weak storage while it runs).
+ */
+export function accountService(account: Account, signIn: (acceptWeakStorage: boolean) => Promise<AuthStatus> = () => account.signIn()) {
+  return {
+    status: () => account.status(),
+    signIn,
+    signOut: () => account.signOut(),
+    cancelSignIn: async () => {
+      await account.cancel();
+      return account.status();
+    },
+    setClient: (input: OAuthClientInput) => account.setClient(input),
+  };
+}
