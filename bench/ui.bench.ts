@@ -141,46 +141,28 @@ async function main(): Promise<void> {
     process.stderr.write(`ui baseline: ${SAMPLE} tiles as SVG polygons, one layer each: ${sampleMs.toFixed(0)} ms (median of 3) → ${perTile.toFixed(3)} ms per tile\n`);
     const note = (f: Figures, b: number) =>
       `${f.tiles} tiles; baseline = one Leaflet SVG polygon per tile, ${SAMPLE} tiles measured (${sampleMs.toFixed(0)} ms) and scaled to ${f.tiles} (${(b / 1000).toFixed(1)} s); JS heap ${f.heapMb.toFixed(0)} MB after the burst`;
-    report({
-      name: 'ui-20k-first-paint',
-      value: Math.round(f20.firstPaintMs),
-      unit: 'ms',
-      baseline: Math.round(b20),
-      ratio: Math.round((b20 / f20.firstPaintMs) * 10) / 10,
-      target: '< 1500 ms',
-      pass: f20.firstPaintMs < 1500,
-      notes: note(f20, b20),
-    });
-    report({
-      name: 'ui-20k-long-tasks',
-      value: f20.longTasks,
-      unit: 'long tasks > 50 ms',
-      baseline: null,
-      ratio: null,
-      target: '0 during 10 s of 1,000 tile state changes per second',
-      pass: f20.longTasks === 0,
-      notes: `${f20.changes} changes; longest task ${f20.longestMs.toFixed(0)} ms (0 = none over 50 ms); JS heap ${f20.heapMb.toFixed(0)} MB`,
-    });
-    report({
-      name: 'ui-100k-first-paint',
-      value: Math.round(f100.firstPaintMs),
-      unit: 'ms',
-      baseline: Math.round(b100),
-      ratio: Math.round((b100 / f100.firstPaintMs) * 10) / 10,
-      target: '< 1500 ms',
-      pass: f100.firstPaintMs < 1500,
-      notes: note(f100, b100),
-    });
-    report({
-      name: 'ui-100k-long-tasks',
-      value: f100.longTasks,
-      unit: 'long tasks > 50 ms',
-      baseline: null,
-      ratio: null,
-      target: '0 during 10 s of 1,000 tile state changes per second',
-      pass: f100.longTasks === 0,
-      notes: `${f100.changes} changes; longest task ${f100.longestMs.toFixed(0)} ms; JS heap ${f100.heapMb.toFixed(0)} MB`,
-    });
+    for (const [label, f, b] of [['20k', f20, b20], ['100k', f100, b100]] as const) {
+      report({
+        name: `ui-${label}-first-paint`,
+        value: Math.round(f.firstPaintMs),
+        unit: 'ms',
+        baseline: Math.round(b),
+        ratio: Math.round((b / f.firstPaintMs) * 10) / 10,
+        target: '< 1500 ms',
+        pass: f.firstPaintMs < 1500,
+        notes: note(f, b),
+      });
+      report({
+        name: `ui-${label}-long-tasks`,
+        value: f.longTasks,
+        unit: 'long tasks > 50 ms',
+        baseline: null,
+        ratio: null,
+        target: '0 during 10 s of 1,000 tile state changes per second',
+        pass: f.longTasks === 0,
+        notes: `${f.changes} changes; longest task ${f.longestMs.toFixed(0)} ms (0 = none over 50 ms); JS heap ${f.heapMb.toFixed(0)} MB`,
+      });
+    }
   } finally {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });

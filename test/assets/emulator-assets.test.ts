@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle } from '../../main/emulator';
-import { eeCall, startEmulatorWithEe, startTask, waitFor, type Ee as EeBase } from '../emulator/google-clients';
+import { eeCall, runEmulatorTask, startEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
 
 /** The client's untyped API, with the asset calls this file uses. */
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'listAssets' | 'toAsset' | 'createFolder' | 'createAsset' | 'getAsset' | 'copyAsset' | 'renameAsset' | 'deleteAsset']: Ee };
@@ -33,17 +33,8 @@ afterAll(async () => {
 type Listed = { assets?: { type: string; name: string; id: string; sizeBytes?: string; featureCount?: string }[]; nextPageToken?: string };
 
 const list = (parent: string, params: Record<string, unknown> = {}): Promise<Listed> => eeCall<Listed>((cb) => ee.data.listAssets(parent, params, cb));
-const opState = (name: string): string | undefined => emu.state().operations.find((o) => o.name.endsWith(`/${name}`))?.state;
 
-async function runTask(task: Ee): Promise<{ state: string; error: string | null }> {
-  const id = await startTask(task as unknown as EeBase);
-  const op = await waitFor('task done', async () => {
-    await fetch(`${emu.url}/__emulator/state`);
-    const s = opState(id);
-    return s === 'SUCCEEDED' || s === 'FAILED' ? emu.state().operations.find((o) => o.name.endsWith(`/${id}`)) : undefined;
-  }, 20_000, 50);
-  return { state: op?.state as string, error: op?.error?.message ?? null };
-}
+const runTask = (task: Ee) => runEmulatorTask(emu, task as unknown as EeBase);
 
 function imageTask(assetId: string, overwrite = false): Ee {
   return ee.batch.Export.image.toAsset({

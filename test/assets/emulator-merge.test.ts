@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle } from '../../main/emulator';
-import { eeCall, startEmulatorWithEe, startTask, waitFor, type Ee as EeBase } from '../emulator/google-clients';
+import { eeCall, runEmulatorTask, startEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
 
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'FeatureCollection' | 'Feature' | 'List' | 'toAsset' | 'createFolder' | 'getAssetRootQuota' | 'flatten' | 'merge' | 'size' | 'evaluate' | 'serialize']: Ee };
 
@@ -30,15 +30,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function runTask(task: Ee): Promise<{ state: string; error: string | null }> {
-  const id = await startTask(task as unknown as EeBase);
-  const op = await waitFor('task done', async () => {
-    await fetch(`${emu.url}/__emulator/state`);
-    const o = emu.state().operations.find((x) => x.name.endsWith(`/${id}`));
-    return o && (o.state === 'SUCCEEDED' || o.state === 'FAILED') ? o : undefined;
-  }, 20_000, 50);
-  return { state: op.state, error: op.error?.message ?? null };
-}
+const runTask = (task: Ee) => runEmulatorTask(emu, task as unknown as EeBase);
 
 function points(n: number, tag: string): Ee {
   return ee.FeatureCollection(Array.from({ length: n }, (_, i) => ee.Feature(ee.Geometry.Point([6 + i / 100, 49.5]), { tag, i, w: i * 0.5 })));

@@ -13,7 +13,7 @@ import { type EmulatorHandle } from '../../main/emulator';
 import { BIN } from '../helpers/cli';
 import { runJob } from '../helpers/emulator';
 import { rectangleJob, type TestJob } from '../helpers/job';
-import { eeCall, startEmulatorWithEe, startTask, waitFor, type Ee as EeBase } from '../emulator/google-clients';
+import { eeCall, runEmulatorTask, startEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
 
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'FeatureCollection' | 'Feature' | 'toAsset' | 'createFolder']: Ee };
 
@@ -71,11 +71,8 @@ function pointsJob(name: string, cols: number, rows: number, folder: string, des
 }
 
 async function runTask(task: Ee): Promise<void> {
-  const id = await startTask(task as unknown as EeBase);
-  await waitFor('task done', async () => {
-    await fetch(`${emu.url}/__emulator/state`);
-    return emu.state().operations.find((o) => o.name.endsWith(`/${id}`) && o.state === 'SUCCEEDED');
-  }, 20_000, 20);
+  const r = await runEmulatorTask(emu, task as unknown as EeBase);
+  if (r.state !== 'SUCCEEDED') throw new Error(`task ${r.state}: ${r.error}`);
 }
 
 const assetsUnder = (folder: string) => emu.state().assets.filter((a) => a.name.startsWith(`${folder}/`) && !a.name.slice(folder.length + 1).includes('/'));

@@ -1,38 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildHarness, canvasColourAt, launchBrowser, legendCounts, openPage, pageValue, screenshotPath } from './helpers';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { canvasColourAt, legendCounts, pageValue, screenshotPath } from './helpers';
+import { useHarnessPage } from './harness-page';
 
 /**
  * Component tests: the real renderer in real Chromium, over the in-process transport, fed by the scripted
  * host of harness/harness.tsx (a 3 × 3 job with one failed tile in the centre).
  */
-let dir: string;
-let browser: Browser;
 let page: Page;
 let problems: string[];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-harness-'));
-  await buildHarness(dir);
-  browser = await launchBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+const { emit } = useHarnessPage((p, errors) => {
+  page = p;
+  problems = errors;
 });
-
-beforeEach(async () => {
-  await page?.close();
-  ({ page, problems } = await openPage(browser, pathToFileURL(join(dir, 'harness.html')).href));
-  await page.waitForSelector('[data-testid="legend-done-count"]', { timeout: 15_000 });
-});
-
-const emit = (event: object) => pageValue<void>(page, `window.harness.emit(${JSON.stringify(event)})`);
 const AT = '2026-01-02T03:05:00.000Z';
 
 describe('dashboard components (in-process transport, Chromium)', () => {

@@ -1,5 +1,5 @@
 // Steps shared by the wizard tests (kept out of helpers.ts, which the UI benchmark loads outside vitest).
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { pageValue } from './helpers';
 
@@ -29,4 +29,15 @@ export async function fillJobPlaces(page: Page, name: string, output: string, fi
   await page.getByLabel('Drive folder').fill(`tessera-${name}`);
   await page.getByLabel('Local folder for the outputs').fill(output);
   await page.getByLabel('Save the job file as').fill(file);
+}
+
+/** Opens the wizard from its button by keyboard (focus, Enter) and waits for the dialog. */
+export async function openWizardByKeyboard(page: Page): Promise<Locator> {
+  const open = page.getByTestId('new-job');
+  await open.waitFor({ timeout: 15_000 });
+  await open.focus();
+  await page.keyboard.press('Enter');
+  const wizard = page.getByRole('dialog', { name: 'New job' });
+  await wizard.waitFor();
+  return wizard;
 }

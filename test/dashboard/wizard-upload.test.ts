@@ -8,7 +8,7 @@ import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
 import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
-import { fillJobPlaces, pickForestGrid } from './wizard-steps';
+import { fillJobPlaces, openWizardByKeyboard, pickForestGrid } from './wizard-steps';
 
 /**
  * The job wizard as a browser user meets it with `tessera serve` (no paths from a page): the ROI sent as a
@@ -78,12 +78,7 @@ const api = (path: string, body?: unknown) =>
 
 describe('the job wizard in a browser: upload, preview on the map, recipe check, save or start (tessera serve, Chromium, emulator)', () => {
   it('keeps the focus in the dialog; Escape closes it and gives the focus back', { timeout: 60_000 }, async () => {
-    const open = page.getByTestId('new-job');
-    await open.waitFor({ timeout: 15_000 });
-    await open.focus();
-    await page.keyboard.press('Enter');
-    const wizard = page.getByRole('dialog', { name: 'New job' });
-    await wizard.waitFor();
+    const wizard = await openWizardByKeyboard(page);
     expect(await focusedId()).toBe('wizard-name');
     // Shift+Tab from the first control goes round to the last one, not out of the dialog.
     await page.keyboard.press('Shift+Tab');

@@ -7,7 +7,7 @@ import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
 import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
-import { fillJobPlaces, pickForestGrid } from './wizard-steps';
+import { fillJobPlaces, openWizardByKeyboard, pickForestGrid } from './wizard-steps';
 
 /**
  * The job wizard end to end: `tessera serve` with no job, against the emulator; a job made in the
@@ -35,12 +35,7 @@ describe('the job wizard (tessera serve, Chromium, emulator)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-wizard-'));
     served = await serve(['--emulator', emu.url]);
     const { page, problems } = await openPage(browser, served.url);
-    const open = page.getByTestId('new-job');
-    await open.waitFor({ timeout: 15_000 });
-    await open.focus();
-    await page.keyboard.press('Enter');
-    const wizard = page.getByRole('dialog', { name: 'New job' });
-    await wizard.waitFor();
+    const wizard = await openWizardByKeyboard(page);
     // The first field has the focus.
     expect(await pageValue<string>(page, `document.activeElement.getAttribute('data-testid')`)).toBe('wizard-name');
 

@@ -151,10 +151,21 @@ export function unthrottle(ee: Ee): void {
 }
 
 /** An emulator, and the real Earth Engine client signed in to it for `project` (its own extended type `E`). */
-export async function startEmulatorWithEe<E = Ee>(options: EmulatorOptions, project: string): Promise<{ emu: EmulatorHandle; ee: E }> {
+export async function startEmulatorWithEe<E = Ee>(options: EmulatorOptions, project: string): Promise<{ emu: EmulatorHandle; ee: E; client: OAuth2Client }> {
   const emu = await startEmulator(options);
   const signed = await signIn(emu.url);
   const ee = loadEe();
   await initEe(ee, emu.url, signed.tokens, project);
-  return { emu, ee: ee as unknown as E };
+  return { emu, ee: ee as unknown as E, client: signed.client };
+}
+
+/** Starts a task with the client and waits (bounded) until the emulator reports it SUCCEEDED or FAILED. */
+export async function runEmulatorTask(emu: EmulatorHandle, task: Ee): Promise<{ state: string; error: string | null }> {
+  const id = await startTask(task);
+  const op = await waitFor('task done', async () => {
+    await fetch(`${emu.url}/__emulator/state`);
+    const o = emu.state().operations.find((x) => x.name.endsWith(`/${id}`));
+    return o && (o.state === 'SUCCEEDED' || o.state === 'FAILED') ? o : undefined;
+  }, 20_000, 20);
+  return { state: op.state, error: op.error?.message ?? null };
 }

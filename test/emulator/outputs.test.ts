@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVE_FULL_MESSAGE } from '../../shared/messages';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
-import { driveClient, eeCall, initEe, loadEe, plain, signIn, startTask, waitFor, type Ee } from './google-clients';
+import type { EmulatorHandle } from '../../main/emulator';
+import { driveClient, eeCall, plain, startEmulatorWithEe, startTask, waitFor, type Ee } from './google-clients';
 
 const PROJECT = 'outputs-project';
 const FOLDER_MIME = 'application/vnd.google-apps.folder';
@@ -23,11 +23,9 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'tessera-emu-out-'));
 interface OpJson { done?: boolean; error?: { message: string }; metadata: { state: string; destinationUris?: string[] } }
 
 beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4 });
-  const { client, tokens } = await signIn(emu.url);
-  ee = loadEe();
-  await initEe(ee, emu.url, tokens, PROJECT);
-  drive = driveClient(emu.url, client);
+  const started = await startEmulatorWithEe({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4 }, PROJECT);
+  ({ emu, ee } = started);
+  drive = driveClient(emu.url, started.client);
 });
 
 afterAll(async () => {

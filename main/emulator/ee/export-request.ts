@@ -100,6 +100,21 @@ const bodySchema = z
   })
   .loose();
 
+/**
+ * Runs the evaluator on an export's expression: a malformed expression is the request's fault (400);
+ * what the emulator cannot evaluate, or what EE itself would refuse, fails the task instead.
+ */
+function evaluated<P extends ExportProduct>(run: () => P): { product: P | null; failure: TaskFailure | null } {
+  try {
+    return { product: run(), failure: null };
+  } catch (e) {
+    if (e instanceof MalformedExpressionError) throw new RequestError(e.message);
+    if (e instanceof NotEmulatedError) return { product: null, failure: { code: 12, message: e.message } };
+    if (e instanceof EeEvaluationError) return { product: null, failure: { code: 3, message: e.message } };
+    throw e;
+  }
+}
+
 export function readExportRequest(raw: unknown, type: ExportKind, assets?: AssetLookup): ExportJob {
   const parsed = bodySchema.safeParse(raw);
   if (!parsed.success) {
@@ -135,29 +150,14 @@ export function readExportRequest(raw: unknown, type: ExportKind, assets?: Asset
   else if (!drive) throw new RequestError('Invalid value: exactly one destination (fileExportOptions or assetExportOptions) is required.');
 
   if (!failure && type === 'EXPORT_IMAGE') {
-    try {
-      product = evaluateImageExport(raw, assets);
-    } catch (e) {
-      if (e instanceof MalformedExpressionError) throw new RequestError(e.message);
-      if (e instanceof NotEmulatedError) failure = { code: 12, message: e.message };
-      else if (e instanceof EeEvaluationError) failure = { code: 3, message: e.message };
-      else throw e;
-    }
+    const image = evaluated(() => evaluateImageExport(raw, assets));
+    ({ product, failure } = image);
     const maxPixels = b.maxPixels ?? DEFAULT_MAX_PIXELS;
-    if (product && product.pixels > maxPixels) failure = { code: 3, message: MESSAGES.tooLarge(product.pixels, maxPixels) };
+    if (image.product && image.product.pixels > maxPixels) failure = { code: 3, message: MESSAGES.tooLarge(image.product.pixels, maxPixels) };
   } else if (!failure) {
     const format = asset ? 'CSV' : (fx?.fileFormat ?? 'CSV');
     if (!(TABLE_FORMATS as readonly string[]).includes(format)) failure = notEmulated(`table file format ${format}`);
-    else {
-      try {
-        product = evaluateTableExport(raw, assets);
-      } catch (e) {
-        if (e instanceof MalformedExpressionError) throw new RequestError(e.message);
-        if (e instanceof NotEmulatedError) failure = { code: 12, message: e.message };
-        else if (e instanceof EeEvaluationError) failure = { code: 3, message: e.message };
-        else throw e;
-      }
-    }
+    else ({ product, failure } = evaluated(() => evaluateTableExport(raw, assets)));
   }
 
   const defaultFormat = type === 'EXPORT_IMAGE' ? 'GEO_TIFF' : 'CSV';
