@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { UserError } from '../../core/errors';
-import { ASSET_MISSING, EarthEngine, EarthEngineError, type EeAsset } from '../../core/google/earthengine';
+import { deletePlanned, deletionPlan, listFolder } from '../../core/google/asset-browser';
+import { EarthEngine, EarthEngineError } from '../../core/google/earthengine';
 import { loadJobFile } from '../../core/job/job-file';
 import { readJobState } from '../../core/job/repository';
 import { acquireJobLock } from '../../core/job/lock';
@@ -32,18 +33,6 @@ function eeFailure(e: unknown): never {
   throw e;
 }
 
-/** Every asset under `parent`, depth first (children before their folder when `postOrder`). */
-async function walk(ee: EarthEngine, parent: string, recursive: boolean, postOrder = false): Promise<EeAsset[]> {
-  const out: EeAsset[] = [];
-  for (const a of await ee.listAssets(parent)) {
-    const container = a.type === 'FOLDER' || a.type === 'IMAGE_COLLECTION';
-    if (!postOrder) out.push(a);
-    if (recursive && container) out.push(...(await walk(ee, a.name, true, postOrder)));
-    if (postOrder) out.push(a);
-  }
-  return out;
-}
-
 function human(bytes: number | undefined): string {
   if (bytes === undefined) return '-';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -69,7 +58,9 @@ export function assetsCommand(): Command {
     .action(async (folder: string, opts: { recursive?: boolean; json?: boolean; emulator?: string }) => {
       const name = checkName(folder);
       const ee = await earthEngine(opts.emulator, name);
-      const assets = await walk(ee, name, opts.recursive === true).catch(eeFailure);
+      // Every asset, however many (the dashboard's panel bounds its listing; the command line does not).
+      const listed = await listFolder(ee, name, opts.recursive === true, Infinity);
+      const assets = listed.assets.map(({ depth: _depth, ...a }) => a);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ folder: name, assets })}\n`);
         return;
@@ -89,19 +80,9 @@ export function assetsCommand(): Command {
     .action(async (names: string[], opts: { recursive?: boolean; yes?: boolean; emulator?: string }) => {
       const targets = names.map(checkName);
       const ee = await earthEngine(opts.emulator, targets[0] as string);
-      const plan: string[] = [];
-      for (const t of targets) {
-        const a = await ee.getAsset(t).catch(eeFailure);
-        if (!a) throw new UserError(`Asset '${t}' does not exist or doesn't allow this operation.`);
-        const container = a.type === 'FOLDER' || a.type === 'IMAGE_COLLECTION';
-        if (container) {
-          const inside = await walk(ee, t, true, true).catch(eeFailure);
-          if (inside.length && !opts.recursive) throw new UserError(`${t} is a ${a.type} holding ${inside.length} assets; add --recursive to delete them too`);
-          // Only what was listed under the named asset: nothing outside it is ever deleted.
-          plan.push(...inside.map((x) => x.name).filter((n) => n.startsWith(`${t}/`)));
-        }
-        plan.push(t);
-      }
+      // Only the named assets and what is listed under them: nothing outside them is ever deleted.
+      const { plan, missing } = await deletionPlan(ee, targets, opts.recursive === true, 'add --recursive to delete them too', Infinity);
+      if (missing.length) throw new UserError(`Asset '${missing[0]}' does not exist or doesn't allow this operation.`);
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new UserError(`refusing to delete ${plan.length} assets without confirmation: add --yes`);
         const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -113,16 +94,8 @@ export function assetsCommand(): Command {
           return;
         }
       }
-      let deleted = 0;
-      for (const n of plan) {
-        try {
-          await ee.deleteAsset(n);
-          deleted++;
-        } catch (e) {
-          // Already gone (a second run after an interruption): nothing to do.
-          if (!(e instanceof EarthEngineError && ASSET_MISSING.test(e.message))) eeFailure(e);
-        }
-      }
+      // Already gone (a second run after an interruption): nothing to do.
+      const deleted = (await deletePlanned(ee, plan)).deleted.length;
       process.stdout.write(`deleted ${deleted} asset${deleted === 1 ? '' : 's'}\n`);
     });
 

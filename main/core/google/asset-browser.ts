@@ -57,29 +57,46 @@ export async function listFolder(ee: EarthEngine, folder: string, recursive: boo
 }
 
 /**
- * Deletes the named assets. A non-empty folder or image collection is refused unless `recursive`, and then
- * only what is listed under it goes (children first). Assets already gone count as done, so a repeat after
- * an interruption finishes the job.
+ * What deleting the named assets takes: a non-empty folder or image collection is refused unless
+ * `recursive` (the refusal ends with `hint`: what the user does to go on), and then only what is listed
+ * under it goes, deepest first (listing at most `limit` assets per container). `missing`: named assets
+ * that do not exist.
  */
-export async function deleteAssets(ee: EarthEngine, names: string[], recursive: boolean): Promise<AssetDeleteResult> {
+export async function deletionPlan(ee: EarthEngine, names: readonly string[], recursive: boolean, hint = 'confirm deleting them too', limit = MAX_LISTED): Promise<{ plan: string[]; missing: string[] }> {
   const plan: string[] = [];
-  const alreadyGone: string[] = [];
+  const missing: string[] = [];
   for (const name of names) {
     const a = await ee.getAsset(name).catch(userFacing);
     if (!a) {
-      alreadyGone.push(name);
+      missing.push(name);
       continue;
     }
     if (isContainer(a)) {
-      const inside = (await listFolder(ee, name, true)).assets;
-      if (inside.length && !recursive) throw Object.assign(new UserError(`${name} is a ${a.type} holding ${inside.length} assets: confirm deleting them too`), { status: 409 });
+      const inside = (await listFolder(ee, name, true, limit)).assets;
+      if (inside.length && !recursive) throw Object.assign(new UserError(`${name} is a ${a.type} holding ${inside.length} assets: ${hint}`), { status: 409 });
       // Deepest first, and only names under the one given.
       plan.push(...inside.filter((x) => x.name.startsWith(`${name}/`)).sort((x, y) => y.depth - x.depth).map((x) => x.name));
     }
     plan.push(name);
   }
+  return { plan: [...new Set(plan)], missing };
+}
+
+/**
+ * Deletes the named assets as `deletionPlan` says. Assets already gone count as done, so a repeat after
+ * an interruption finishes the job.
+ */
+export async function deleteAssets(ee: EarthEngine, names: string[], recursive: boolean): Promise<AssetDeleteResult> {
+  const { plan, missing } = await deletionPlan(ee, names, recursive);
+  const r = await deletePlanned(ee, plan);
+  return { deleted: r.deleted, alreadyGone: [...missing, ...r.alreadyGone] };
+}
+
+/** Deletes the assets of a plan in its order; those already gone are reported, not an error. */
+export async function deletePlanned(ee: EarthEngine, plan: readonly string[]): Promise<AssetDeleteResult> {
   const deleted: string[] = [];
-  for (const n of new Set(plan)) {
+  const alreadyGone: string[] = [];
+  for (const n of plan) {
     try {
       await ee.deleteAsset(n);
       deleted.push(n);
