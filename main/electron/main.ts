@@ -24,7 +24,7 @@ import { TRAY_ICON_PNG_BASE64 } from './icon';
 import { NoteGate, noteForMessage, noteForRunEnd, trayMenu, trayTooltip, type JobLine, type Note } from './notify';
 import { SafeStorageVault } from './safe-storage-vault';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, denyPermissions, guardWebContents, isAllowedExternal, rendererFileFor, responseHeaders } from './security';
-import { DEFAULT_SETTINGS, SettingsService, settingsJsonSchema, type KeyValueStore } from './settings';
+import { DEFAULT_SETTINGS, SettingsService, settingsJsonSchema, type KeyValueStore } from '../core/settings/settings';
 import { mainWindowOptions } from './window';
 import { rendererContentType } from '../server/renderer-files';
 

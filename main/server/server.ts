@@ -147,28 +147,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       if (req.method === 'GET' && parts[0] === 'jobs' && parts.length === 4 && parts[2] === 'tiles') return json(res, 200, host.tile(parts[1]!, parts[3]!));
       if (path === '/api/command') {
         if (req.method !== 'POST') return json(res, 405, { error: 'POST a command' });
-        if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send the command as application/json' });
-        let body: unknown;
-        try {
-          body = JSON.parse(await readBody(req));
-        } catch (e) {
-          if ((e as { status?: unknown }).status === 413) return json(res, 413, { error: (e as Error).message });
-          return json(res, 400, { error: `the command is not valid JSON (${(e as Error).message})` });
-        }
-        return json(res, 200, await host.command(body));
+        return json(res, 200, await host.command(await readJson(req, 'the command')));
       }
       if (options.services && ['settings', 'auth', 'assets'].includes(parts[0] ?? '')) {
         const method = req.method ?? 'GET';
         if (method !== 'GET' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send it as application/json' });
-        const body = async () => {
-          const text = await readBody(req);
-          try {
-            return text ? (JSON.parse(text) as unknown) : undefined;
-          } catch (e) {
-            throw Object.assign(new Error(`not valid JSON (${(e as Error).message})`), { status: 400 });
-          }
-        };
-        return json(res, 200, await serviceRoute(options.services, method, parts, body));
+        return json(res, 200, await serviceRoute(options.services, method, parts, () => readJson(req, undefined, true)));
       }
       // The job wizard: a live grid preview, and the new job (validated again by the host with the form's schema).
       // A file for the wizard (ROI or recipe): the raw bytes, `?name=` its file name (sanitised by the host).
@@ -196,15 +180,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         : undefined;
       if (wizard) {
         if (req.method !== 'POST') return json(res, 405, { error: 'POST it' });
-        if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send it as application/json' });
-        let body: unknown;
-        try {
-          body = JSON.parse(await readBody(req));
-        } catch (e) {
-          if ((e as { status?: unknown }).status === 413) return json(res, 413, { error: (e as Error).message });
-          return json(res, 400, { error: `not valid JSON (${(e as Error).message})` });
-        }
-        return json(res, 200, await wizard(body));
+        return json(res, 200, await wizard(await readJson(req)));
       }
     } catch (e) {
       const status = (e as { status?: unknown }).status;
@@ -279,6 +255,21 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * A request's JSON body: 415 unless sent as application/json, 413 when too large, 400 when it does not
+ * parse (`what` names it in the messages). An empty body is `undefined` only when `emptyOk`.
+ */
+async function readJson(req: IncomingMessage, what?: string, emptyOk = false): Promise<unknown> {
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw Object.assign(new Error(`send ${what ?? 'it'} as application/json`), { status: 415 });
+  const text = await readBody(req);
+  if (!text && emptyOk) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw Object.assign(new Error(`${what ? `${what} is ` : ''}not valid JSON (${(e as Error).message})`), { status: 400 });
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

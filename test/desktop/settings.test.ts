@@ -10,7 +10,7 @@ beforeAll(async () => {
   Conf = ((await import(confModule)) as { default: typeof Conf }).default;
 });
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, SettingsService, settingsJsonSchema, type KeyValueStore } from '../../main/electron/settings';
+import { DEFAULT_SETTINGS, SettingsService, settingsJsonSchema, type KeyValueStore } from '../../main/core/settings/settings';
 
 function mapStore() {
   const m = new Map<string, unknown>();
