@@ -9,10 +9,10 @@
  *   out and asked to sign in again, rather than given an error that never goes away.
  * - `shouldReEncrypt` (key rotation) re-encrypts and saves.
  */
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { dirname, join, basename } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UserError } from '../core/errors';
+import { writePrivateFileSync } from '../core/fs-durable';
 import type { StoredCredentials, Vault } from '../core/auth/vault';
 
 /** The part of Electron's `safeStorage` used here. */
@@ -133,21 +133,7 @@ export class SafeStorageVault implements Vault {
   private async write(credentials: StoredCredentials): Promise<void> {
     const data = await this.safeStorage.encryptStringAsync(JSON.stringify({ type: 'authorized_user', ...credentials }));
     const meta: Meta = { v: 1, backend: this.backend(), createdAt: new Date().toISOString() };
-    await atomicWrite(this.metaFile, Buffer.from(JSON.stringify(meta) + '\n'));
-    await atomicWrite(this.blob, data);
+    writePrivateFileSync(this.metaFile, JSON.stringify(meta) + '\n');
+    writePrivateFileSync(this.blob, data);
   }
-}
-
-async function atomicWrite(path: string, data: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
 }

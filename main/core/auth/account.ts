@@ -1,7 +1,7 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseClientSecretJson, type AuthStatus, type OAuthClientInput } from '../../../shared/settings';
 import { UserError } from '../errors';
+import { writePrivateFileSync } from '../fs-durable';
 import { googleEndpoints, type GoogleEndpoints } from '../google/session';
 import { revoke, signIn, type OAuthClientConfig } from './signin';
 import type { StoredCredentials, Vault } from './vault';
@@ -68,11 +68,7 @@ export class Account {
     } catch (e) {
       throw Object.assign(new UserError((e as Error).message), { status: 400 });
     }
-    mkdirSync(dirname(this.o.clientFile), { recursive: true, mode: 0o700 });
-    const tmp = `${this.o.clientFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ installed: { client_id: c.clientId, client_secret: c.clientSecret } }, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.o.clientFile);
+    writePrivateFileSync(this.o.clientFile, `${JSON.stringify({ installed: { client_id: c.clientId, client_secret: c.clientSecret } }, null, 2)}\n`);
     return this.status();
   }
 

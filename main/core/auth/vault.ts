@@ -1,7 +1,6 @@
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { UserError } from '../errors';
+import { writePrivateFileSync } from '../fs-durable';
 
 /** What Tessera keeps to act for a person between runs. The refresh token is as sensitive as a password. */
 export interface StoredCredentials {
@@ -70,17 +69,7 @@ export class FileVault implements Vault {
   }
 
   async save(credentials: StoredCredentials): Promise<void> {
-    await mkdir(dirname(this.where), { recursive: true, mode: 0o700 });
-    const tmp = join(dirname(this.where), `.${basename(this.where)}.${randomBytes(4).toString('hex')}`);
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify({ type: 'authorized_user', ...credentials }, null, 2) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await chmod(tmp, 0o600); // whatever the umask said
-    await rename(tmp, this.where);
+    writePrivateFileSync(this.where, JSON.stringify({ type: 'authorized_user', ...credentials }, null, 2) + '\n');
   }
 
   async clear(): Promise<void> {

@@ -3,10 +3,10 @@
  * key/value store (electron-store in the desktop app, a JSON file for `tessera serve`). The JSON Schema given
  * to electron-store is derived from the same zod schema, so the file on disk is checked too.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from '../../../shared/settings';
+import { writePrivateFileSync } from '../fs-durable';
 
 export { DEFAULT_SETTINGS };
 
@@ -80,11 +80,7 @@ export class JsonFileStore implements KeyValueStore {
 
   set(values: Record<string, unknown>): void {
     const next = { ...this.values, ...values };
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.path);
+    writePrivateFileSync(this.path, `${JSON.stringify(next, null, 2)}\n`);
     this.values = next;
   }
 }
