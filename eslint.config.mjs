@@ -1,6 +1,10 @@
 // Layering is enforced here (VS Code style): what runs where is decided by the folder.
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
 
+const repoRoot = new URL('.', import.meta.url).pathname;
+/** What the emulator may take from main/core: plain helpers with no engine in them (docs/ARCHITECTURE.md#the-emulators-neutral-base). */
+const EMULATOR_BASE = ['./fs-durable.ts', './geo/crs.ts'];
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'stream', 'worker_threads', 'url'];
 
 export default tseslint.config(
@@ -34,6 +38,30 @@ export default tseslint.config(
     files: ['shared/**', 'renderer/**', 'test/dashboard/harness/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'shared/ and renderer/ run without Electron APIs; use the preload bridge.' }], patterns: [{ group: nodeBuiltins, message: 'shared/ and renderer/ cannot use Node built-ins.' }, { group: ['**/main/**'], message: 'shared/ and renderer/ may not reach into main/.' }] }],
+    },
+  },
+  {
+    // Boundaries that need resolved paths, and no import cycles (docs/ARCHITECTURE.md#enforced-boundaries).
+    // `import type` never counts: a cycle of types alone is erased at build time.
+    files: ['main/**', 'shared/**', 'renderer/**', 'test/**', 'bench/**', 'scripts/**'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx', '.mts', '.cts'] },
+      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json'] })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { basePath: repoRoot, zones: [
+        { target: './renderer', from: './', except: ['./renderer', './shared', './node_modules'],
+          message: 'the renderer imports only shared/, its own files and packages (docs/ARCHITECTURE.md#enforced-boundaries).' },
+        { target: './main/emulator', from: './main/core', except: EMULATOR_BASE,
+          message: 'the emulator is the witness of Google, not part of the engine: it may use only the neutral base of main/core (docs/ARCHITECTURE.md#the-emulators-neutral-base).' },
+        { target: './main/emulator', from: ['./main/cli', './main/server', './main/electron', './main/demo'],
+          message: 'the emulator imports none of the programs that use it.' },
+        { target: './main/core', from: ['./main/cli', './main/server', './main/electron', './main/emulator', './main/demo'],
+          message: 'main/core is the engine: it never imports its callers, nor the emulator it is tested against.' },
+      ] }],
     },
   },
   {

@@ -1,6 +1,6 @@
 /**
  * The whole pipeline on the emulator, against its physical limit and against the notebook loop:
- * slot-utilisation, vs-seed-loop, ee-requests-per-cycle, drive-requests-per-tile.
+ * slot-utilisation, vs-seed-loop, requests-per-tile, ee-requests-per-cycle, drive-requests-per-tile.
  *
  * A 100-tile job (10 × 10 tiles of 256 × 256 px, the built-in two-band Float32 image, ~0.5 MB per output)
  * with maxInFlight 4 on an emulator with 2 slots at time scale 60: a task runs 120 s + 65,536 px / 20,000
@@ -139,8 +139,27 @@ async function main(): Promise<void> {
         `the loop also verifies nothing and cannot resume`,
     });
 
+    // ---- requests-per-tile ----
+    // Every HTTP request to Google (EE and Drive, a batch counted once) except the media downloads, per tile.
+    const httpPerTile = perTile(a.http - a.driveMedia);
+    const seedHttpPerTile = perTile(b.http - b.driveMedia);
+    const requestsOk = httpPerTile <= seedHttpPerTile && httpPerTile <= 4 && makespanRatio <= 1;
+    report({
+      name: 'requests-per-tile',
+      value: Number(httpPerTile.toFixed(2)),
+      unit: 'HTTP requests / tile',
+      baseline: Number(seedHttpPerTile.toFixed(2)),
+      ratio: Number((httpPerTile / seedHttpPerTile).toFixed(2)),
+      target: '≤ the notebook loop’s and ≤ 4.0, media excluded, with makespan ≤ the loop’s',
+      pass: requestsOk,
+      notes:
+        `${tiles} tiles; Tessera ${a.http - a.driveMedia} requests (${JSON.stringify(httpBreakdown(sOurs.requests))}), ` +
+        `notebook loop ${b.http - b.driveMedia} (${JSON.stringify(httpBreakdown(sSeed.requests))}); makespan ${makespan.toFixed(1)} s vs the loop’s ${seedMakespan.toFixed(1)} s`,
+    });
+
     // ---- ee-requests-per-cycle ----
-    const eeReads = (sOurs.requests['POST /batch'] ?? 0) + (sOurs.requests['GET /v1/projects/{project}/operations'] ?? 0);
+    // Listings at start-up (adopting operations sent before a crash, foreign operations) are not polls.
+    const eeReads = (sOurs.requests['POST /batch'] ?? 0) + run.stats.pollListings;
     const perPoll = eeReads / run.stats.pollCycles;
     report({
       name: 'ee-requests-per-cycle',
@@ -152,7 +171,7 @@ async function main(): Promise<void> {
       pass: perPoll <= 1 && run.stats.maxCallsPerCycle <= 1,
       notes:
         `${run.stats.cycles} cycles, ${run.stats.pollCycles} of them polled; ${sOurs.requests['POST /batch'] ?? 0} POST /batch (up to ${run.stats.maxBatch} operations each), ` +
-        `${sOurs.requests['GET /v1/projects/{project}/operations'] ?? 0} operation listings; exports: ${perTile(sOurs.requests['POST /v1/projects/{project}/image:export'] ?? 0).toFixed(2)} per tile; ` +
+        `${run.stats.pollListings} one-page operation listings (${sOurs.requests['GET /v1/projects/{project}/operations'] ?? 0} listings in all, start-up included); exports: ${perTile(sOurs.requests['POST /v1/projects/{project}/image:export'] ?? 0).toFixed(2)} per tile; ` +
         `CPU per cycle ${(run.cpuMicros / 1000 / run.stats.cycles).toFixed(1)} ms (the whole process: EE client, journal, downloads)`,
     });
 
@@ -174,6 +193,18 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([emuOurs.stop(), emuSeed.stop()]);
   }
+}
+
+/** HTTP requests by route, short names, media and batch parts left out (what `requests-per-tile` counts). */
+function httpBreakdown(requests: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [route, n] of Object.entries(requests)) {
+    if (route === 'GET /drive/v3/files/{fileId}') continue; // media
+    if (route === 'GET /v1/projects/{project}/operations/{operation}' || route === 'POST /v1/projects/{project}/operations/{operation}:cancel') continue; // batch parts
+    if (!route.includes(' /v1/') && !route.includes(' /batch') && !route.includes('/drive/')) continue;
+    out[route.replace('/v1/projects/{project}', '')] = n;
+  }
+  return out;
 }
 
 function pick(requests: Record<string, number>, part: string): Record<string, number> {

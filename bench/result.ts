@@ -1,4 +1,4 @@
-/** One figure of `bench-results.json` (CONTRACTS.md §1). */
+/** One figure of `bench-results.json` (docs/cli.md#benchmark-results). */
 export interface BenchResult {
   name: string;
   value: number;

@@ -1,18 +1,5 @@
-/**
- * Bytes as Google's storage pages write them: units of 1024 labelled KB, MB, GB (a free Drive's limit of
- * 16 106 127 360 bytes reads "15 GB" there and here).
- */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  if (u === 0) return `${Math.round(v)} B`;
-  return `${Number(v.toFixed(v < 100 ? 1 : 0))} ${units[u]}`;
-}
+/** Sizes: binary units with their IEC names, as everywhere in Tessera (shared/units.ts). */
+export { formatBytes } from '../shared/units';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en');

@@ -1,6 +1,7 @@
 import { AssetDeleteRequestSchema, AssetDeleteResultSchema, AssetListRequestSchema, AssetListSchema, type AssetDeleteRequest, type AssetDeleteResult, type AssetList, type AssetListRequest } from '../shared/assets';
 import { AuthStatusSchema, OAuthClientInputSchema, SettingsSchema, type AuthStatus, type OAuthClientInput, type Settings } from '../shared/settings';
 import type { ServiceName } from './transport/services';
+import { DoctorReportSchema, DoctorRequestSchema, type DoctorReport, type DoctorRequest } from '../shared/doctor';
 
 /**
  * The settings, sign-in and assets panels' API: requests checked before they leave, answers validated
@@ -47,5 +48,10 @@ export class ServicesClient {
 
   async deleteAssets(req: AssetDeleteRequest): Promise<AssetDeleteResult> {
     return AssetDeleteResultSchema.parse(await this.call('deleteAssets', AssetDeleteRequestSchema.parse(req)));
+  }
+
+  /** `tessera doctor`'s checks: the account's, or an open job's too. */
+  async doctor(req: DoctorRequest = {}): Promise<DoctorReport> {
+    return DoctorReportSchema.parse(await this.call('runDoctor', DoctorRequestSchema.parse(req)));
   }
 }

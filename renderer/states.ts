@@ -12,7 +12,7 @@ export interface StateStyle {
 }
 
 /**
- * One colour per state (CONTRACTS.md §4). Work waiting is grey, work in Earth Engine blue, work in Drive
+ * One colour per state (docs/states.md#tile-states). Work waiting is grey, work in Earth Engine blue, work in Drive
  * teal, done green; trouble is warm: retrying amber, failed red with a dark outline drawn above its
  * neighbours so it stands out at any zoom.
  */

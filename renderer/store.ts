@@ -152,7 +152,8 @@ export class DashboardStore {
         const job = this.jobs.get(e.job);
         const tile = job?.tiles.get(e.tile);
         if (job && tile) this.setState(e.job, job, tile, e.state, e.attempt);
-        if (job && e.state === 'failed') pushLog(job, { level: 'error', message: `${e.tile} failed: ${e.message ?? ''}`, at: e.at });
+        // Every transition reaches the log panel (a bounded buffer, LOG_KEEP lines): failures as errors, retries as warnings.
+        if (job) pushLog(job, { level: e.state === 'failed' ? 'error' : e.state === 'retrying' ? 'warn' : 'info', message: transitionText(e.tile, e.state, e.attempt, e.message), at: e.at });
         break;
       }
       case 'job-progress': {
@@ -306,4 +307,9 @@ export function syncStore(client: TesseraClient, store: DashboardStore, summaryE
     unsubscribe();
     for (const t of timers.values()) clearTimeout(t);
   };
+}
+
+/** One log line per tile transition: "x3_y1 running (attempt 2)", "x1_y1 failed: User memory limit exceeded." */
+export function transitionText(tile: string, state: TileState, attempt: number, message?: string): string {
+  return `${tile} ${state}${attempt > 1 && (state === 'submitting' || state === 'queued' || state === 'running') ? ` (attempt ${attempt})` : ''}${message ? `: ${message}` : ''}`;
 }

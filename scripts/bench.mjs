@@ -1,15 +1,35 @@
 // Runs every benchmark (or the ones named: `npm run bench -- grid`) in its own process, prints each
 // figure with its ratio against the baseline measured in the same run, and writes bench-results.json.
+// `--compare FILE` (a bench-results.json saved earlier) also prints how each figure changed against it.
 // The CLI is rebuilt first: several benchmarks run `tessera emulator` / `tessera run` from bin/.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MARKER = 'BENCH_RESULT ';
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const compareAt = args.indexOf('--compare');
+let saved;
+if (compareAt >= 0) {
+  const file = args[compareAt + 1];
+  if (!file || file.startsWith('--')) {
+    console.error('--compare needs a file: a bench-results.json saved from an earlier run');
+    process.exit(1);
+  }
+  try {
+    // Read now: this run rewrites bench-results.json, which may be the file given.
+    saved = JSON.parse(readFileSync(file, 'utf8'));
+    if (!Array.isArray(saved) || saved.some((r) => typeof r?.name !== 'string' || typeof r?.value !== 'number')) throw new Error('not an array of { name, value, … } figures');
+  } catch (e) {
+    console.error(`--compare ${file}: cannot use it (${e.message}); give a bench-results.json written by npm run bench`);
+    process.exit(1);
+  }
+  args.splice(compareAt, 2);
+}
+const wanted = args;
 const benches = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.replace('.bench.ts', ''))
@@ -63,6 +83,37 @@ console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of rows.slice(1)) console.log(line(row));
 console.log('');
 for (const r of results) if (r.notes) console.log(`- ${r.name}: ${r.notes}`);
+if (saved) {
+  console.log('');
+  for (const line of compareLines(saved, results)) console.log(line);
+}
 writeFileSync(join(root, 'bench-results.json'), JSON.stringify(results, null, 2) + '\n');
 console.log(`\nbench-results.json: ${results.length} figure(s), ${results.filter((r) => !r.pass).length} missed target(s); ${timings.join(', ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.exit(failed ? 1 : 0);
+
+/**
+ * One line per figure of this run: its value against the saved one, the change, and whether that is
+ * better (throughputs, units ending in "/s", are better higher; every other figure lower) and whether
+ * its pass changed. Figures missing on either side are named.
+ */
+function compareLines(before, now) {
+  const old = new Map(before.map((r) => [r.name, r]));
+  const lines = ['Change against the saved results:'];
+  for (const r of now) {
+    const b = old.get(r.name);
+    if (!b) {
+      lines.push(`  ${r.name}: ${r.value} ${r.unit} (new figure)`);
+      continue;
+    }
+    const delta = r.value - b.value;
+    const pct = b.value !== 0 ? ` (${delta >= 0 ? '+' : ''}${((delta / Math.abs(b.value)) * 100).toFixed(1)} %)` : '';
+    const higherBetter = /\/s$/.test(r.unit);
+    const verdict = delta === 0 ? 'same' : (delta > 0) === higherBetter ? 'better' : 'worse';
+    const pass = b.pass === r.pass ? '' : r.pass ? ', now PASS' : ', now MISS';
+    lines.push(`  ${r.name}: ${b.value} → ${r.value} ${r.unit}, ${delta >= 0 ? '+' : ''}${Number(delta.toFixed(3))}${pct}, ${verdict}${pass}`);
+  }
+  const ran = new Set(now.map((r) => r.name));
+  const gone = before.filter((r) => !ran.has(r.name)).map((r) => r.name);
+  if (gone.length) lines.push(`  not measured in this run: ${gone.join(', ')}`);
+  return lines;
+}

@@ -22,6 +22,31 @@ await build({
   logLevel: 'warning',
 });
 
+// A custom recipe's child process (main/core/recipes/sandbox): one self-contained file, the Earth Engine
+// client included, because Node's permission model lets the child read that file and nothing else. The
+// client's network module is replaced by an offline one, and googleapis (used only for service-account keys)
+// by nothing.
+const recipeChildAliases = {
+  name: 'recipe-child-aliases',
+  setup(b) {
+    b.onResolve({ filter: /^xmlhttprequest$/ }, () => ({ path: join(root, 'main/core/recipes/sandbox/offline-xhr.ts') }));
+    b.onResolve({ filter: /^googleapis$/ }, () => ({ path: 'googleapis', namespace: 'recipe-child-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'recipe-child-stub' }, () => ({ contents: 'module.exports = { google: {} };', loader: 'js' }));
+  },
+};
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'recipe/child': 'main/core/recipes/sandbox/child.ts' },
+  outdir: 'out',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  plugins: [recipeChildAliases],
+  logLevel: 'warning',
+});
+
 // The dashboard (renderer/): one browser bundle, app.js + app.css (Leaflet's CSS included), and index.html.
 // `tessera serve` serves out/renderer; the desktop shell loads the same files.
 // zod re-exports every locale of its error messages (260 kB minified); the page needs English only.

@@ -1,7 +1,7 @@
 /**
  * The one typed contract between the engine and every front end (CLI, `tessera serve`, the desktop shell).
  * Commands flow in, events flow out; each has a zod schema so every boundary validates what it receives.
- * Names follow CONTRACTS.md §4.
+ * Names follow docs/states.md.
  */
 import { z } from 'zod';
 import { TILE_STATES, WAITING_REASONS } from './tile-state';
@@ -19,6 +19,8 @@ export const CommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('resume'), job: JobName }),
   z.object({ type: z.literal('cancel'), job: JobName }),
   z.object({ type: z.literal('retry'), job: JobName, tiles: TileIds }),
+  /** Every failed tile of the job back to the queue ("Retry all failed"; `tessera retry --failed`). */
+  z.object({ type: z.literal('retry-failed'), job: JobName }),
   z.object({ type: z.literal('skip'), job: JobName, tiles: TileIds }),
   z.object({ type: z.literal('status'), job: JobName }),
 ]);
@@ -40,6 +42,13 @@ export const JobProgressSchema = z.object({
   etaSeconds: z.number().nonnegative().nullable(),
   bytesDownloaded: z.number().nonnegative(),
   finished: z.boolean(),
+  /**
+   * The tiles as planned, so the count does not jump when tiles split: `done` counts a split tile once
+   * every part of it is done. `split`: how many planned tiles were split, into how many parts, and the
+   * parts done (absent when nothing split).
+   */
+  planned: z.object({ total: z.number().int().nonnegative(), done: z.number().int().nonnegative() }).optional(),
+  split: z.object({ tiles: z.number().int().nonnegative(), parts: z.number().int().nonnegative(), done: z.number().int().nonnegative() }).optional(),
 });
 export type JobProgress = z.infer<typeof JobProgressSchema>;
 

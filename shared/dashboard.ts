@@ -56,6 +56,11 @@ export const JobSummarySchema = z.object({
   /** How the last run ended (null while it runs, or before the first one). */
   outcome: z.object({ exitCode: z.number().int(), message: z.string().nullable() }).nullable(),
   log: z.array(LogEntrySchema),
+  /**
+   * What a finished run left on the serving machine (absolute paths; null entries are not there): the
+   * output folder, the VRT mosaic and the summary. Absent while the job runs.
+   */
+  results: z.object({ folder: z.string(), mosaic: z.string().nullable(), summary: z.string().nullable() }).nullable().optional(),
 });
 export type JobSummary = z.infer<typeof JobSummarySchema>;
 
@@ -156,7 +161,7 @@ export const GridPreviewSchema = z.object({
 });
 export type GridPreview = z.infer<typeof GridPreviewSchema>;
 
-/** A new job (CONTRACTS.md §5) and where to save it; the host writes it, adds the job and (by default) starts it. */
+/** A new job (docs/job-file.md) and where to save it; the host writes it, adds the job and (by default) starts it. */
 export const NewJobRequestSchema = z
   .object({
     file: z.string().trim().min(1, 'where to save the job file').regex(/\.json$/, 'a path ending in .json'),

@@ -14,6 +14,7 @@ import {
 } from './dashboard';
 import { AssetDeleteRequestSchema, AssetDeleteResultSchema, AssetListRequestSchema, AssetListSchema } from './assets';
 import { AuthStatusSchema, OAuthClientInputSchema, SettingsSchema } from './settings';
+import { DoctorReportSchema, DoctorRequestSchema } from './doctor';
 
 const JobName = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
 const Nothing = z.undefined();
@@ -42,6 +43,8 @@ export const INVOKE_CHANNELS = {
   /** The assets panel: a folder listed (every page, recursive on request), and deletions with confirmation. */
   listAssets: { channel: 'tessera:assets:list', request: AssetListRequestSchema, response: AssetListSchema },
   deleteAssets: { channel: 'tessera:assets:delete', request: AssetDeleteRequestSchema, response: AssetDeleteResultSchema },
+  /** `tessera doctor`'s checks: the account's, and an open job's with `job` (the wizard before it starts a job, Settings). */
+  runDoctor: { channel: 'tessera:doctor', request: DoctorRequestSchema, response: DoctorReportSchema },
   /** Opens a link in the system browser; only the https URLs the main side allows (sign-in, docs). */
   openExternal: { channel: 'tessera:open-external', request: z.object({ url: z.string().max(2048) }).strict(), response: z.object({ opened: z.boolean() }) },
   /** The job wizard: the grid of an ROI (layers, tile count, estimates, outlines), and a new job written, added and started. */

@@ -4,7 +4,7 @@
 
 /**
  * The failure message of an export whose output does not fit in the user's Drive.
- * UNVERIFIED: Google's exact wording was not found in any public source (research/ee_client.md §4.5).
+ * UNVERIFIED: Google's exact wording was not found in any public source (docs/earth-engine-client.md#failure-messages).
  * Replace it here when someone sees the real one; the engine matches it with `isDriveFullMessage`.
  */
 export const DRIVE_FULL_MESSAGE = 'Export failed: the Google Drive storage quota has been exceeded.';

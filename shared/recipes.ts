@@ -4,8 +4,13 @@
  * No node imports here.
  */
 import { z } from 'zod';
+import { didYouMean, isCalendarDate } from './suggest';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'a date as YYYY-MM-DD' });
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'a date as YYYY-MM-DD' })
+  // 2023-02-31 would otherwise reach Earth Engine, which rolls it over into March without a word.
+  .refine(isCalendarDate, { error: (i) => `${String(i.input)} is not a real date (no such day in that month)`, abort: true });
 
 const S2_BANDS = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B9', 'B11', 'B12'] as const;
 
@@ -94,7 +99,11 @@ export function parsePresetParams(name: PresetName, params: unknown): { ok: true
   let value: unknown = params ?? {};
   for (const k of issue.path) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
   if (value === undefined && issue.path.length) return { ok: false, message: `recipe "${name}": params.${key} is missing` };
-  if (issue.code === 'unrecognized_keys') return { ok: false, message: `recipe "${name}": unknown parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `params.${[...issue.path, k].join('.')}`).join(', ')}` };
+  if (issue.code === 'unrecognized_keys') {
+    const known = describeParams(name).map((p) => p.name);
+    const hint = issue.path.length === 0 && issue.keys.length === 1 ? didYouMean(issue.keys[0]!, known) : '';
+    return { ok: false, message: `recipe "${name}": unknown parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `params.${[...issue.path, k].join('.')}`).join(', ')}${hint}` };
+  }
   return { ok: false, message: `recipe "${name}": params.${key}: ${issue.message}` };
 }
 

@@ -77,7 +77,12 @@ export const OAuthClientInputSchema = z.union([
 ]);
 export type OAuthClientInput = z.infer<typeof OAuthClientInputSchema>;
 
-/** Reads a pasted client_secret.json (`installed` — a Desktop app client — or `web`); throws a user-facing message. */
+/** The one line refusing a "Web application" client file (CLI, `tessera serve`, desktop app). */
+export const WEB_CLIENT_MESSAGE =
+  'this is a "Web application" OAuth client, which Google refuses for a desktop sign-in (redirect_uri_mismatch): create a "Desktop app" client in the Google Cloud console (APIs & Services → Credentials → Create credentials → OAuth client ID → Desktop app) and use its JSON';
+
+/** Reads a pasted client_secret.json (`installed`: a Desktop app client; `web` is refused); throws a user-facing message. */
+
 export function parseClientSecretJson(text: string): { clientId: string; clientSecret: string } {
   let j: unknown;
   try {
@@ -85,7 +90,10 @@ export function parseClientSecretJson(text: string): { clientId: string; clientS
   } catch {
     throw new Error('this is not JSON: paste the whole client_secret.json downloaded from the Cloud console');
   }
-  const c = (j as { installed?: unknown; web?: unknown }).installed ?? (j as { web?: unknown }).web;
+  const doc = (j ?? {}) as { installed?: unknown; web?: unknown };
+  // A "Web application" client gets Google's redirect_uri_mismatch for the random loopback port of a desktop sign-in.
+  if (doc.installed === undefined && doc.web !== undefined) throw new Error(WEB_CLIENT_MESSAGE);
+  const c = doc.installed;
   const r = z.object({ client_id: z.string().min(10), client_secret: z.string().min(6) }).safeParse(c);
   if (!r.success) throw new Error('no client_id / client_secret under "installed": download the JSON of a "Desktop app" OAuth client');
   return { clientId: r.data.client_id, clientSecret: r.data.client_secret };

@@ -14,9 +14,11 @@ export interface CycleStats {
   cycles: number;
   /** Cycles that read operations from Earth Engine. */
   pollCycles: number;
-  /** `getOperations` calls (each one `POST /batch`) and the most operations one of them asked for. */
+  /** Operation reads (`getOperations`, one `POST /batch` each, or a one-page listing) and the most operations one asked for. */
   getOperationsCalls: number;
   maxBatch: number;
+  /** Of those, one-page listings (`listOperations` with a limit). */
+  pollListings: number;
   /** Most `getOperations` calls in one cycle. */
   maxCallsPerCycle: number;
 }
@@ -52,7 +54,7 @@ export async function runEngine(jobPath: string, emulatorUrl: string, hooks: Eng
   try {
     const { session, timeScale } = await connect(emulatorUrl, job.project);
     const real = await EarthEngine.connect(session);
-    const stats: CycleStats = { cycles: 0, pollCycles: 0, getOperationsCalls: 0, maxBatch: 0, maxCallsPerCycle: 0 };
+    const stats: CycleStats = { cycles: 0, pollCycles: 0, getOperationsCalls: 0, pollListings: 0, maxBatch: 0, maxCallsPerCycle: 0 };
     let callsThisCycle = 0;
     // Every call goes straight to the real adapter; getOperations (one POST /batch each) is only counted.
     const getOperations: EarthEnginePort['getOperations'] = (names) => {
@@ -61,9 +63,20 @@ export async function runEngine(jobPath: string, emulatorUrl: string, hooks: Eng
       stats.maxBatch = Math.max(stats.maxBatch, names.length);
       return real.getOperations(names);
     };
+    // A listing with a limit is the poll's one-page read (poll-policy.ts); without, a start-up search.
+    const listOperations: EarthEnginePort['listOperations'] = (limit) => {
+      if (limit !== undefined) {
+        stats.getOperationsCalls++;
+        stats.pollListings++;
+        callsThisCycle++;
+        stats.maxBatch = Math.max(stats.maxBatch, limit);
+      }
+      return real.listOperations(limit);
+    };
     const ee = new Proxy(real, {
       get(target, prop) {
         if (prop === 'getOperations') return getOperations;
+        if (prop === 'listOperations') return listOperations;
         const v: unknown = Reflect.get(target, prop);
         return typeof v === 'function' ? v.bind(target) : v;
       },

@@ -5,7 +5,7 @@ import { FileVault } from '../core/auth/vault';
 import { EMULATOR_CLIENT, emulatorSession, googleEndpoints, sessionFromCredentials, type Session } from '../core/google/session';
 import { httpFetch } from '../core/net/http';
 
-/** Where the CLI keeps credentials (CONTRACTS.md §1). */
+/** Where the CLI keeps credentials (docs/cli.md#credentials). */
 export function credentialsPath(): string {
   return process.env.TESSERA_CREDENTIALS || join(homedir(), '.config', 'tessera', 'credentials.json');
 }

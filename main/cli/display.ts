@@ -1,5 +1,6 @@
 import type { EngineEvent, JobProgress } from '../../shared/contract';
 import { formatBytes } from './output';
+import { readableWarning, WarningRollup } from '../core/engine/warnings';
 
 /**
  * What `tessera run` shows: a live block redrawn in place on a terminal, plain lines otherwise (logs,
@@ -13,15 +14,17 @@ export interface RunDisplay {
 export function progressLine(p: JobProgress): string {
   const t = p.tiles;
   const done = t.done ?? 0;
+  // Planned tiles (a split tile counts once, done when all its parts are), with the parts apart: the total never jumps.
+  const planned = p.planned ?? { total: p.total, done };
   const parts = [
-    `${p.job}: ${done}/${p.total} done`,
+    `${p.job}: ${planned.done}/${planned.total} done${p.split ? ` (${p.split.tiles} split into ${p.split.parts} parts, ${p.split.done} done)` : ''}`,
     `${p.queued} queued · ${p.running} running in EE`,
     `${(t.exported ?? 0) + (t.downloading ?? 0) + (t.verified ?? 0)} syncing`,
   ];
   if (t.failed) parts.push(`${t.failed} failed`);
   parts.push(formatBytes(p.bytesDownloaded));
   if (p.throughputPerHour) parts.push(`${p.throughputPerHour.toFixed(p.throughputPerHour < 10 ? 1 : 0)} tiles/h`);
-  if (p.etaSeconds !== null) parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
+  if (p.etaSeconds !== null && p.waiting !== 'paused') parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
   if (p.waiting) parts.push(`waiting: ${p.waiting}`);
   return parts.join(' · ');
 }
@@ -39,6 +42,7 @@ export function createDisplay(out: NodeJS.WriteStream, log: (line: string) => vo
   let lastPlain = 0;
   let drawn = 0;
   const recent: string[] = [];
+  const rollup = new WarningRollup();
   let closed = false;
   const draw = () => {
     if (!tty || !last) return;
@@ -52,9 +56,10 @@ export function createDisplay(out: NodeJS.WriteStream, log: (line: string) => vo
     event(e) {
       const line = describe(e);
       if (line) {
-        log(line);
-        if (tty) recent.push(line);
-        else if (worthAPlainLine(e)) out.write(line + '\n');
+        log(line); // the job's log keeps every line; the screen gets repeats rolled up (warnings.ts)
+        const shown = e.type === 'log' && e.level === 'warn' ? rollup.add(line) : [line];
+        if (tty) recent.push(...shown);
+        else if (worthAPlainLine(e)) for (const l of shown) out.write(l + '\n');
       }
       if (e.type === 'job-progress') {
         const finishedNow = e.progress.finished && !last?.finished;
@@ -68,6 +73,9 @@ export function createDisplay(out: NodeJS.WriteStream, log: (line: string) => vo
     close() {
       if (closed) return;
       closed = true;
+      const rolled = rollup.flush();
+      if (tty) recent.push(...rolled);
+      else for (const l of rolled) out.write(l + '\n');
       if (timer) clearInterval(timer);
       draw();
     },
@@ -85,7 +93,7 @@ function describe(e: EngineEvent): string | undefined {
     case 'tile-state':
       return `${e.tile} ${e.state}${e.message ? `: ${e.message}` : ''}`;
     case 'log':
-      return `${e.level === 'info' ? '' : `${e.level}: `}${e.message}`;
+      return `${e.level === 'info' ? '' : `${e.level}: `}${e.level === 'warn' || e.level === 'error' ? readableWarning(e.message) : e.message}`;
     case 'quota':
       return undefined;
     case 'job-progress':
@@ -94,6 +102,7 @@ function describe(e: EngineEvent): string | undefined {
 }
 
 function bar(p: JobProgress, width: number): string {
-  const done = Math.round(((p.tiles.done ?? 0) / Math.max(1, p.total)) * width);
+  const planned = p.planned ?? { total: p.total, done: p.tiles.done ?? 0 };
+  const done = Math.round((planned.done / Math.max(1, planned.total)) * width);
   return `[${'#'.repeat(done)}${'.'.repeat(width - done)}]`;
 }

@@ -8,18 +8,20 @@ import { statusCommand } from './commands/status';
 import { serveCommand } from './commands/serve';
 import { recipesCommand } from './commands/recipes';
 import { assetsCommand } from './commands/assets';
+import { doctorCommand } from './commands/doctor';
+import { retryCommand } from './commands/retry';
 
-/** The `tessera` command line. Every failure ends as one line on stderr and an exit code (CONTRACTS.md §1). */
+/** The `tessera` command line. Every failure ends as one line on stderr and an exit code (docs/states.md#exit-codes). */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('tessera')
     .description('Run Google Earth Engine exports over regions too large for one export.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [gridCommand(), emulatorCommand(), runCommand(), statusCommand(), loginCommand(), logoutCommand(), serveCommand(), recipesCommand(), assetsCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [gridCommand(), emulatorCommand(), runCommand(), statusCommand(), loginCommand(), logoutCommand(), serveCommand(), recipesCommand(), assetsCommand(), doctorCommand(), retryCommand()]) program.addCommand(cmd.exitOverride());
   try {
     await program.parseAsync(argv, { from: 'user' });
-    // Long-running commands (run, serve) set process.exitCode themselves (CONTRACTS.md §1).
+    // Long-running commands (run, serve) set process.exitCode themselves (docs/cli.md#every-command).
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -1,14 +1,5 @@
-/** Human-readable figures for terminal output. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
-}
+/** Human-readable figures for terminal output. Sizes: binary units, IEC names (shared/units.ts). */
+export { formatBytes } from '../../shared/units';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en');

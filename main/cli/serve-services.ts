@@ -1,7 +1,9 @@
 import { dirname, join } from 'node:path';
 import { Account, accountService } from '../core/auth/account';
 import type { JobHost } from '../core/engine/host';
+import type { AuthStatus } from '../../shared/settings';
 import { assetService } from '../core/google/asset-browser';
+import { doctorService } from '../core/doctor/service';
 import { EMULATOR_CLIENT, googleEndpoints } from '../core/google/session';
 import { JsonFileStore, SettingsService } from '../core/settings/settings';
 import type { DashboardServices } from '../server/services';
@@ -46,8 +48,26 @@ export function serveServices(host: JobHost, emulator: string | undefined): { se
     services: {
       settings: { get: () => settings.get(), set: (patch) => settings.set(patch) },
       // The CLI's file is mode 0600 and always allowed: there is no weaker storage to agree to.
-      auth: accountService(account),
+      auth: emulatorAware(accountService(account), host, base),
       assets: assetService(() => host.earthEngine()),
+      doctor: doctorService(host, () => googleEndpoints(base)),
+    },
+  };
+}
+
+/**
+ * With `--emulator`, the jobs sign in at the emulator by themselves (no stored sign-in needed): the
+ * header then shows that account — the emulator's user — instead of "Sign in".
+ */
+function emulatorAware<S extends { status(): Promise<AuthStatus> }>(service: S, host: JobHost, base: string | undefined): S {
+  if (!base) return service;
+  return {
+    ...service,
+    status: async () => {
+      const status = await service.status();
+      if (status.signedIn) return status;
+      const email = await host.signedInAs();
+      return email ? { ...status, signedIn: true, email: `${email} (emulator)`, storage: `the emulator at ${base} (signed in by itself)` } : status;
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * An error the user can fix: bad input, a missing file, an unknown CRS. Front ends print its message as
- * one line (no stack trace) and, in the CLI, exit with `exitCode` (CONTRACTS.md §1).
+ * one line (no stack trace) and, in the CLI, exit with `exitCode` (docs/states.md#exit-codes).
  */
 export class UserError extends Error {
   constructor(

@@ -86,6 +86,10 @@ export function desktopHandlers(host: DashboardHost, services: DesktopServices):
     listAssets: ({ folder, recursive }) => services.assets.list(folder, recursive ?? false),
     deleteAssets: ({ names, recursive }) => services.assets.remove(names, recursive ?? false),
     openExternal: async ({ url }) => ({ opened: await services.openExternal(url) }),
+    runDoctor: ({ job }) => {
+      if (!services.doctor) throw Object.assign(new Error('this app has no checks'), { status: 404 });
+      return services.doctor.run(job);
+    },
   };
   return {
     handlers,

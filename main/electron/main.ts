@@ -6,7 +6,7 @@
  *
  * Environment (tests and power users): TESSERA_USER_DATA (a fresh profile), TESSERA_EMULATOR (sign in to an
  * emulator by itself, as `tessera run --emulator`), TESSERA_CLIENT_ID / TESSERA_CLIENT_SECRET (the OAuth
- * client for Google sign-in; else `<userData>/client_secret.json`), TESSERA_E2E=1 (no quit confirmation).
+ * client for Google sign-in; else `<userData>/client_secret.json`), TESSERA_E2E=1 (no quit confirmation; dev builds only, a packaged app ignores it).
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, powerSaveBlocker, protocol, safeStorage, session, shell, Tray } from 'electron';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { JobHost } from '../core/engine/host';
 import { UserError } from '../core/errors';
 import { Account, accountService } from '../core/auth/account';
 import { assetService } from '../core/google/asset-browser';
+import { doctorService } from '../core/doctor/service';
 import { EMULATOR_CLIENT, emulatorSession, googleEndpoints, sessionFromCredentials } from '../core/google/session';
 import { registerHandlers, senderFromOrigin, type Settings } from '../../shared/ipc';
 import type { StreamMessage } from '../../shared/dashboard';
@@ -23,7 +24,7 @@ import { desktopHandlers } from './ipc-host';
 import { TRAY_ICON_PNG_BASE64 } from './icon';
 import { NoteGate, noteForMessage, noteForRunEnd, trayMenu, trayTooltip, type JobLine, type Note } from './notify';
 import { SafeStorageVault } from './safe-storage-vault';
-import { APP_HOST, APP_ORIGIN, APP_SCHEME, denyPermissions, guardWebContents, isAllowedExternal, rendererFileFor, responseHeaders } from './security';
+import { APP_HOST, APP_ORIGIN, APP_SCHEME, denyPermissions, devToolsAllowed, e2eMode, externalUrl, guardWebContents, rendererFileFor, responseHeaders } from './security';
 import { DEFAULT_SETTINGS, SettingsService, settingsJsonSchema, type KeyValueStore } from '../core/settings/settings';
 import { mainWindowOptions } from './window';
 import { rendererContentType } from '../server/renderer-files';
@@ -36,7 +37,8 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standa
 const OUT = join(__dirname, '..'); // out/electron/main.cjs → out/
 const RENDERER_DIR = join(OUT, 'renderer');
 const PRELOAD = join(__dirname, 'preload.cjs');
-const E2E = process.env.TESSERA_E2E === '1';
+// Tests only: a packaged build ignores TESSERA_E2E (security.ts, e2eMode).
+const E2E = e2eMode({ packaged: app.isPackaged, env: process.env });
 
 let mainWindow: BrowserWindow | undefined;
 let tray: Tray | undefined;
@@ -59,8 +61,9 @@ async function main(): Promise<void> {
 
   // ---- security: every webContents, every permission, the app protocol -------------------------------
   const openExternal = async (url: string): Promise<boolean> => {
-    if (!isAllowedExternal(url)) return false;
-    await shell.openExternal(url);
+    const allowed = externalUrl(url);
+    if (!allowed) return false;
+    await shell.openExternal(allowed);
     return true;
   };
   app.on('web-contents-created', (_e, wc) => guardWebContents(wc, (url) => void openExternal(url)));
@@ -111,7 +114,12 @@ async function main(): Promise<void> {
       if (process.env.TESSERA_CLIENT_ID && process.env.TESSERA_CLIENT_SECRET) return { clientId: process.env.TESSERA_CLIENT_ID, clientSecret: process.env.TESSERA_CLIENT_SECRET };
       return emulatorOrigin ? { clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret } : undefined;
     },
-    openBrowser: async (url) => void (await shell.openExternal(url)),
+    openBrowser: async (url) => {
+      // Google's sign-in page, or the configured emulator's own (loopback only): security.ts, externalUrl.
+      const allowed = externalUrl(url, { loopbackOrigins: emulatorOrigin ? [emulatorOrigin] : [] });
+      if (!allowed) throw new UserError(`refused to open ${url.slice(0, 200)} in the browser: not a sign-in page Tessera knows`);
+      await shell.openExternal(allowed);
+    },
     project: () => settings.get().eeProject ?? undefined,
     onSignedIn: async (credentials) => {
       await host.signInChanged(credentials.refresh_token);
@@ -170,6 +178,7 @@ async function main(): Promise<void> {
       }
     }),
     assets: assetService(() => host.earthEngine()),
+    doctor: doctorService(host, () => googleEndpoints(emulatorOrigin)),
     openExternal,
     // The wizard's "Choose…": the system's open dialog (the save dialog for the job file), attached to the
     // window; the path goes to the host as if typed.
@@ -268,7 +277,7 @@ async function main(): Promise<void> {
     }
   }
   function createWindow() {
-    mainWindow = new BrowserWindow(mainWindowOptions({ preload: PRELOAD, devTools: !app.isPackaged || E2E }));
+    mainWindow = new BrowserWindow(mainWindowOptions({ preload: PRELOAD, devTools: devToolsAllowed({ packaged: app.isPackaged, env: process.env }) }));
     mainWindow.once('ready-to-show', () => mainWindow?.show());
     // Closing the window keeps Tessera running in the tray (jobs run for days); Quit is in the tray menu.
     mainWindow.on('close', (e) => {

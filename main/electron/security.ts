@@ -62,15 +62,70 @@ export const EXTERNAL_HOSTS: readonly string[] = [
   'github.com',
 ];
 
-/** True when `url` may go to `shell.openExternal`: https, no credentials, default port, an allowed host. */
-export function isAllowedExternal(url: string, hosts: readonly string[] = EXTERNAL_HOSTS): boolean {
+/** Where a URL handed to the system browser may point, beside EXTERNAL_HOSTS over https. */
+export interface ExternalUrlOptions {
+  hosts?: readonly string[];
+  /**
+   * Exact `http://` loopback origins also allowed: the emulator's, for the sign-in page only, when the user
+   * configured one (TESSERA_EMULATOR). A configured origin that is not loopback is ignored.
+   */
+  loopbackOrigins?: readonly string[];
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The URL to hand to `shell.openExternal`, or null to refuse. The raw string must be a plain absolute URL
+ * (no spaces, control characters or backslashes: platform openers and WHATWG parsing read those
+ * differently), parse with `URL`, and its origin must be exactly `https://<allowed host>` (default port,
+ * no user or password) or one of `loopbackOrigins`. What is returned is the parsed URL's serialisation,
+ * so the browser gets exactly what was checked (docs/security.md, "Desktop").
+ */
+export function externalUrl(raw: string, options: ExternalUrlOptions = {}): string | null {
+  if (typeof raw !== 'string' || raw.length > 8192 || /[\\\s\u0000-\u001f\u007f]/.test(raw)) return null;
   let u: URL;
   try {
-    u = new URL(url);
+    u = new URL(raw);
   } catch {
-    return false;
+    return null;
   }
-  return u.protocol === 'https:' && u.username === '' && u.password === '' && u.port === '' && hosts.includes(u.hostname);
+  if (u.username !== '' || u.password !== '') return null;
+  const hosts = options.hosts ?? EXTERNAL_HOSTS;
+  if (u.protocol === 'https:' && u.port === '' && hosts.includes(u.hostname)) return u.href;
+  const loopback = (options.loopbackOrigins ?? []).filter((o) => {
+    try {
+      const l = new URL(o);
+      return l.protocol === 'http:' && LOOPBACK_HOSTS.has(l.hostname) && l.origin === o.replace(/\/$/, '');
+    } catch {
+      return false;
+    }
+  });
+  if (u.protocol === 'http:' && loopback.includes(u.origin)) return u.href;
+  return null;
+}
+
+/** True when `url` may go to `shell.openExternal` (see externalUrl; open the URL that returns). */
+export function isAllowedExternal(url: string, hosts: readonly string[] = EXTERNAL_HOSTS): boolean {
+  return externalUrl(url, { hosts }) !== null;
+}
+
+/** What decides the packaged build's debugging switches. */
+export interface BuildInfo {
+  packaged: boolean;
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * The end-to-end test mode (TESSERA_E2E=1: no quit confirmation, DevTools for Playwright): only in the
+ * unpackaged dev build. A packaged app ignores the variable, so nobody can reopen DevTools in it.
+ */
+export function e2eMode(build: BuildInfo): boolean {
+  return !build.packaged && build.env.TESSERA_E2E === '1';
+}
+
+/** DevTools: the dev build only. */
+export function devToolsAllowed(build: BuildInfo): boolean {
+  return !build.packaged;
 }
 
 /** A navigation event as Electron passes it (`will-navigate`, `will-frame-navigate`, `will-redirect`). */
@@ -94,14 +149,16 @@ export function guardWebContents(wc: WebContentsLike, openExternal: (url: string
     const target = event.url ?? url ?? '';
     if (isAppUrl(target)) return;
     event.preventDefault();
-    if (isAllowedExternal(target)) openExternal(target);
+    const allowed = externalUrl(target);
+    if (allowed) openExternal(allowed);
   };
   wc.on('will-navigate', guard);
   wc.on('will-frame-navigate', guard);
   wc.on('will-redirect', guard);
   wc.on('will-attach-webview', (event) => event.preventDefault());
   wc.setWindowOpenHandler(({ url }) => {
-    if (isAllowedExternal(url)) openExternal(url);
+    const allowed = externalUrl(url);
+    if (allowed) openExternal(allowed);
     return { action: 'deny' };
   });
 }

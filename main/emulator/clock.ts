@@ -1,8 +1,8 @@
 /**
- * The simulated clock of the EE task life cycle (CONTRACTS.md §6): simulated time starts at the real time
+ * The simulated clock of the EE task life cycle (docs/emulator.md#simulated-clock): simulated time starts at the real time
  * the emulator starts and runs `timeScale` times faster. Changing the scale re-anchors the clock so
- * simulated time never jumps or runs backwards. Everything else (tokens, Drive timestamps, latency)
- * uses real time.
+ * simulated time never jumps or runs backwards. Drive's timestamps come from it too (so they compare with
+ * the operations' as Google's do); tokens, latency and faults use real time.
  */
 export class SimClock {
   private realAnchor: number;

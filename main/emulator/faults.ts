@@ -25,6 +25,8 @@ export interface FaultSettings {
   resetRate(): number;
   truncateRate(): number;
   lostAnswerRate(): number;
+  /** How a lost answer fails (main/emulator/README.md, "Faults"); absent: `reset`. */
+  lostAnswerMode?(): 'reset' | 'close' | 'timeout';
   latencyMs(): number;
 }
 
@@ -45,8 +47,9 @@ type Kind = (typeof KINDS)[number];
  * - `http5xxRate`: 500 `INTERNAL` / 503 `UNAVAILABLE` in the service's error format, nothing done;
  * - `rateLimitRate`: Drive 403 `userRateLimitExceeded` / 403 `rateLimitExceeded` / 429
  *   `rateLimitExceeded`; Earth Engine 429 `RESOURCE_EXHAUSTED`; nothing done;
- * - `lostAnswerRate`: an `image:export` / `table:export` or `files.delete` that succeeded answers 500/503
- *   or has its connection reset instead (the work is done, the answer lost);
+ * - `lostAnswerRate`: an `image:export` / `table:export` or `files.delete` that succeeded loses its answer
+ *   (the work is done): `lostAnswerMode` `reset` answers 500/503 or resets the connection (half each),
+ *   `close` closes it cleanly without a byte, `timeout` never answers;
  * - `resetRate` / `truncateRate`: a media download sends its headers (the full `Content-Length`) and part
  *   of the body, then the connection is reset (RST) / closed early (FIN).
  * OAuth endpoints get latency only: the clients' sign-in and refresh paths are not what these faults test.
@@ -91,8 +94,10 @@ export class SeededFaults implements FaultPolicy {
       const rng = this.rng.lostAnswer;
       if (rng.chance(this.settings.lostAnswerRate())) {
         const u = rng.next();
+        const mode = this.settings.lostAnswerMode?.() ?? 'reset';
         // A batch part cannot lose its connection on its own: it loses its answer as a 5xx instead.
-        if (u < 0.5 || req.inBatch) return serverError(route.service, u < 0.25 ? 500 : 503);
+        if (req.inBatch || (mode === 'reset' && u < 0.5)) return serverError(route.service, u < 0.25 ? 500 : 503);
+        if (mode !== 'reset') return { status: 0, lost: mode };
         return { status: 0, reset: true };
       }
     }

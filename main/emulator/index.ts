@@ -8,7 +8,7 @@ import { Emulator, type EmulatorState } from './server';
 export { DEFAULTS, OPTION_SPECS, OptionsError, parseBytes, parseOptions, resolveOptions, type EmulatorConfig, type EmulatorOptions, type OptionSpec } from './options';
 export type { EmulatorState, StateFile, StateOperation } from './server';
 
-/** The in-process emulator (CONTRACTS.md §6). */
+/** The in-process emulator (docs/emulator.md#in-process-api). */
 export interface EmulatorHandle {
   /** `http://127.0.0.1:PORT`, no trailing slash: the EE base URL, Drive's rootUrl and the OAuth host. */
   readonly url: string;
@@ -26,7 +26,7 @@ export interface EmulatorHandle {
 
 /**
  * Starts the Google emulator on 127.0.0.1. Options are validated (an unknown key or a bad value throws an
- * OptionsError naming it); every option of CONTRACTS.md §6 is accepted.
+ * OptionsError naming it); every promised option (docs/emulator.md#options) is accepted.
  *
  * With `dataDir`, the emulator keeps its whole state there and a later start with the same folder
  * continues it: the configuration it had (changes made at run time included), with the options given to

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The emulator's options (CONTRACTS.md §6). One table drives the zod schema, the CLI flags, the
+ * The emulator's options (docs/emulator.md#options). One table drives the zod schema, the CLI flags, the
  * `/__emulator/config` shape and the README, so a new option cannot be half added.
  */
 const rate = z.number().min(0).max(1);
@@ -37,6 +37,14 @@ const shape = {
   maxAssets: nonNegInt,
   dropFeatures: nonNegInt,
   catalogPath: z.string().min(1).nullable().optional(),
+  // Second round (main/emulator/README.md, "Options"): Drive's late listings and the shapes of lost answers.
+  driveListingDelaySeconds: z.number().min(0),
+  lostAnswerMode: z.enum(['reset', 'close', 'timeout']),
+  omitDestinationUrisRate: rate,
+  timeoutMessage: z.string().min(1),
+  // Sign-in (docs/signin-and-doctor.md#emulator-options): the consent screen's unticked boxes, and refresh tokens that expire.
+  grantScopes: z.union([z.string(), z.array(z.string())]).nullable().optional(),
+  refreshTokenLifetimeSeconds: z.number().positive().nullable().optional(),
 } as const;
 
 export type OptionKey = keyof typeof shape;
@@ -69,6 +77,14 @@ export interface EmulatorConfig {
   maxAssets: number;
   dropFeatures: number;
   catalogPath: string | null;
+  driveListingDelaySeconds: number;
+  lostAnswerMode: 'reset' | 'close' | 'timeout';
+  omitDestinationUrisRate: number;
+  timeoutMessage: string;
+  /** Scopes the consent grants (a comma list or an array; full URLs or short names); null: every scope asked for. */
+  grantScopes: string | readonly string[] | null;
+  /** Real seconds a refresh token lives after its consent ("Testing" clients: 7 days); null: for ever. */
+  refreshTokenLifetimeSeconds: number | null;
 }
 
 /** What `startEmulator` and `POST /__emulator/config` take: any subset of the keys. */
@@ -102,6 +118,12 @@ export const DEFAULTS: EmulatorConfig = {
   maxAssets: 10_000,
   dropFeatures: 0,
   catalogPath: null,
+  driveListingDelaySeconds: 0,
+  lostAnswerMode: 'reset',
+  omitDestinationUrisRate: 0,
+  timeoutMessage: 'Computation timed out.',
+  grantScopes: null,
+  refreshTokenLifetimeSeconds: null,
 };
 
 export type OptionKind = 'int' | 'number' | 'bytes' | 'rate' | 'string' | 'boolean';
@@ -146,6 +168,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'dispatchSeconds', flag: '--dispatch-seconds', kind: 'number', help: 'simulated seconds a new task stays PENDING before it may start (EE never starts a task instantly)' },
   { key: 'maxAssets', flag: '--max-assets', kind: 'int', help: 'asset count quota per project (getAssetRootQuota maxAssets): exports and creates beyond it fail with an asset quota error' },
   { key: 'dropFeatures', flag: '--drop-features', kind: 'int', help: 'a fault for tests: every table export to an asset loses this many of its features' },
+  { key: 'driveListingDelaySeconds', flag: '--drive-listing-delay-seconds', kind: 'number', help: 'simulated seconds before a new Drive file appears in files.list (files.get finds it at once)' },
+  { key: 'lostAnswerMode', flag: '--lost-answer-mode', kind: 'string', help: 'how a lost answer (lost-answer-rate) fails: reset (RST), close (clean close, "other side closed") or timeout (no answer at all)' },
+  { key: 'omitDestinationUrisRate', flag: '--omit-destination-uris-rate', kind: 'rate', help: 'fraction of SUCCEEDED Drive exports whose operation has no destinationUris' },
+  { key: 'timeoutMessage', flag: '--timeout-message', kind: 'string', help: 'the failure message of a task above timeout-pixels (e.g. "Deadline expired before operation could complete.")' },
+  { key: 'grantScopes', flag: '--grant-scopes', kind: 'string', none: 'every scope asked for', help: 'the boxes the user leaves ticked on the consent screen: a comma list of scopes (e.g. earthengine,cloud-platform; Sign-In scopes openid, email and profile are always granted); the token response\'s scope says what was granted' },
+  { key: 'refreshTokenLifetimeSeconds', flag: '--refresh-token-lifetime-seconds', kind: 'number', none: 'no expiry', help: 'refresh tokens die this many real seconds after their consent and then answer invalid_grant, as an OAuth client in "Testing" publishing status does after 7 days (604800)' },
   { key: 'catalogPath', flag: '--catalog', kind: 'string', startOnly: true, none: "the emulator's subset", help: "serve this algorithm catalog (JSON of GET algorithms, e.g. Google's full one) instead of the emulator's subset" },
 ];
 

@@ -60,7 +60,7 @@ export interface StateFile {
   deletedAt: string | null;
 }
 
-/** `GET /__emulator/state` (CONTRACTS.md §6): numbers are numbers; times are RFC 3339 strings. */
+/** `GET /__emulator/state` (docs/emulator.md#state-endpoint): numbers are numbers; times are RFC 3339 strings. */
 export interface EmulatorState {
   operations: StateOperation[];
   files: StateFile[];
@@ -115,7 +115,9 @@ export class Emulator {
     const config = box.config;
     this.clock = new SimClock(config.timeScale, Date.now, restored ? restored.meta.simulatedNow : undefined);
     this.oauth = oauth;
-    this.drive = new DriveStore(`${dataRoot}/drive`, ids, () => this.config.driveQuotaBytes);
+    // Drive's timestamps come from the simulated clock (docs/emulator.md#simulated-clock), at the instant the task queue has
+    // reached: an export's files are created when its task succeeds, never before its createTime.
+    this.drive = new DriveStore(`${dataRoot}/drive`, ids, () => this.config.driveQuotaBytes, () => (this.engine as TaskEngine | undefined)?.cursor ?? this.clock.now());
     this.drive.deferUnlinks = persistence !== null;
     this.producer = new ImageOutputProducer(`${dataRoot}/staging`, () => this.config.splitBytes, persistence !== null);
     const c = (): EmulatorConfig => this.config;
@@ -125,9 +127,11 @@ export class Emulator {
       resetRate: () => c().resetRate,
       truncateRate: () => c().truncateRate,
       lostAnswerRate: () => c().lostAnswerRate,
+      lostAnswerMode: () => c().lostAnswerMode,
       latencyMs: () => c().latencyMs,
     });
     this.internalRng = new Rng(config.seed, 'internal-errors');
+    const omitRng = new Rng(config.seed, 'omit-destination-uris');
     this.assets = new AssetStore(() => this.engine.cursor, `${dataRoot}/tables`, persistence !== null, () => this.config.maxAssets, () => this.config.dropFeatures);
     this.engine = new TaskEngine(
       this.clock,
@@ -142,6 +146,8 @@ export class Emulator {
         internalErrorRate: () => c().internalErrorRate,
         internalMaxAttempts: () => c().internalMaxAttempts,
         dispatchSeconds: () => c().dispatchSeconds,
+        timeoutMessage: () => c().timeoutMessage,
+        omitDestinationUris: () => omitRng.chance(c().omitDestinationUrisRate),
       },
       this.drive,
       this.producer,
@@ -151,7 +157,7 @@ export class Emulator {
     this.router.add(
       ...eeRoutes(this.engine, { project: () => c().project, queueLimit: () => c().queueLimit, catalogPath: () => this.catalogPath }, this.assets),
       { method: 'POST', template: '/batch', service: 'ee', handler: (req) => this.batch(req) },
-      ...driveRoutes(this.drive),
+      ...driveRoutes(this.drive, { listingDelaySeconds: () => c().driveListingDelaySeconds, now: () => this.engine.cursor }),
       ...this.oauthRoutes(),
     );
     if (restored) this.restore(restored);
@@ -174,7 +180,12 @@ export class Emulator {
     const restored = persisted?.state ?? null;
     // Outputs a killed run was writing: running tasks write theirs again on restore.
     await rm(`${dataRoot}/staging`, { recursive: true, force: true });
-    const oauth = await OAuthServer.create(ids, { tokenLifetimeSeconds: () => box.config.tokenLifetimeSeconds, denyConsent: () => box.config.denyConsent }, Date.now, restored?.auth);
+    const oauth = await OAuthServer.create(ids, {
+      tokenLifetimeSeconds: () => box.config.tokenLifetimeSeconds,
+      denyConsent: () => box.config.denyConsent,
+      grantScopes: () => box.config.grantScopes,
+      refreshTokenLifetimeSeconds: () => box.config.refreshTokenLifetimeSeconds,
+    }, Date.now, restored?.auth);
     const emu = new Emulator(box, dataRoot, ownsDataRoot, catalogPath, oauth, ids, persisted?.store ?? null, restored);
     // A fresh folder gets its first snapshot at once (it holds the signing key the journal never repeats).
     if (persisted && !restored) await persisted.store.writeSnapshot(emu.snapshot());
@@ -608,6 +619,16 @@ function lowerHeaders(h: IncomingMessage['headers']): Record<string, string | un
 }
 
 function send(res: ServerResponse, reply: Reply): void {
+  if (reply.lost === 'close') {
+    // A clean close with nothing sent: the client sees "other side closed" (or a socket hang up).
+    const socket = res.socket;
+    if (socket && !socket.destroyed) socket.end(() => socket.destroy());
+    return;
+  }
+  if (reply.lost === 'timeout') {
+    // No answer at all: the connection stays open until the client gives up or the emulator stops.
+    return;
+  }
   if (reply.reset) {
     if (reply.body instanceof Readable) reply.body.destroy();
     resetSocket(res.socket);

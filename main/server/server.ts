@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { UPLOAD_MAX_BYTES, type CommandResult, type DashboardSnapshot, type GridPreview, type JobSummary, type NewJobResult, type RecipeCheck, type StreamMessage, type TileDetail, type UploadResult } from '../../shared/dashboard';
 import { UserError } from '../core/errors';
 import { rendererContentType } from './renderer-files';
+import { answerUnread } from './unread-body';
 import { serviceRoute, type DashboardServices } from './services';
 import { basemapOrigin, DEFAULT_BASEMAP_URL } from '../../shared/settings';
 
@@ -105,7 +106,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     if (options.services) res.setHeader('Content-Security-Policy', contentSecurityPolicy(options.services.settings.get().basemapUrl));
     res.setHeader('Cache-Control', 'no-store');
     handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: `unexpected error: ${(e as Error)?.message ?? String(e)}` });
+      if (!res.headersSent) answerUnread(req, res, () => json(res, 500, { error: `unexpected error: ${(e as Error)?.message ?? String(e)}` }));
       else res.destroy();
     });
   });
@@ -149,7 +150,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         if (req.method !== 'POST') return json(res, 405, { error: 'POST a command' });
         return json(res, 200, await host.command(await readJson(req, 'the command')));
       }
-      if (options.services && ['settings', 'auth', 'assets'].includes(parts[0] ?? '')) {
+      if (options.services && ['settings', 'auth', 'assets', 'doctor'].includes(parts[0] ?? '')) {
         const method = req.method ?? 'GET';
         if (method !== 'GET' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send it as application/json' });
         return json(res, 200, await serviceRoute(options.services, method, parts, () => readJson(req, undefined, true)));
@@ -160,18 +161,11 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         if (req.method !== 'POST') return json(res, 405, { error: 'POST it' });
         if (!/^application\/octet-stream\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send the file as application/octet-stream' });
         const declared = Number(req.headers['content-length'] ?? NaN);
-        if (declared > UPLOAD_MAX_BYTES) {
-          res.setHeader('Connection', 'close');
-          return json(res, 413, { error: `the file is larger than ${UPLOAD_MAX_BYTES / 1024 ** 2} MB` });
-        }
+        if (declared > UPLOAD_MAX_BYTES) return answerUnread(req, res, () => json(res, 413, { error: `the file is larger than ${UPLOAD_MAX_BYTES / 1024 ** 2} MB` }));
         const name = url.searchParams.get('name');
-        if (!name) return json(res, 400, { error: 'name the file (?name=…)' });
-        try {
-          return json(res, 200, await host.saveUpload(name, req));
-        } catch (e) {
-          if ((e as { status?: unknown }).status === 413) res.setHeader('Connection', 'close');
-          throw e;
-        }
+        if (!name) return answerUnread(req, res, () => json(res, 400, { error: 'name the file (?name=…)' }));
+        // Not destroyed when the host stops reading (a refusal): the answer below is sent by answerUnread.
+        return json(res, 200, await host.saveUpload(name, req.iterator({ destroyOnReturn: false })));
       }
       const wizard =
         path === '/api/wizard/preview' ? host.previewGrid?.bind(host)
@@ -184,7 +178,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       }
     } catch (e) {
       const status = (e as { status?: unknown }).status;
-      if (typeof status === 'number' && status >= 400 && status < 500) return json(res, status, { error: (e as Error).message });
+      if (typeof status === 'number' && status >= 400 && status < 500) return answerUnread(req, res, () => json(res, status, { error: (e as Error).message }));
       throw e;
     }
     return json(res, 404, { error: 'not found' });
@@ -276,13 +270,15 @@ function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
+        req.off('data', onData);
+        req.pause(); // answerUnread reads the rest once the 413 is decided
         reject(Object.assign(new Error(`the request is larger than ${MAX_BODY / 1024 ** 2} MB`), { status: 413 }));
-        req.destroy();
       } else chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });

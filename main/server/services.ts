@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AssetDeleteRequestSchema, AssetListRequestSchema, type AssetDeleteResult, type AssetList } from '../../shared/assets';
 import { OAuthClientInputSchema, SettingsSchema, type AuthStatus, type OAuthClientInput, type Settings } from '../../shared/settings';
+import { DoctorRequestSchema, type DoctorReport } from '../../shared/doctor';
 
 /**
  * What a dashboard offers beside the jobs: the user's settings, the signed-in account and the assets panel.
@@ -20,6 +21,8 @@ export interface DashboardServices {
     list(folder: string, recursive: boolean): Promise<AssetList>;
     remove(names: string[], recursive: boolean): Promise<AssetDeleteResult>;
   };
+  /** `tessera doctor`'s checks (main/core/doctor/service.ts); absent in hosts without a sign-in. */
+  doctor?: { run(job?: string): Promise<DoctorReport> };
 }
 
 /** A refused service request: the status the server answers with. */
@@ -40,7 +43,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 
 /**
  * The HTTP face of the services (`tessera serve`), under /api/: `GET|PUT settings`, `GET auth`,
- * `POST auth/sign-in`, `POST auth/sign-out`, `POST auth/cancel`, `PUT auth/client`, `POST assets/list`, `POST assets/delete`.
+ * `POST auth/sign-in`, `POST auth/sign-out`, `POST auth/cancel`, `PUT auth/client`, `POST assets/list`, `POST assets/delete`, `POST doctor`.
  * `parts` is the path after /api/; `body` the parsed JSON body (undefined for GET). Unknown routes: 404.
  */
 export async function serviceRoute(services: DashboardServices, method: string, parts: string[], body: () => Promise<unknown>): Promise<unknown> {
@@ -63,6 +66,10 @@ export async function serviceRoute(services: DashboardServices, method: string, 
     case 'POST assets/list': {
       const r = parse(AssetListRequestSchema, await body());
       return services.assets.list(r.folder, r.recursive ?? false);
+    }
+    case 'POST doctor': {
+      if (!services.doctor) throw new ServiceError(404, 'this dashboard has no checks');
+      return services.doctor.run(parse(DoctorRequestSchema, (await body()) ?? {}).job);
     }
     case 'POST assets/delete': {
       const r = parse(AssetDeleteRequestSchema, await body());

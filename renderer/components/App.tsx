@@ -30,6 +30,8 @@ export function App({ client, store }: Props) {
   const services = client.services;
   const [panel, setPanel] = useState<'settings' | 'assets' | null>(null);
   const [auth, setAuth] = useState<AuthStatus | null>(null);
+  /** Bumped by each tile search: the map pans to the tile found. */
+  const [reveal, setReveal] = useState(0);
   // Hosts with settings: no basemap until they are read (the CSP allows only the configured origin).
   const [basemapUrl, setBasemapUrl] = useState<string | undefined>(services ? undefined : DEFAULT_BASEMAP_URL);
   const panelOpener = useRef<HTMLElement | null>(null);
@@ -173,14 +175,21 @@ export function App({ client, store }: Props) {
         <section className="progress empty">{store.loaded ? <p>No job yet. {client.hasWizard ? <>Make one with <strong>New job</strong>, or start</> : 'Start'} <code>tessera serve job.json</code> to run one here.</p> : <p>Loading…</p>}</section>
       )}
       <main className="body">
-        <TileMap store={store} job={jobName} selected={selected} onSelect={(id) => store.selectTile(id)} basemapUrl={basemapUrl} />
+        <TileMap store={store} job={jobName} selected={selected} onSelect={(id) => store.selectTile(id)} basemapUrl={basemapUrl} reveal={reveal} />
         <aside className="side">
           {store.jobNames().length > 0 && <JobsList store={store} onCommand={fire} />}
           {job && (
             <>
               <Legend counts={job.counts} onPick={pickState} />
               <QuotaGauge quota={job.summary.quota} drive={job.summary.drive} />
-              <TileSearch ids={() => job.tiles.keys()} has={(id) => job.tiles.has(id)} onSelect={(id) => store.selectTile(id)} />
+              <TileSearch
+                ids={() => job.tiles.keys()}
+                has={(id) => job.tiles.has(id)}
+                onSelect={(id) => {
+                  store.selectTile(id);
+                  setReveal((n) => n + 1);
+                }}
+              />
               <TileDetails
                 client={client}
                 job={job.name}

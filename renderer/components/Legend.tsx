@@ -8,7 +8,7 @@ interface Props {
   onPick?: (state: TileState) => void;
 }
 
-/** A colour per state and how many tiles are in it (CONTRACTS.md §7: legend-<state>, legend-<state>-count). */
+/** A colour per state and how many tiles are in it (docs/dashboard.md#legend: legend-<state>, legend-<state>-count). */
 export function Legend({ counts, onPick }: Props) {
   const total = TILE_STATES.reduce((s, k) => s + (k === 'split' ? 0 : counts[k]), 0);
   return (

@@ -1,5 +1,6 @@
 import type { Command, TileState, WaitingReason } from '../../shared/contract';
 import type { JobSummary } from '../../shared/dashboard';
+import { useState } from 'react';
 import { formatBytes, formatCount, formatDuration, formatHours } from '../format';
 
 interface Props {
@@ -19,11 +20,13 @@ const WAITING_TEXT: Record<WaitingReason, string> = {
   'asset-quota': "the project's Earth Engine asset quota is full; waiting for room",
 };
 
-/** The job at a glance (CONTRACTS.md §7 `job-progress`): done / total, EE, pace, ETA, EECU, waiting reason. */
+/** The job at a glance (docs/dashboard.md#job-progress-tile-details-tile-search `job-progress`): done / total, EE, pace, ETA, EECU, waiting reason. */
 export function ProgressHeader({ summary, counts, onCommand }: Props) {
   const p = summary.progress;
-  const total = Object.entries(counts).reduce((s, [k, n]) => s + (k === 'split' ? 0 : n), 0);
-  const done = counts.done;
+  // Planned tiles (a split tile counts once): the total does not jump as tiles split; parts are shown apart.
+  const leaves = Object.entries(counts).reduce((s, [k, n]) => s + (k === 'split' ? 0 : n), 0);
+  const total = p.planned?.total ?? leaves;
+  const done = p.planned ? Math.min(p.planned.done, total) : counts.done;
   const fraction = total ? done / total : 0;
   const status = statusOf(summary, counts);
   const eecu = summary.eecu;
@@ -36,6 +39,12 @@ export function ProgressHeader({ summary, counts, onCommand }: Props) {
         </span>
         <span className="done-total" data-testid="job-done">
           <strong>{formatCount(done)}</strong> / {formatCount(total)} tiles done
+          {p.split && (
+            <span className="muted" data-testid="job-split">
+              {' '}
+              ({formatCount(p.split.tiles)} split into {formatCount(p.split.parts)} parts, {formatCount(p.split.done)} done)
+            </span>
+          )}
         </span>
         <div
           className="bar"
@@ -49,6 +58,11 @@ export function ProgressHeader({ summary, counts, onCommand }: Props) {
           <span className="bar-fill" style={{ width: `${(fraction * 100).toFixed(2)}%` }} />
           {counts.failed > 0 && <span className="bar-failed" style={{ width: `${((counts.failed / Math.max(1, total)) * 100).toFixed(2)}%` }} />}
         </div>
+        {counts.failed > 0 && (
+          <button type="button" data-testid="job-retry-failed" onClick={() => onCommand({ type: 'retry-failed', job: summary.name })} title="Send every failed tile back to the queue (tessera retry --failed)">
+            Retry all failed ({formatCount(counts.failed)})
+          </button>
+        )}
         {summary.running && (
           <span className="actions">
             {paused ? (
@@ -90,7 +104,7 @@ export function ProgressHeader({ summary, counts, onCommand }: Props) {
         </div>
         <div>
           <dt>ETA</dt>
-          <dd data-testid="job-eta">{p.finished || !summary.running ? '–' : p.etaSeconds !== null ? formatDuration(p.etaSeconds) : 'measuring…'}</dd>
+          <dd data-testid="job-eta">{p.finished || !summary.running ? '–' : paused ? 'paused' : p.etaSeconds !== null ? formatDuration(p.etaSeconds) : 'measuring…'}</dd>
         </div>
         <div>
           <dt>EECU</dt>
@@ -113,6 +127,7 @@ export function ProgressHeader({ summary, counts, onCommand }: Props) {
           </div>
         )}
       </dl>
+      {summary.results && <Results results={summary.results} />}
       {summary.outcome && summary.outcome.exitCode !== 0 && summary.outcome.message && (
         <p className={`outcome ${status.tone}`} title={summary.outcome.message}>
           {summary.outcome.message}
@@ -135,4 +150,45 @@ function statusOf(summary: JobSummary, counts: Record<TileState, number>): { tex
   if (o.exitCode === 3) return { text: 'needs you', tone: 'bad' };
   if (o.exitCode === 130) return { text: 'stopped', tone: 'idle' };
   return { text: 'error', tone: 'bad' };
+}
+
+/**
+ * What a finished job left on the serving machine: the mosaic (open it in QGIS), the summary and the
+ * folder. They are paths on that machine (a page cannot open local files), each with a copy button.
+ */
+function Results({ results }: { results: NonNullable<JobSummary['results']> }) {
+  const [copied, setCopied] = useState('');
+  const rows: [string, string, string | null][] = [
+    ['mosaic', 'Mosaic (VRT, band names and NoData)', results.mosaic],
+    ['summary', 'Summary', results.summary],
+    ['folder', 'Output folder', results.folder],
+  ];
+  const copy = async (path: string) => {
+    try {
+      await navigator.clipboard.writeText(path);
+      setCopied(`copied ${path}`);
+    } catch {
+      setCopied('copying is not allowed here: select the path instead');
+    }
+  };
+  return (
+    <div className="results" data-testid="job-results" aria-label="Results">
+      <h3>Results</h3>
+      <ul>
+        {rows.map(([key, label, path]) =>
+          path ? (
+            <li key={key} data-testid={`job-result-${key}`}>
+              <span className="result-label">{label}</span> <code className="path">{path}</code>{' '}
+              <button type="button" onClick={() => void copy(path)} aria-label={`Copy the path of the ${label.toLowerCase()}`}>
+                Copy path
+              </button>
+            </li>
+          ) : null,
+        )}
+      </ul>
+      <span className="muted" role="status">
+        {copied}
+      </span>
+    </div>
+  );
 }

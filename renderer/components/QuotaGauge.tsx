@@ -10,7 +10,7 @@ interface Props {
 /**
  * Google Drive's storage as the engine last read it: what other content uses, this job's outputs still
  * waiting in Drive, the trash, what is free, and the reserve the engine keeps free (a line). `role=meter`
- * with the bytes as values (CONTRACTS.md §7); `aria-valuetext="unlimited"` when Drive has no limit.
+ * with the bytes as values (docs/dashboard.md#drive-quota-gauge); `aria-valuetext="unlimited"` when Drive has no limit.
  */
 export function QuotaGauge({ quota, drive }: Props) {
   if (!quota) {

@@ -2,6 +2,8 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { basemapOrigin, BasemapUrlSchema, DEFAULT_BASEMAP_URL, ProjectIdSchema, type AuthStatus, type Settings } from '../../shared/settings';
 import type { ServicesClient } from '../services-client';
 import { SidePanel } from './SidePanel';
+import { DoctorChecks } from './DoctorChecks';
+import type { DoctorReport } from '../../shared/doctor';
 
 interface Props {
   services: ServicesClient;
@@ -35,6 +37,14 @@ export function SettingsPanel({ services, onClose, onSaved, onAuth }: Props) {
   const [said, setSaid] = useState('');
   const [client, setClient] = useState({ clientId: '', clientSecret: '', json: '' });
   const waiting = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const [doctor, setDoctor] = useState<{ state: 'idle' } | { state: 'running' } | { state: 'done'; report: DoctorReport } | { state: 'failed'; message: string }>({ state: 'idle' });
+  const runDoctor = () => {
+    setDoctor({ state: 'running' });
+    services.doctor().then(
+      (report) => setDoctor({ state: 'done', report }),
+      (e: unknown) => setDoctor({ state: 'failed', message: (e as Error).message }),
+    );
+  };
 
   const takeAuth = useCallback(
     (a: AuthStatus) => {
@@ -244,6 +254,23 @@ export function SettingsPanel({ services, onClose, onSaved, onAuth }: Props) {
             </button>
           </div>
         </fieldset>
+      </section>
+      <section aria-labelledby={`${id}-checks`} className="settings-section">
+        <h3 id={`${id}-checks`}>Checks</h3>
+        <p className="muted">What a job needs, checked before it runs (as tessera doctor does): the sign-in and its access, Earth Engine, Drive and the clock.</p>
+        <div className="settings-actions">
+          <button type="button" data-testid="settings-doctor-run" disabled={doctor.state === 'running'} onClick={runDoctor}>
+            {doctor.state === 'running' ? 'Checking…' : doctor.state === 'idle' ? 'Run the checks' : 'Check again'}
+          </button>
+        </div>
+        <div role="status" aria-live="polite">
+          {doctor.state === 'done' && <DoctorChecks report={doctor.report} testid="settings-doctor" />}
+          {doctor.state === 'failed' && (
+            <p className="field-error" data-testid="settings-doctor-error">
+              The checks could not run: {doctor.message}
+            </p>
+          )}
+        </div>
       </section>
       <section aria-labelledby={`${id}-prefs`} className="settings-section">
         <h3 id={`${id}-prefs`}>Preferences</h3>

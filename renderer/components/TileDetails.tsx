@@ -18,7 +18,7 @@ interface Props {
 const RETRYABLE = new Set(['failed', 'cancelled', 'skipped']);
 const SKIPPABLE = new Set(['pending', 'retrying', 'failed']);
 
-/** The selected tile (CONTRACTS.md §7 `tile-details`): history, EE operation and message, files, attempts, retry / skip. */
+/** The selected tile (docs/dashboard.md#job-progress-tile-details-tile-search `tile-details`): history, EE operation and message, files, attempts, retry / skip. */
 export function TileDetails({ client, job, id, stamp, onCommand, onClose }: Props) {
   const [detail, setDetail] = useState<TileDetail | null>(null);
   const [error, setError] = useState<string | null>(null);

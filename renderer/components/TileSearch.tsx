@@ -6,7 +6,7 @@ interface Props {
   onSelect: (id: string) => void;
 }
 
-/** Type a tile id (CONTRACTS.md §7 `tile-search`): an exact id selects at once; Enter takes the first id starting with the text. */
+/** Type a tile id (docs/dashboard.md#job-progress-tile-details-tile-search `tile-search`): an exact id selects at once; Enter takes the first id starting with the text. */
 export function TileSearch({ ids, has, onSelect }: Props) {
   const [text, setText] = useState('');
   const [miss, setMiss] = useState(false);

@@ -6,6 +6,9 @@ import { formatBytes, formatCount } from '../format';
 import { gridPreview } from '../map/preview';
 import { FileChoice } from './wizard/FileChoice';
 import { trapTab } from './focus';
+import { DoctorChecks } from './DoctorChecks';
+import type { DoctorReport } from '../../shared/doctor';
+import { EE_DEFAULT_MAX_PIXELS, float64Warning, presetShape, shapeOfBands, type OutputShape } from '../../shared/estimate';
 
 interface Props {
   client: TesseraClient;
@@ -42,7 +45,7 @@ function initialText(f: Field): string | boolean {
 }
 
 /**
- * The job wizard: a job file of CONTRACTS.md §5 without writing JSON. A side panel (the map stays in
+ * The job wizard: a job file of docs/job-file.md without writing JSON. A side panel (the map stays in
  * view, with the grid preview drawn on it); a modal dialog for the keyboard (Tab cycles inside, Escape
  * closes). ROI file: a path, the system's dialog (desktop app), or a file sent to `tessera serve`
  * (file input or drag-and-drop anywhere on the panel) and kept in its uploads folder; its layer;
@@ -82,8 +85,29 @@ export function Wizard({ client, onClose, onCreated }: Props) {
   const [fileErrors, setFileErrors] = useState<{ roi?: string; recipeFile?: string }>({});
   const [dragging, setDragging] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
-  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV((o) => ({ ...o, [k]: e.target.value }));
+  /** The checks run before a job starts (tessera doctor's account checks); shown when any is not ok. */
+  const [doctor, setDoctor] = useState<DoctorReport | null>(null);
+  /** Fields the user typed in: their defaults stop following the name and the ROI. */
+  const touched = useRef<{ file?: boolean; output?: boolean }>({});
+  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => {
+    if (k === 'file' || k === 'output') touched.current[k] = true;
+    setV((o) => ({ ...o, [k]: e.target.value }));
+  };
+
+  // The job file beside the ROI (or in the data folder for a file sent from the browser) and the outputs
+  // in a folder named after the job next to it, until the user types their own (jobDefaults).
+  useEffect(() => {
+    const d = jobDefaults(v.name.trim(), v.roi.trim());
+    setV((o) => ({ ...o, ...(touched.current.file || !d ? {} : { file: d.file }), ...(touched.current.output || !d ? {} : { output: d.output }) }));
+  }, [v.name, v.roi]);
   const fields: Field[] = v.recipe && v.recipe !== 'file' ? describeParams(v.recipe) : [];
+  // The outputs' bands and type for the estimate: the recipe check's real ones for a recipe file, the
+  // preset's declared ones otherwise (s2-median: Float64), the built-in image without a recipe.
+  const shape: OutputShape =
+    v.recipe === 'file' && check.state === 'done' && check.result.ok && check.result.kind === 'image' && check.result.bands.length
+      ? shapeOfBands(check.result.bands)
+      : presetShape(v.recipe === 'file' ? 'file' : v.recipe || undefined, {}, {});
+  const f64 = float64Warning(shape, false);
 
   useEffect(() => {
     const first = dialog.current?.querySelector<HTMLElement>('input, select, button');
@@ -110,7 +134,7 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     }
     let live = true;
     const timer = setTimeout(() => {
-      client.previewGrid({ roi: { path: v.roi.trim(), layer: v.layer || undefined }, grid: { crs: v.crs.trim(), scale, tilePixels } }).then(
+      client.previewGrid({ roi: { path: v.roi.trim(), layer: v.layer || undefined }, grid: { crs: v.crs.trim(), scale, tilePixels }, bands: shape.bands, dataType: shape.dataType }).then(
         (p) => {
           if (!live) return;
           setPreview(p);
@@ -129,7 +153,7 @@ export function Wizard({ client, onClose, onCreated }: Props) {
       live = false;
       clearTimeout(timer);
     };
-  }, [client, v.roi, v.layer, v.crs, v.scale, v.tilePixels]);
+  }, [client, v.roi, v.layer, v.crs, v.scale, v.tilePixels, shape.bands, shape.dataType]);
 
   // A custom recipe file is checked 600 ms after it, the ROI or the grid change (tessera recipes check's logic).
   useEffect(() => {
@@ -199,7 +223,10 @@ export function Wizard({ client, onClose, onCreated }: Props) {
   const chooseJobFile = async () => {
     try {
       const path = await client.chooseFile('job');
-      if (path) setV((o) => ({ ...o, file: path }));
+      if (path) {
+        touched.current.file = true;
+        setV((o) => ({ ...o, file: path }));
+      }
     } catch (e) {
       setFailure(`the save dialog failed: ${(e as Error).message}`);
     }
@@ -258,6 +285,16 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     }
     setBusy(start ? 'start' : 'save');
     try {
+      // Before a job starts: what it needs from the account (sign-in, access, Earth Engine, Drive, clock).
+      // A host without checks (404) or a check that could not run at all does not hold the job back.
+      const report = start && client.services ? await client.services.doctor().catch(() => null) : null;
+      if (report) {
+        setDoctor(report.checks.some((c) => c.status !== 'ok') ? report : null);
+        if (report.checks.some((c) => c.status === 'fail')) {
+          setFailure('The job was not started: fix what the checks below found, or save it without starting.');
+          return;
+        }
+      }
       const made = await client.createJob(req);
       onCreated(made.name, start);
     } catch (e) {
@@ -375,7 +412,7 @@ export function Wizard({ client, onClose, onCreated }: Props) {
             {input('tilePixels', 'Tile size (pixels)', 'grid.tilePixels', { inputMode: 'numeric' })}
             <p className="grid-estimate" data-testid="wizard-estimate" data-layer={preview?.layer} role="status" aria-live="polite">
               {preview
-                ? `${formatCount(preview.tiles)} tiles · ${formatCount(preview.pixelsPerTile)} px and ~${formatBytes(preview.bytesPerTile)} per tile · ~${formatBytes(preview.totalBytes)} in all`
+                ? `${formatCount(preview.tiles)} tiles · ${formatCount(preview.pixelsPerTile)} px and ~${formatBytes(preview.bytesPerTile)} per tile (${shape.bands} band${shape.bands === 1 ? '' : 's'} ${shape.dataType}) · ~${formatBytes(preview.totalBytes)} in all`
                 : previewError
                   ? ''
                   : 'The tile count appears once the ROI and the grid are set.'}
@@ -385,10 +422,23 @@ export function Wizard({ client, onClose, onCreated }: Props) {
                 The map shows the first {formatCount(preview.preview.length)} of {formatCount(preview.tiles)} tiles.
               </p>
             )}
-            {preview?.overMaxPixels && (
-              <p className="field-error" data-testid="wizard-maxpixels">
-                A tile has {formatCount(preview.pixelsPerTile)} pixels, above maxPixels ({formatCount(preview.maxPixels)}): Earth Engine would refuse it. Use smaller tiles.
+            {preview && f64 && (
+              <p className="muted field-note" data-testid="wizard-float64">
+                {f64}
               </p>
+            )}
+            {preview?.overMaxPixels ? (
+              <p className="field-error" data-testid="wizard-maxpixels">
+                A tile has {formatCount(preview.pixelsPerTile)} pixels, above the export's maxPixels ({formatCount(preview.maxPixels)}): Earth Engine would refuse it. Use smaller tiles.
+              </p>
+            ) : (
+              preview &&
+              preview.pixelsPerTile > EE_DEFAULT_MAX_PIXELS && (
+                // What the runner does (shared/estimate.ts maxPixelsSent): each export carries its own pixel count.
+                <p className="muted field-note" data-testid="wizard-maxpixels">
+                  A tile has {formatCount(preview.pixelsPerTile)} pixels, above Earth Engine's default maxPixels (100,000,000): each export is sent with maxPixels = {formatCount(preview.maxPixels)}, so it is accepted; tiles this large run long and split more often.
+                </p>
+              )
             )}
             {previewError && (
               <p className="field-error" data-testid="wizard-preview-error">
@@ -473,7 +523,7 @@ export function Wizard({ client, onClose, onCreated }: Props) {
           <fieldset>
             <legend>Limits</legend>
             {input('maxInFlight', 'Exports at once (maxInFlight)', 'maxInFlight', { inputMode: 'numeric' })}
-            {input('reserveGb', 'Keep free in Drive (GB)', 'driveReserveBytes', { inputMode: 'decimal' }, 'optional')}
+            {input('reserveGb', 'Keep free in Drive (GiB)', 'driveReserveBytes', { inputMode: 'decimal' }, 'optional')}
             {input('eecuHours', 'EECU budget (hours)', 'eecuBudgetHours', { inputMode: 'decimal' }, 'optional')}
           </fieldset>
           {failure && (
@@ -481,6 +531,7 @@ export function Wizard({ client, onClose, onCreated }: Props) {
               {failure}
             </p>
           )}
+          {doctor && <DoctorChecks report={doctor} testid="wizard-doctor" only="problems" />}
           <div className="wizard-actions">
             <button type="button" onClick={onClose} data-testid="wizard-cancel">
               Cancel
@@ -524,4 +575,16 @@ function RecipeCheckLine({ check, id }: { check: Check; id: string }) {
       {r.logs.length > 0 && <span className="muted"> · {r.logs.length} printed line(s)</span>}
     </p>
   );
+}
+
+/**
+ * Where a new job goes when the user does not say: `<folder>/<name>.json` with the outputs in
+ * `<name>-output` beside it (relative, so it follows the job file). The folder is the ROI's, except for a
+ * file sent from the browser (kept in tessera serve's uploads folder): then `<data folder>/jobs`.
+ */
+export function jobDefaults(name: string, roi: string): { file: string; output: string } | undefined {
+  if (!/^[A-Za-z0-9-]{1,40}$/.test(name) || !roi.startsWith('/')) return undefined;
+  const uploads = roi.lastIndexOf('/uploads/');
+  const folder = uploads >= 0 ? `${roi.slice(0, uploads)}/jobs` : roi.slice(0, roi.lastIndexOf('/')) || '/';
+  return { file: `${folder.replace(/\/$/, '')}/${name}.json`, output: `${name}-output` };
 }

@@ -13,6 +13,8 @@ interface Props {
   store: DashboardStore;
   job: string | null;
   selected: string | null;
+  /** Bumped by the tile search: the selected tile is brought to the middle of the map and zoomed to, even when it is on screen. */
+  reveal?: number;
   onSelect: (id: string | null) => void;
   /** The basemap's tile URL template (a setting); none is loaded until it is known. */
   basemapUrl?: string;
@@ -40,12 +42,14 @@ function latLngs(ring: readonly number[]): L.LatLngExpression[] {
   return out;
 }
 
-export function TileMap({ store, job, selected, onSelect, basemapUrl }: Props) {
+export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0 }: Props) {
   const element = useRef<HTMLDivElement>(null);
   const parts = useRef<MapParts | null>(null);
   const onSelectRef = useRef(onSelect);
   onSelectRef.current = onSelect;
   const [hover, setHover] = useState<{ id: string; state: TileState } | null>(null);
+  /** The map's centre "lat,lon" after each move (a hook for tests of the search). */
+  const [center, setCenter] = useState('');
   const [basemap, setBasemap] = useState<BasemapMode>('loading');
   const basemapRef = useRef(basemapUrl);
   basemapRef.current = basemapUrl;
@@ -57,6 +61,7 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl }: Props) {
     L.control.zoom({ position: 'topright' }).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
     map.setView([20, 0], 2);
+    map.on('moveend', () => setCenter(`${map.getCenter().lat.toFixed(5)},${map.getCenter().lng.toFixed(5)}`));
     for (const [name, z] of [['tiles', 400], ['roi', 450], ['preview', 455], ['selection', 460]] as const) {
       const pane = map.createPane(name);
       pane.style.zIndex = String(z);
@@ -193,9 +198,17 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl }: Props) {
     if (!p.map.getBounds().contains(b)) p.map.fitBounds(b.pad(3), { maxZoom: Math.max(p.map.getZoom(), 10) });
   }, [store, job, selected]);
 
+  // A tile found by the search: pan (and zoom) to it, wherever it is.
+  useEffect(() => {
+    const p = parts.current;
+    const tile = selected ? store.job(job)?.tiles.get(selected) : undefined;
+    if (!p || !reveal || !tile || tile.ring.length < 6) return;
+    p.map.fitBounds(L.polygon(latLngs(tile.ring)).getBounds().pad(3), { animate: false });
+  }, [reveal]); // only a new search moves the map
+
   return (
     <div className="map-wrap">
-      <div ref={element} className="map" data-testid="tile-map" aria-label="Tiles by state; click a tile for its details" />
+      <div ref={element} className="map" data-testid="tile-map" data-center={center} aria-label="Tiles by state; click a tile for its details" />
       {hover && (
         <div className="hover-label" role="status">
           <span className="swatch" style={{ background: STATE_STYLES[hover.state].fill, borderColor: STATE_STYLES[hover.state].stroke }} />

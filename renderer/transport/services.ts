@@ -12,6 +12,7 @@ export const SERVICE_ROUTES = {
   setOAuthClient: { method: 'PUT', path: '/api/auth/client' },
   listAssets: { method: 'POST', path: '/api/assets/list' },
   deleteAssets: { method: 'POST', path: '/api/assets/delete' },
+  runDoctor: { method: 'POST', path: '/api/doctor' },
 } as const;
 
 export type ServiceName = keyof typeof SERVICE_ROUTES;

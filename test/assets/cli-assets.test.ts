@@ -1,5 +1,5 @@
 /**
- * `tessera assets ls|rm|merge` against the emulator (issue 13, CONTRACTS.md §1): listing with --json,
+ * `tessera assets ls|rm|merge` against the emulator (issue 13, docs/cli.md#every-command): listing with --json,
  * rm refusing without --yes or --recursive, deleting only what was named, merge of an image asset job.
  */
 import { spawn } from 'node:child_process';

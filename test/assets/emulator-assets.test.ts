@@ -1,5 +1,5 @@
 /**
- * Earth Engine assets in the emulator (issue 13, ee_client.md §5) with the unmodified client: folders,
+ * Earth Engine assets in the emulator (issue 13, docs/earth-engine-client.md#assets) with the unmodified client: folders,
  * image collections, toAsset exports creating IMAGE / TABLE assets, listing with paging, delete, copy,
  * move, Google's error strings, `/__emulator/state` and persistence with dataDir.
  */

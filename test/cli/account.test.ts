@@ -96,7 +96,9 @@ describe('Account', () => {
   it('keeps a pasted client (0600, Google JSON format), refuses a bad one, and will not sign in without one', async () => {
     const { a, dir } = account({ fallback: false });
     await expect(a.signIn()).rejects.toThrow(/no OAuth client yet/);
-    await expect(a.setClient({ json: '{"web": {"client_id": "x"}}' })).rejects.toThrow(/client_id \/ client_secret/);
+    // A "Web application" client is refused (Google answers its random loopback port with redirect_uri_mismatch).
+    await expect(a.setClient({ json: '{"web": {"client_id": "x"}}' })).rejects.toThrow(/"Web application" OAuth client/);
+    await expect(a.setClient({ json: '{"installed": {"client_id": "x"}}' })).rejects.toThrow(/client_id \/ client_secret/);
     await expect(a.setClient({ json: 'not json' })).rejects.toThrow(/not JSON/);
     const s = await a.setClient({ json: JSON.stringify({ installed: { client_id: '1234-abc.apps.googleusercontent.com', client_secret: 'GOCSPX-x1' } }) });
     expect(s.client).toBe('1234-abc.apps.googleusercontent.com');

@@ -22,7 +22,7 @@ describe('tessera grid', () => {
     const r = tessera(['grid', fx('square3035.gpkg'), '--crs', 'EPSG:3035', '--scale', '30', '--tile-pixels', '3000']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Tiles\s+8\b/);
-    expect(r.stdout).toMatch(/36\.0 MB per tile/);
+    expect(r.stdout).toMatch(/34\.3 MiB per tile/);
   });
 
   it('warns when a tile exceeds the default maxPixels', () => {

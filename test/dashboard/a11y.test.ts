@@ -36,7 +36,7 @@ async function tabUntil(target: string, max = 60): Promise<string[]> {
 
 describe('dashboard accessibility (Chromium)', () => {
   it('roles and names: meter, progress bar, legend buttons, search, job tab, log', async () => {
-    expect(await page.getByRole('meter').getAttribute('aria-valuetext')).toBe('9.8 GB of 15 GB');
+    expect(await page.getByRole('meter').getAttribute('aria-valuetext')).toBe('9.8 GiB of 15 GiB');
     const bar = page.getByRole('progressbar', { name: 'Tiles done' });
     expect(await bar.getAttribute('aria-valuenow')).toBe('3');
     expect(await bar.getAttribute('aria-valuemax')).toBe('9');

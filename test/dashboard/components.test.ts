@@ -41,13 +41,13 @@ describe('dashboard components (in-process transport, Chromium)', () => {
     const GIB = 1024 ** 3;
     expect(Number(await meter.getAttribute('aria-valuenow'))).toBe(Math.round(9.8 * GIB));
     expect(Number(await meter.getAttribute('aria-valuemax'))).toBe(15 * GIB);
-    expect(await meter.getAttribute('aria-valuetext')).toBe('9.8 GB of 15 GB');
-    expect(await page.locator('.gauge-label').textContent()).toBe('9.8 GB of 15 GB');
+    expect(await meter.getAttribute('aria-valuetext')).toBe('9.8 GiB of 15 GiB');
+    expect(await page.locator('.gauge-label').textContent()).toBe('9.8 GiB of 15 GiB');
     const parts = (await page.locator('.gauge-parts').textContent())!;
-    expect(parts).toContain('This job, waiting in Drive500 MB · 2 files');
-    expect(parts).toContain('Trash1 GB');
-    expect(parts).toContain('Free5.2 GB');
-    expect(parts).toContain('Reserve kept free1 GB');
+    expect(parts).toContain('This job, waiting in Drive500 MiB · 2 files');
+    expect(parts).toContain('Trash1 GiB');
+    expect(parts).toContain('Free5.2 GiB');
+    expect(parts).toContain('Reserve kept free1 GiB');
     expect(await page.locator('.meter .reserve-line').count()).toBe(1);
     await page.screenshot({ path: screenshotPath('components-limit.png') });
 
@@ -55,7 +55,7 @@ describe('dashboard components (in-process transport, Chromium)', () => {
     await expect.poll(() => meter.getAttribute('aria-valuetext')).toBe('unlimited');
     expect(await meter.getAttribute('aria-valuenow')).toBe('123456789');
     expect(await meter.getAttribute('aria-valuemax')).toBeNull();
-    expect(await page.locator('.gauge-label').textContent()).toBe('118 MB used · no limit');
+    expect(await page.locator('.gauge-label').textContent()).toBe('118 MiB used · no limit');
     expect(await page.locator('.meter .reserve-line').count()).toBe(0);
     expect(problems).toEqual([]);
   });
@@ -81,7 +81,7 @@ describe('dashboard components (in-process transport, Chromium)', () => {
     await expect.poll(() => details.getByTestId('tile-details-id').textContent()).toBe('x2_y0');
     await expect.poll(() => details.getByTestId('tile-operation').textContent()).toBe('projects/demo/operations/OP_X2_Y0');
     expect(await details.getByTestId('tile-files').textContent()).toContain('0123456789abcdef0123456789abx2y0');
-    expect(await details.getByTestId('tile-files').textContent()).toContain('128 KB');
+    expect(await details.getByTestId('tile-files').textContent()).toContain('128 KiB');
     expect(await details.getByTestId('tile-history').textContent()).toMatch(/pending.*done/);
     expect(await details.getByTestId('tile-retry').isDisabled()).toBe(true);
     expect(await details.getByTestId('tile-skip').isDisabled()).toBe(true);
@@ -91,7 +91,12 @@ describe('dashboard components (in-process transport, Chromium)', () => {
     await page.getByTestId('tile-search').press('Enter');
     expect(await page.locator('.search-miss').textContent()).toBe('no such tile');
 
-    // Clicking the map's centre selects the failed tile there (spatial index); Retry sends the command.
+    // The search pans the map to the tile it finds: bring the failed centre tile to the middle, close its
+    // details, then clicking the map's centre selects it again (spatial index); Retry sends the command.
+    await page.getByTestId('tile-search').fill('x1_y1');
+    await expect.poll(() => details.getByTestId('tile-details-id').textContent()).toBe('x1_y1');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => details.count()).toBe(0);
     const box = (await page.getByTestId('tile-map').boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await expect.poll(() => details.getByTestId('tile-details-id').textContent()).toBe('x1_y1');

@@ -106,7 +106,7 @@ export async function until<T>(what: () => Promise<T> | T, ms = 30_000, everyMs 
   }
 }
 
-/** The legend's counts as the page shows them (CONTRACTS.md §7). (Page code as text: the tests' tsconfig has no DOM.) */
+/** The legend's counts as the page shows them (docs/dashboard.md#legend). (Page code as text: the tests' tsconfig has no DOM.) */
 export function legendCounts(page: Page): Promise<Record<string, number>> {
   return page.evaluate<Record<string, number>>(`(() => {
     const out = {};

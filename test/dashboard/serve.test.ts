@@ -126,7 +126,7 @@ describe('tessera serve: the dashboard in Chromium against the emulator', () => 
     expect(Number(await meter.getAttribute('aria-valuemax'))).toBe(QUOTA);
     expect(emu.state().quota.limit).toBe(QUOTA);
     expect(await meter.getAttribute('aria-valuetext')).not.toBe('unlimited');
-    expect(await page.locator('.gauge-label').textContent()).toMatch(/^[\d.]+ (B|KB|MB) of 4\.7 GB$/);
+    expect(await page.locator('.gauge-label').textContent()).toMatch(/^[\d.]+ (B|KiB|MiB) of 4\.7 GiB$/);
 
     // Search a tile: the details show its id, its EE operation and its file's MD5, as the emulator has them.
     const id = snap.jobs[0]!.tiles[7]!.id;

@@ -36,7 +36,8 @@ beforeAll(async () => {
   browser = await launchBrowser();
   dir = mkdtempSync(join(tmpdir(), 'tessera-wizard-upload-'));
   data = join(dir, 'data');
-  served = await serve(['--emulator', emu.url, '--data', data]);
+  // Recipe files from the page need the flag (docs/security.md); the test after the others checks the refusal.
+  served = await serve(['--emulator', emu.url, '--data', data, '--allow-custom-recipes']);
   ({ page, problems } = await openPage(browser, served.url));
 });
 
@@ -259,5 +260,23 @@ describe('the job wizard in a browser: upload, preview on the map, recipe check,
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ ok: false, message: expect.stringContaining('nothing.js') });
     expect(problems).toEqual([]);
+  });
+  it('without --allow-custom-recipes the wizard says why a recipe file is refused', { timeout: 60_000 }, async () => {
+    const plain = await serve(['--emulator', emu.url, '--data', join(dir, 'data-plain')]);
+    const other = await openPage(browser, plain.url);
+    try {
+      await other.page.getByTestId('new-job').click();
+      await other.page.getByRole('dialog', { name: 'New job' }).waitFor();
+      await other.page.getByTestId('wizard-recipe').selectOption('file');
+      const recipe = join(dir, 'refused.js');
+      writeFileSync(recipe, GOOD_RECIPE);
+      await other.page.getByTestId('wizard-recipe-upload').setInputFiles(recipe);
+      const line = other.page.getByRole('alert').filter({ hasText: '--allow-custom-recipes' });
+      await line.waitFor({ timeout: 15_000 });
+      expect(await line.textContent()).toMatch(/^refused\.js: custom recipe files are off in this tessera serve: restart it with --allow-custom-recipes/);
+    } finally {
+      await other.page.close();
+      await plain.stop(5_000);
+    }
   });
 });

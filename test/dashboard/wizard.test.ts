@@ -66,7 +66,7 @@ describe('the job wizard (tessera serve, Chromium, emulator)', () => {
     await page.getByTestId('wizard-create').click();
     await wizard.waitFor({ state: 'detached', timeout: 30_000 });
 
-    // The job file of CONTRACTS.md §5, as the wizard's schema has it.
+    // The job file of docs/job-file.md, as the wizard's schema has it.
     const written = JSON.parse(readFileSync(join(dir, 'wiz.json'), 'utf8')) as unknown;
     expect(NewJobRequestSchema.parse({ file: join(dir, 'wiz.json'), job: written }).job).toMatchObject({
       name: 'wiz', roi: { path: GPKG, layer: 'forest' }, grid: { crs: 'EPSG:3035', scale: 100, tilePixels: 500 }, drive: { folder: 'tessera-wiz' }, maxInFlight: 4,

@@ -78,6 +78,7 @@ beforeEach(() => {
         return { deleted: names, alreadyGone: [] };
       },
     },
+    doctor: { run: async (job) => ({ checks: [{ id: 'credentials' as const, status: 'ok' as const, message: `checked ${job ?? 'the account'}` }] }) },
     openExternal: async (url) => {
       if (!isAllowedExternal(url)) return false;
       opened.push(url);
@@ -126,6 +127,7 @@ const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v
     },
   },
   openExternal: { call: (a) => a.openExternal({ url: 'https://accounts.google.com/o/oauth2/v2/auth?x=1' }), check: (v) => expect(v).toEqual({ opened: true }) },
+  runDoctor: { call: (a) => a.runDoctor({ job: 'demo' }), check: (v) => expect(v).toEqual({ checks: [{ id: 'credentials', status: 'ok', message: 'checked demo' }] }) },
   previewGrid: {
     call: (a) => a.previewGrid({ roi: { path: '/data/area.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }),
     check: (v) => expect(v).toMatchObject({ tiles: 2, layer: 'area' }),
@@ -166,6 +168,7 @@ const BAD: Record<InvokeName, unknown[]> = {
   listAssets: [{}, { folder: 'users/ada/x' }, { folder: 'projects/p/assets/../../x' }, { folder: 'projects/my-project/assets/x', recursive: 'yes' }],
   deleteAssets: [{ names: [] }, { names: ['projects/my-project/assets'] }, { names: ['projects/my-project/assets/x'], recursive: 1 }, { names: 'projects/my-project/assets/x' }],
   openExternal: [{}, { url: 5 }, { url: 'x'.repeat(3000) }],
+  runDoctor: [{ job: '../etc' }, { job: 'demo', fix: true }, 'demo'],
   previewGrid: [{}, { roi: { path: '' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { roi: { path: '/a.gpkg' }, grid: { crs: 'wgs84', scale: 10, tilePixels: 1000 } }],
   checkRecipe: [{}, { recipe: { file: '' }, roi: { path: '/a.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { recipe: { file: '/r.js' }, roi: { path: '/a.gpkg' } }],
   chooseFile: [undefined, {}, { kind: 'folder' }, { kind: 'roi', defaultPath: '/etc' }],

@@ -31,12 +31,15 @@ describe('electron-builder.yml', () => {
     expect(c.linux.target).toEqual(['AppImage', 'deb']);
     expect(c.win.target).toEqual(['nsis']);
     expect(c.mac.target).toEqual(['dmg']);
-    expect(c.files.filter((f) => !f.startsWith('!'))).toEqual(['out/electron/**', 'out/renderer/**', 'package.json']);
+    expect(c.files.filter((f) => !f.startsWith('!'))).toEqual(['out/electron/**', 'out/renderer/**', 'out/recipe/**', 'package.json']);
     expect(c.asar).toBe(true);
     expect(c.asarUnpack).toContain('node_modules/sql.js/dist/*.wasm');
+    // The recipe child runs as Node under its permission model, which reads real files only.
+    expect(c.asarUnpack).toContain('out/recipe/**');
     expect(c.extraMetadata.main).toBe('out/electron/main.cjs');
     expect(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).main).toBe('out/electron/main.cjs');
     expect(readFileSync(join(REPO, c.icon)).subarray(1, 4).toString()).toBe('PNG');
-    expect(c.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, onlyLoadAppFromAsar: true, enableEmbeddedAsarIntegrityValidation: true, grantFileProtocolExtraPrivileges: false });
+    // runAsNode on: the recipe child is the app's binary with ELECTRON_RUN_AS_NODE=1 (docs/security.md).
+    expect(c.electronFuses).toMatchObject({ runAsNode: true, enableNodeOptionsEnvironmentVariable: false, onlyLoadAppFromAsar: true, enableEmbeddedAsarIntegrityValidation: true, grantFileProtocolExtraPrivileges: false });
   });
 });

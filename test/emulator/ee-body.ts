@@ -51,7 +51,7 @@ function loadClient(): Promise<Ee> {
     },
   };
   ee.data.setupMockSend(calls);
-  // The client spaces requests 350 ms apart (ee_client.md §2.4); nothing is sent here, so no need to wait.
+  // The client spaces requests 350 ms apart (docs/earth-engine-client.md#request-throttle); nothing is sent here, so no need to wait.
   (ee.apiclient as unknown as { RequestThrottle: { interval_: number } }).RequestThrottle.interval_ = 1;
   return new Promise((resolve, reject) => {
     ee.initialize(BASE_URL, null, () => resolve(ee), (e: unknown) => reject(e instanceof Error ? e : new Error(String(e))));
@@ -72,7 +72,7 @@ export async function imageExportBody(build: (ee: Ee) => Ee, options: Record<str
   const ee = await eeClient();
   const image = build(ee);
   const task = ee.batch.Export.image.toDrive({ image, description: 'test', folder: 'tessera', ...options });
-  // A caller-chosen requestId, as the engine sets it (ee_client.md §3.4).
+  // A caller-chosen requestId, as the engine sets it (docs/earth-engine-client.md#request-ids).
   (task as unknown as { id: string }).id = REQUEST_ID;
   lastExport = undefined;
   await new Promise<void>((resolve, reject) => {

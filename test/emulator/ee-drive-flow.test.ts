@@ -34,7 +34,7 @@ let auth: OAuth2Client;
 let drive: drive_v3.Drive;
 const scratch = mkdtempSync(path.join(tmpdir(), 'tessera-emu-test-'));
 
-/** A tile as the engine exports it (CONTRACTS.md §2). */
+/** A tile as the engine exports it (docs/grid.md#export-parameters). */
 function tileExport(id: string, opts: { i?: number; pixels?: number; requestId?: string; priority?: number } = {}): Ee {
   const n = opts.pixels ?? 64;
   const x0 = 600000 + (opts.i ?? 0) * n * 10;

@@ -24,7 +24,7 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'tessera-emu-parts-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('options', () => {
-  it('has a default and a CLI flag for every key of CONTRACTS.md §6', () => {
+  it('has a default and a CLI flag for every key of docs/emulator.md#options', () => {
     const contract = ['port', 'dataDir', 'project', 'slots', 'timeScale', 'taskBaseSeconds', 'pixelsPerSecond', 'queueLimit', 'timeoutPixels', 'memoryPixels',
       'internalErrorRate', 'internalMaxAttempts', 'driveQuotaBytes', 'splitBytes', 'tokenLifetimeSeconds', 'http5xxRate', 'rateLimitRate', 'resetRate',
       'truncateRate', 'lostAnswerRate', 'latencyMs', 'denyConsent', 'seed'];
@@ -220,7 +220,7 @@ describe('batch format', () => {
       ['projects/p/operations/B', 'POST', '/v1/projects/p/operations/B:cancel', 'Bearer t', '{}'],
     ]);
     const reply = buildBatchReply([{ contentId: 'projects/p/operations/A', status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"name":"x"}' }], 'zz');
-    // What the client's parseBatchReply does (ee_client.md §4.2).
+    // What the client's parseBatchReply does (docs/earth-engine-client.md#batch-requests).
     const [, part] = reply.split('--zz');
     const groups = (part as string).split('\r\n\r\n');
     expect(groups[0]?.match(/\r\nContent-ID: <response-([^>]*)>/)?.[1]).toBe('projects/p/operations/A');

@@ -4,7 +4,7 @@ import { EeEvaluationError, evaluateImageExport, MalformedExpressionError } from
 import { NotEmulatedError, type ImageProduct } from '../../main/emulator/ee/product';
 import { imageExportBody, type Ee } from './ee-body';
 
-/** A tile's export parameters as the engine sends them (CONTRACTS.md §2). */
+/** A tile's export parameters as the engine sends them (docs/grid.md#export-parameters). */
 const TILE = { crs: 'EPSG:32632', crsTransform: [10, 0, 600000, 0, -10, 5400000], dimensions: [1000, 800] };
 
 async function product(build: (ee: Ee) => Ee, options: Record<string, unknown> = TILE): Promise<ImageProduct> {

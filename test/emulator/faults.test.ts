@@ -225,7 +225,7 @@ describe('Earth Engine retrying tasks by itself (internalErrorRate)', () => {
 });
 
 describe("requests the real client makes when it misbehaves", () => {
-  it("refuses the empty form-encoded export the client sends after refreshing its token by itself (ee_client.md §2.2)", async () => {
+  it("refuses the empty form-encoded export the client sends after refreshing its token by itself (docs/earth-engine-client.md#tokens-and-refresh)", async () => {
     const before = emu.state().operations.length;
     const refresher = (_args: unknown, done: (r: unknown) => void): void => done({ access_token: tokens.access_token, token_type: 'Bearer', expires_in: 3600 });
     ee.data.setAuthTokenRefresher(refresher);

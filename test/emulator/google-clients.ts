@@ -143,7 +143,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /**
- * Lowers the client's process-wide request throttle (one request every 350 ms, ee_client.md §2.4) so
+ * Lowers the client's process-wide request throttle (one request every 350 ms, docs/earth-engine-client.md#request-throttle) so
  * tests spend no time in it. A timing knob of the client, not a change to what it sends.
  */
 export function unthrottle(ee: Ee): void {

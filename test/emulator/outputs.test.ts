@@ -138,7 +138,7 @@ describe('split outputs', () => {
   });
 
   it('takes non-square fileDimensions ([height, width] from the JS client) and shardSize; parts abut in GDAL', async () => {
-    // The JS client sends fileDimensions [a, b] as {height: a, width: b} (ee_client.md §3.2).
+    // The JS client sends fileDimensions [a, b] as {height: a, width: b} (docs/earth-engine-client.md#exports).
     const op = await exportTile({ prefix: 'ns', folder: 'nonsquare', w: 600, h: 300, fileDimensions: [128, 384], extra: { shardSize: 128 } });
     const parts = await files(folderOf(op));
     expect(parts.map((f) => f.name)).toEqual([

@@ -42,7 +42,7 @@ describe('operations.list over more than 1000 operations', () => {
     const task = ee.batch.Export.image.toDrive({ image: ee.Image(1), description: 'paging', folder: 'paging', crs: 'EPSG:32632', crsTransform: [10, 0, 0, 0, -10, 0], dimensions: '4x4' });
     const config = (task as unknown as { config_: Record<string, unknown> }).config_;
     const n = 1005;
-    // The exact body task.start() would post (ee_client.md §3.4), sent directly: the client's 350 ms
+    // The exact body task.start() would post (docs/earth-engine-client.md#request-ids), sent directly: the client's 350 ms
     // throttle would make 1005 starts take six minutes. Listing below goes through the client.
     await pool(Array.from({ length: n }, (_, i) => i), 25, async (i) => {
       const body = ee.apiclient.serialize(ee.data.prepareExportImageRequest_({ ...config, description: `paging_${i}`, id: randomUUID() }, {}));

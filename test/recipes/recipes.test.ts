@@ -94,12 +94,12 @@ describe('presets export end to end against the emulator with Google\'s full cat
     expect(ops).toHaveLength(6);
     expect(ops.every((o) => o.state === 'SUCCEEDED')).toBe(true);
 
-    // Request bodies: the grid's crs + crsTransform + dimensions (ee_client.md §3), never region/scale.
+    // Request bodies: the grid's crs + crsTransform + dimensions (docs/earth-engine-client.md#exports), never region/scale.
     const bodies = exportBodies('image', job.name);
     expect(bodies).toHaveLength(6);
     for (const body of bodies) {
       const calls = invocations(body.expression);
-      // The export's bounds: a Rectangle in the tile's Projection (crs + transform), ee_client.md §3.
+      // The export's bounds: a Rectangle in the tile's Projection (crs + transform), docs/earth-engine-client.md#exports.
       const rects = calls.filter((c) => c.name === 'GeometryConstructors.Rectangle' && c.args.includes('crs'));
       const inTileProjection = rects.filter((c) => invocations(c.raw.crs).some((p) => p.name === 'Projection' && p.args.includes('transform')));
       expect(inTileProjection.length, 'a Rectangle in the tile projection').toBeGreaterThan(0);

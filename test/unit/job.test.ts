@@ -12,7 +12,7 @@ const minimal = { name: 'bavaria-s2', roi: { path: 'area.gpkg', layer: 'study_ar
 const plan = (n: number): TilePlan[] => Array.from({ length: n }, (_, k) => ({ id: `x${k}_y0`, crs: 'EPSG:3035', crsTransform: [10, 0, k * 1000, 0, -10, 1000], dimensions: [100, 100] }));
 
 describe('job file', () => {
-  it('accepts the minimal form of CONTRACTS.md §5 and resolves paths against the job file', () => {
+  it('accepts the minimal form of docs/job-file.md#minimal-form and resolves paths against the job file', () => {
     const job = parseJob(minimal, '/data/jobs/job.json');
     expect(job.roi).toEqual({ path: '/data/jobs/area.gpkg', layer: 'study_area' });
     expect(job.output).toBe('/data/jobs/out/bavaria');

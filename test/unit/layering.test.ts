@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
 import { REPO } from '../helpers/cli';
 
-/** The folder decides what code may import (README, Development); lint is what enforces it. */
+/** The folder decides what code may import (docs/ARCHITECTURE.md#layers-and-folders); lint is what enforces it. */
 async function lint(file: string, code: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: REPO });
   const [result] = await eslint.lintText(code, { filePath: `${REPO}/${file}` });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { outputPattern, safeOutputPath, taskDescription, filePrefix } from '../../main/core/sync/names';
 
-describe('output names (CONTRACTS.md §3)', () => {
+describe('output names (docs/names.md)', () => {
   const p = outputPattern('bav', 'x1_y2');
   it.each([
     ['bav_x1_y2.tif', true],

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { UserError } from '../../core/errors';
 import { DEFAULTS, OPTION_SPECS, OptionsError, parseBytes, startEmulator, type EmulatorOptions, type OptionSpec } from '../../emulator';
 
-/** `tessera emulator`: Google's Earth Engine, Drive and OAuth endpoints on 127.0.0.1 (CONTRACTS.md §6). */
+/** `tessera emulator`: Google's Earth Engine, Drive and OAuth endpoints on 127.0.0.1 (docs/emulator.md#where-it-listens). */
 export function emulatorCommand(): Command {
   const cmd = new Command('emulator').description(
     'run the Google emulator (Earth Engine REST v1, Drive v3, OAuth) on 127.0.0.1 until SIGINT/SIGTERM',
@@ -45,7 +45,7 @@ function valueName(spec: OptionSpec): string {
   switch (spec.kind) {
     case 'bytes': return 'bytes';
     case 'rate': return '0..1';
-    case 'string': return spec.key === 'dataDir' ? 'dir' : spec.key === 'catalogPath' ? 'file.json' : 'id';
+    case 'string': return spec.key === 'dataDir' ? 'dir' : spec.key === 'catalogPath' ? 'file.json' : spec.key === 'lostAnswerMode' ? 'reset|close|timeout' : spec.key === 'timeoutMessage' ? 'text' : spec.key === 'grantScopes' ? 'scope,…' : 'id';
     case 'int': return 'n';
     default: return 'x';
   }

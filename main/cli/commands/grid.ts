@@ -6,6 +6,8 @@ import { resolveCrs } from '../../core/geo/crs';
 import { buildGrid, DATA_TYPES, writeTilesGeoJson, type DataType } from '../../core/grid';
 import { loadRoi } from '../../core/roi';
 import { formatBytes, formatCount, formatPixels } from '../output';
+import { maxPixelsSent } from '../../../shared/estimate';
+import { gridInputFromJob, jobEstimate, required } from '../grid-job';
 
 interface GridOptions {
   crs: string;
@@ -14,37 +16,42 @@ interface GridOptions {
   layer?: string;
   out?: string;
   json?: boolean;
-  bands: string;
-  dataType: DataType;
+  bands?: string;
+  dataType?: DataType;
+  emulator?: string;
 }
 
 export function gridCommand(): Command {
   return new Command('grid')
-    .description('cut a region of interest into pixel-aligned export tiles')
-    .argument('<roi>', 'GeoPackage (.gpkg) or GeoJSON (.geojson) with the region of interest, in any CRS')
-    .requiredOption('--crs <EPSG:n>', 'export CRS, e.g. EPSG:3035 or EPSG:32632')
-    .requiredOption('--scale <size>', 'pixel size in the export CRS units (metres, or degrees for EPSG:4326)')
-    .requiredOption('--tile-pixels <n>', 'tile edge in pixels')
+    .description('cut a region of interest (or a job file’s) into pixel-aligned export tiles')
+    .argument('<roi>', 'GeoPackage (.gpkg) or GeoJSON (.geojson) with the region of interest, in any CRS; or a job file (JOB.json) to take its ROI, grid and recipe')
+    .option('--crs <EPSG:n>', 'export CRS, e.g. EPSG:3035 or EPSG:32632 (not with a job file)')
+    .option('--scale <size>', 'pixel size in the export CRS units (metres, or degrees for EPSG:4326)')
+    .option('--tile-pixels <n>', 'tile edge in pixels')
     .option('--layer <name>', 'GeoPackage layer (default: the only polygon layer)')
     .option('--out <file.geojson>', 'write the tiles as GeoJSON (EPSG:4326) with their export parameters')
     .option('--json', 'print one JSON object instead of text')
-    .option('--bands <n>', 'bands per tile, for the size estimate', '1')
-    .addOption(new Option('--data-type <type>', 'pixel type, for the size estimate').choices(Object.keys(DATA_TYPES)).default('Float32'))
+    .option('--bands <n>', 'bands per tile, for the size estimate (default 1; a job file takes them from its recipe)')
+    .addOption(new Option('--data-type <type>', 'pixel type, for the size estimate (default Float32)').choices(Object.keys(DATA_TYPES)))
+    .option('--emulator <url>', "with a job file: ask this emulator for the recipe's bands (else the stored sign-in, if any)")
     .action(async (roiPath: string, opts: GridOptions) => {
-      const crs = resolveCrs(opts.crs);
-      const scale = parseNumber(opts.scale, '--scale');
-      const tilePixels = parseNumber(opts.tilePixels, '--tile-pixels');
-      const bands = parseNumber(opts.bands, '--bands');
+      // `tessera grid JOB.json`: the job's ROI, grid and recipe (grid-job.ts).
+      const fromJob = await gridInputFromJob(roiPath, opts);
+      const crs = resolveCrs(fromJob?.grid.crs ?? required(opts.crs, '--crs'));
+      const scale = fromJob?.grid.scale ?? parseNumber(required(opts.scale, '--scale'), '--scale');
+      const tilePixels = fromJob?.grid.tilePixels ?? parseNumber(required(opts.tilePixels, '--tile-pixels'), '--tile-pixels');
+      const bands = parseNumber(opts.bands ?? '1', '--bands');
       const outPath = opts.out === undefined ? undefined : resolve(opts.out);
       if (outPath) await checkWritableFolder(outPath);
-      const roi = await loadRoi(roiPath, { layer: opts.layer });
-      const grid = buildGrid(roi, { crs, scale, tilePixels }, { bands, dataType: opts.dataType });
+      const roi = await loadRoi(fromJob?.roi.path ?? roiPath, { layer: fromJob ? fromJob.roi.layer : opts.layer });
+      const grid = buildGrid(roi, { crs, scale, tilePixels }, { bands, dataType: opts.dataType ?? 'Float32' });
       if (grid.tiles.length === 0) throw new UserError('the ROI covers no tile with positive area');
       if (outPath) await writeTilesGeoJson(outPath, grid.tiles, crs);
+      const shaped = fromJob ? await jobEstimate(fromJob, opts.emulator, grid.estimate.pixelsPerTile, grid.tiles.length) : undefined;
+      const estimate = shaped?.estimate ?? { ...grid.estimate, source: 'options' as const, maxPixelsSent: maxPixelsSent(grid.estimate.pixelsPerTile, undefined) };
+      const warnings = [...grid.warnings, ...(shaped?.warnings ?? [])];
 
-      const is = grid.tiles.map((t) => t.i);
-      const js = grid.tiles.map((t) => t.j);
-      const range = { iMin: Math.min(...is), iMax: Math.max(...is), jMin: Math.min(...js), jMax: Math.max(...js) };
+      const range = grid.tiles.range();
       if (opts.json) {
         const summary = {
           tiles: grid.tiles.length,
@@ -53,17 +60,18 @@ export function gridCommand(): Command {
           tilePixels,
           tileSize: tilePixels * scale,
           unit: crs.unit,
-          roi: { path: roiPath, layer: roi.layer, crs: roi.crs.id, features: roi.features.length, area: grid.roiArea },
+          job: fromJob?.name ?? null,
+          roi: { path: fromJob?.roi.path ?? roiPath, layer: roi.layer, crs: roi.crs.id, features: roi.features.length, area: grid.roiArea },
           range,
-          estimate: { ...grid.estimate, exceedsDefaultMaxPixels: grid.estimate.pixelsPerTile > 1e8 },
+          estimate: { ...estimate, exceedsDefaultMaxPixels: grid.estimate.pixelsPerTile > 1e8 },
           out: outPath ?? null,
-          warnings: grid.warnings,
+          warnings,
         };
         process.stdout.write(JSON.stringify(summary) + '\n');
       } else {
-        const e = grid.estimate;
+        const e = estimate;
         const lines = [
-          `ROI       ${roiPath} · layer "${roi.layer}" · ${roi.features.length} polygon feature(s) in ${roi.crs.id}`,
+          `ROI       ${fromJob?.roi.path ?? roiPath} · layer "${roi.layer}" · ${roi.features.length} polygon feature(s) in ${roi.crs.id}`,
           `Grid      ${crs.id} (${crs.name}) · ${scale} ${crs.unit} pixels · ${tilePixels} × ${tilePixels} px tiles (${tilePixels * scale} ${crs.unit})`,
           `Tiles     ${formatCount(grid.tiles.length)} · columns ${range.iMin}…${range.iMax}, rows ${range.jMin}…${range.jMax}`,
           `Estimate  ${formatPixels(e.totalPixels)}, ${formatBytes(e.totalBytes)} at ${e.bands} band(s) ${e.dataType} (${formatBytes(e.bytesPerTile)} per tile, uncompressed)`,
@@ -71,7 +79,7 @@ export function gridCommand(): Command {
         if (outPath) lines.push(`Written   ${outPath}`);
         process.stdout.write(lines.join('\n') + '\n');
       }
-      for (const w of grid.warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
 

@@ -2,16 +2,20 @@ import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { UserError } from '../../core/errors';
+import { parseClientSecretJson } from '../../../shared/settings';
 import { revoke, signIn, type OAuthClientConfig } from '../../core/auth/signin';
 import { EMULATOR_CLIENT, googleEndpoints } from '../../core/google/session';
 import { openInBrowser } from '../browser';
 import { cliVault, credentialsPath, emulatorBase } from '../connect';
+import { clientSecretFrom, readAllStdin } from '../client-secret';
 
 interface LoginOptions {
   browser: boolean;
   emulator?: string;
   clientId?: string;
   clientSecret?: string;
+  clientSecretFile?: string;
+  clientSecretStdin?: boolean;
   clientFile?: string;
   project?: string;
   port?: string;
@@ -25,7 +29,9 @@ export function loginCommand(): Command {
     .option('--emulator <url>', 'sign in at this emulator instead of Google')
     .option('--client-file <client_secret.json>', 'your "Desktop app" OAuth client, as downloaded from the Google Cloud console')
     .option('--client-id <id>', 'OAuth client id (or TESSERA_CLIENT_ID)')
-    .option('--client-secret <secret>', 'OAuth client secret (or TESSERA_CLIENT_SECRET)')
+    .option('--client-secret-file <file>', 'read the OAuth client secret from this file (or set TESSERA_CLIENT_SECRET)')
+    .option('--client-secret-stdin', 'read the OAuth client secret from standard input')
+    .option('--client-secret <secret>', 'OAuth client secret on the command line (discouraged: it shows in shell history and ps)')
     .option('--project <id>', 'the Earth Engine (Cloud) project to use')
     .option('--port <n>', 'loopback port for the redirect (default: any free one)')
     .option('--timeout <seconds>', 'give up waiting for the browser after this long', '300')
@@ -80,20 +86,25 @@ export function logoutCommand(): Command {
 
 async function clientConfig(o: LoginOptions): Promise<OAuthClientConfig> {
   if (o.clientFile) {
-    let doc: { installed?: { client_id?: string; client_secret?: string } };
+    let text: string;
     try {
-      doc = JSON.parse(await readFile(o.clientFile, 'utf8')) as typeof doc;
+      text = await readFile(o.clientFile, 'utf8');
     } catch (e) {
       throw new UserError(`cannot read the client file ${o.clientFile} (${(e as Error).message})`);
     }
-    const c = doc.installed;
-    if (!c?.client_id || !c.client_secret) throw new UserError(`${o.clientFile} is not a "Desktop app" OAuth client (no "installed" client id and secret)`);
-    return { clientId: c.client_id, clientSecret: c.client_secret };
+    // The same reading as the dashboards' (a "Web application" client is refused with one line).
+    try {
+      return parseClientSecretJson(text);
+    } catch (e) {
+      throw new UserError(`${o.clientFile}: ${(e as Error).message}`);
+    }
   }
   const clientId = o.clientId ?? process.env.TESSERA_CLIENT_ID;
-  const clientSecret = o.clientSecret ?? process.env.TESSERA_CLIENT_SECRET;
+  const fromUser = await clientSecretFrom({ flag: o.clientSecret, file: o.clientSecretFile, stdin: o.clientSecretStdin, env: process.env }, readAllStdin);
+  if (fromUser.warning) process.stderr.write(`warning: ${fromUser.warning}\n`);
+  const clientSecret = fromUser.secret;
   if (!clientId || !clientSecret) {
-    throw new UserError('give your OAuth client: --client-file client_secret.json (or --client-id and --client-secret); README, "Signing in", shows how to make one');
+    throw new UserError('give your OAuth client: --client-file client_secret.json (or --client-id and --client-secret-file); README, "Signing in", shows how to make one');
   }
   return { clientId, clientSecret };
 }

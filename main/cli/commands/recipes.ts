@@ -34,12 +34,13 @@ export function recipesCommand(): Command {
   cmd.addCommand(
     new Command('check')
       .description("build the first tile's expression without exporting; report its bands and data type")
-      .argument('<recipe>', 'a preset name or a recipe file (.js)')
+      .argument('[recipe]', "a preset name or a recipe file (.js); default: the job's own recipe")
       .requiredOption('--job <job.json>', 'the job whose grid (and points) the recipe is built for')
       .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
-      .action(async (recipeArg: string, opts: { job: string; emulator?: string }) => {
+      .action(async (recipeArg: string | undefined, opts: { job: string; emulator?: string }) => {
         const base = await loadJobFile(opts.job);
-        const job = withRecipe(base, recipeArg);
+        if (recipeArg === undefined && !base.recipe) throw new UserError(`${opts.job} has no "recipe": name one to check (tessera recipes check PRESET|FILE --job ${opts.job})`);
+        const job = recipeArg === undefined ? base : withRecipe(base, recipeArg);
         if (job.recipe && 'preset' in job.recipe) checkPresetParams(job.recipe.preset, job.recipe.params);
         const { session } = await connect(opts.emulator, job.project);
         const ee = await EarthEngine.connect(session);

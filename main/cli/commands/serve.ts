@@ -14,8 +14,9 @@ export function serveCommand(): Command {
     .argument('[job.json...]', 'job files to run')
     .option('--emulator <url>', 'send every Google request to this emulator (signs in by itself)')
     .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
+    .option('--allow-custom-recipes', "let the page's job wizard upload and run custom recipe files (off by default: anyone with the page's token could run code here)")
     .option('--data <dir>', "Tessera's data folder: files sent from the browser's job wizard go to <dir>/uploads (default $XDG_DATA_HOME/tessera or ~/.local/share/tessera)")
-    .action(async (jobPaths: string[], opts: { emulator?: string; port?: string; data?: string }) => {
+    .action(async (jobPaths: string[], opts: { emulator?: string; port?: string; data?: string; allowCustomRecipes?: boolean }) => {
       const port = parsePort(opts.port);
       const rendererDir = findRenderer();
       // The settings' EE project applies to jobs that name none (read when a job connects).
@@ -24,6 +25,7 @@ export function serveCommand(): Command {
         connect: (project) => connect(opts.emulator, project ?? defaultProject()),
         holder: 'tessera serve',
         uploadsDir: join(dataDir(opts.data), 'uploads'),
+        allowCustomRecipes: opts.allowCustomRecipes === true,
         onRunEnd: (job, end) => {
           if (end.exitCode === 0) process.stdout.write(`${job}: every tile done\n`);
           else process.stderr.write(`${job}: stopped (exit ${end.exitCode})${end.message ? `: ${end.message}` : ''}\n`);

@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { OAuth2Client } from 'google-auth-library';
 import { UserError } from '../errors';
 import type { GoogleEndpoints } from '../google/session';
-import { SCOPES } from '../google/session';
+import { SCOPES } from './scopes';
 import type { StoredCredentials } from './vault';
 import { httpFetch } from '../net/http';
+import { checkGrantedScopes } from './scopes';
 
 export interface OAuthClientConfig {
   clientId: string;
@@ -87,6 +88,8 @@ export async function signIn(o: SignInOptions): Promise<SignInResult> {
   } catch (e) {
     throw new UserError(`sign-in failed at the token exchange (${(e as Error).message})`);
   }
+  // Before anything is kept: a consent with an unticked box is refused here (exit 3), the stored sign-in untouched.
+  checkGrantedScopes(tokens.scope);
   if (!tokens.refresh_token) throw new UserError('sign-in returned no refresh token; remove Tessera from your Google account’s third-party access and sign in again');
   let email: string | undefined;
   if (tokens.id_token) {

@@ -5,7 +5,8 @@ import { isTransientEeMessage } from '../google/transient';
 export type TaskFailureKind = 'split' | 'transient' | 'drive-full' | 'permanent';
 
 export function classifyTaskFailure(message: string): TaskFailureKind {
-  if (/^Computation timed out\.?$|User memory limit exceeded|Too many concurrent aggregations/i.test(message)) {
+  // "Too big" in Earth Engine's words (docs/ownership.md, "Wording"): split, do not retry.
+  if (/^Computation timed out\.?$|User memory limit exceeded|Deadline expired before operation could complete|Too many concurrent aggregations/i.test(message)) {
     return /concurrent aggregations/i.test(message) ? 'transient' : 'split';
   }
   if (isDriveFullMessage(message)) return 'drive-full';
@@ -26,6 +27,8 @@ export function isOffline(e: unknown): boolean {
 
 /** Google no longer accepts the stored sign-in. */
 export function isSignedOut(e: unknown): boolean {
+  // A sign-in without the access a run needs (a box unticked at consent) is as good as none (auth/scopes.ts).
+  if ((e as Error | undefined)?.name === 'MissingAccessError') return true;
   const text = e instanceof Error ? e.message : String(e);
   // The last: google-auth-library's words when the sign-in was removed (signed out) under a running job.
   return /invalid_grant|signed out|No access, refresh token, API key or refresh handler callback is set/.test(text);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { appendFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { CommandSchema, FINAL_TILE_STATES, type Command, type EngineEvent, type JobProgress, type Quota } from '../../../shared/contract';
@@ -10,13 +11,15 @@ import {
   type CommandResult, type DashboardSnapshot, type GridPreview, type JobSummary, type JobView, type LogEntry, type NewJobResult, type StreamMessage, type TileDetail, type TileView,
 } from '../../../shared/dashboard';
 import { UserError } from '../errors';
+import { readBoundedFile, ROI_MAX_BYTES } from '../fs-bounded';
 import { resolveCrs, transformer, WGS84, type PointTransform } from '../geo/crs';
 import { Drive } from '../google/drive';
 import { EarthEngine } from '../google/earthengine';
 import type { Session } from '../google/session';
-import { buildGrid, EE_DEFAULT_MAX_PIXELS, tileOutline } from '../grid';
+import { buildGrid, tileOutline } from '../grid';
 import { loadJobFile, parseJob, type Job } from '../job/job-file';
 import { acquireJobLock, type JobLock } from '../job/lock';
+import { checkLocalInputs, freshStateFolder } from '../job/local-checks';
 import { FileJobRepository, type JobRepository } from '../job/repository';
 import type { NewEntry, TileRecord } from '../job/state';
 import { loadRoi, type LayerInfo } from '../roi';
@@ -30,6 +33,7 @@ import { loadRecipe, type EeConnection, type Recipe } from '../recipes';
 import { checkRecipe } from '../recipes/check';
 import { updateResults, writeSummary } from '../recipes/results';
 import { boundsOfFlatRings } from '../../../shared/flat-rings';
+import { maxPixelsProblem, maxPixelsSent } from '../../../shared/estimate';
 
 /** How the host signs in for a job's Earth Engine project (the CLI's stored sign-in, the app's vault…). */
 export type HostConnect = (project: string | undefined) => Promise<{ session: Session; timeScale: number }>;
@@ -51,7 +55,16 @@ export interface JobHostOptions {
   onRunEnd?: (job: string, outcome: RunEnd) => void;
   /** Where files sent from a browser for the wizard (ROI, recipe) are kept; without it, uploads are refused. */
   uploadsDir?: string;
+  /**
+   * Custom recipe files through the wizard (upload, recipe check, new job): default true. `tessera serve`
+   * turns it off unless started with --allow-custom-recipes: anyone with the page's token could otherwise
+   * run code on this computer (docs/security.md, "Recipes"). Jobs opened from the command line are the user's own.
+   */
+  allowCustomRecipes?: boolean;
 }
+
+/** Why the wizard refuses a custom recipe when they are off. */
+export const CUSTOM_RECIPES_OFF = 'custom recipe files are off in this tessera serve: restart it with --allow-custom-recipes to use them (README, "Security"); presets work without it';
 
 /** How a run ended: the runner's outcome, or an error that stopped it (exit code 1 or the UserError's). */
 export interface RunEnd {
@@ -65,7 +78,7 @@ export interface RunEnd {
 /** A request the host refuses: `status` is the HTTP status a server answers with. */
 export class HostError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 413,
+    readonly status: 400 | 403 | 404 | 409 | 413,
     message: string,
   ) {
     super(message);
@@ -138,6 +151,7 @@ export class JobHost {
       quotaMinIntervalMs: 5_000,
       quotaIdleIntervalMs: 60_000,
       progressIntervalMs: 250,
+      allowCustomRecipes: true,
       ...options,
     };
   }
@@ -149,6 +163,9 @@ export class JobHost {
   async add(jobPath: string): Promise<string> {
     const job = await loadJobFile(jobPath);
     if (this.jobs.has(job.name)) throw new UserError(`two jobs are named "${job.name}"; give each job its own name`);
+    // As `tessera run`: bad input is refused before the job's state folder is made (local-checks.ts).
+    await checkLocalInputs(job);
+    const fresh = await freshStateFolder(job.stateDir);
     const lock = await acquireJobLock(job.stateDir, `${this.options.holder} ${jobPath}`);
     let repo: FileJobRepository | undefined;
     try {
@@ -174,6 +191,7 @@ export class JobHost {
     } catch (e) {
       await repo?.close();
       await lock.release();
+      await fresh.discardIfUnused();
       throw e;
     }
   }
@@ -194,7 +212,8 @@ export class JobHost {
       const layer = req.roi.layer ?? (layers.length > 1 ? (layers.find((l) => /POLYGON/i.test(l.geometryType)) ?? layers[0])?.name : undefined);
       const roi = await loadRoi(req.roi.path, { layer });
       const grid = buildGrid(roi, { crs: resolveCrs(req.grid.crs), scale: req.grid.scale, tilePixels: req.grid.tilePixels }, { bands: req.bands, dataType: req.dataType });
-      const maxPixels = req.maxPixels ?? EE_DEFAULT_MAX_PIXELS;
+      // What the runner sends: export.maxPixels when set, else each tile's own pixel count (shared/estimate.ts).
+      const maxPixels = maxPixelsSent(grid.estimate.pixelsPerTile, req.maxPixels);
       const e = grid.estimate;
       return {
         layers,
@@ -205,7 +224,7 @@ export class JobHost {
         totalPixels: e.totalPixels,
         totalBytes: e.totalBytes,
         maxPixels,
-        overMaxPixels: e.pixelsPerTile > maxPixels,
+        overMaxPixels: maxPixelsProblem(e.pixelsPerTile, req.maxPixels) !== undefined,
         warnings: [...roi.warnings, ...grid.warnings],
         preview: grid.tiles.slice(0, 5000).map((t) => outline(t)).filter((r) => r.length >= 6),
       };
@@ -226,6 +245,7 @@ export class JobHost {
       throw new HostError(400, `${issue.path.join('.')}: ${issue.message}`);
     }
     const { file, job, start } = parsed.data;
+    if (job.recipe && 'file' in job.recipe && !this.options.allowCustomRecipes) throw new HostError(403, CUSTOM_RECIPES_OFF);
     if (!isAbsolute(file)) throw new HostError(400, 'file: give where to save the job file as an absolute path');
     if (this.jobs.has(job.name)) throw new HostError(409, `a job named "${job.name}" is already open here`);
     try {
@@ -262,6 +282,7 @@ export class JobHost {
     if (!parsed.success) throw new HostError(400, `invalid recipe check: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
     const req = parsed.data;
     if (!isAbsolute(req.roi.path)) throw new HostError(400, 'give the ROI file as an absolute path');
+    if ('file' in req.recipe && !this.options.allowCustomRecipes) return { ok: false, message: CUSTOM_RECIPES_OFF };
     if ('file' in req.recipe && !isAbsolute(req.recipe.file)) return { ok: false, message: 'give the recipe file as an absolute path' };
     try {
       const base = this.options.uploadsDir ?? dirname(req.roi.path);
@@ -288,11 +309,13 @@ export class JobHost {
     const dir = this.options.uploadsDir;
     if (!dir) throw new HostError(404, 'this host keeps no uploads: give the file as a path');
     const safe = uploadName(name);
-    await mkdir(dir, { recursive: true });
+    if (/\.js$/i.test(safe) && !this.options.allowCustomRecipes) throw new HostError(403, CUSTOM_RECIPES_OFF);
+    // Private: what a user sends may be unpublished data (files 0600, folders 0700; docs/security.md).
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const temp = join(dir, `.incoming-${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
-    const out = createWriteStream(temp, { flags: 'wx' });
+    const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
     // A write error (disk full, permissions) at any moment is kept and thrown here, never left unhandled.
     let failed: Error | undefined;
     out.on('error', (e) => (failed ??= e));
@@ -302,13 +325,14 @@ export class JobHost {
         size += chunk.length;
         if (size > UPLOAD_MAX_BYTES) throw new HostError(413, `${safe} is larger than ${UPLOAD_MAX_BYTES / 1024 ** 2} MB`);
         hash.update(chunk);
-        if (!out.write(chunk)) await new Promise<void>((resolve, reject) => { out.once('drain', resolve); out.once('error', reject); });
+        // events.once takes its listeners off again (a listener per wait would pile up on a big upload).
+        if (!out.write(chunk)) await once(out, 'drain');
       }
       if (failed) throw failed;
       await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
       const folder = join(dir, hash.digest('hex').slice(0, 16));
       const path = join(folder, safe);
-      await mkdir(folder, { recursive: true });
+      await mkdir(folder, { recursive: true, mode: 0o700 });
       const existing = await stat(path).catch(() => undefined);
       if (existing) await rm(temp, { force: true });
       else await rename(temp, path);
@@ -428,7 +452,7 @@ export class JobHost {
     }
     const runner = h.running && h.runner ? h.runner : this.newRunner(h, new AbortController().signal);
     await runner.command(cmd);
-    if (!h.running && (cmd.type === 'retry' || cmd.type === 'skip' || cmd.type === 'resume')) {
+    if (!h.running && (cmd.type === 'retry' || cmd.type === 'retry-failed' || cmd.type === 'skip' || cmd.type === 'resume')) {
       if (Object.values(h.repo.state.tiles).some((t) => !FINAL_TILE_STATES.includes(t.state))) this.start(cmd.job);
     }
     if (!h.running) this.queueProgress(h, this.progressOf(h), true);
@@ -466,6 +490,25 @@ export class JobHost {
       if (conn) return conn.ee;
     }
     return (await this.connection(undefined)).ee;
+  }
+
+  /** Who the open jobs' connections are signed in as (the emulator's own sign-in included); null before any. */
+  async signedInAs(): Promise<string | null> {
+    for (const c of this.connections.values()) {
+      const conn = await c.catch(() => undefined);
+      if (conn?.session.email) return conn.session.email;
+    }
+    return null;
+  }
+
+  /** An open job's definition (`tessera doctor`'s job checks in the dashboards); 404 for an unknown name. */
+  jobOf(name: string): Job {
+    return this.hosted(name).job;
+  }
+
+  /** Signs in as the jobs do, afresh (`tessera doctor` in the dashboards: it reports what fails instead of opening a job). */
+  async signedInSession(project: string | undefined): Promise<Session> {
+    return (await this.options.connect(project)).session;
   }
 
   /** Stream of messages (numbered); returns the unsubscribe function. */
@@ -531,7 +574,7 @@ export class JobHost {
     if (h.recipe || !h.job.assetFolder) {
       // As `tessera run` does: the mosaic or merged table, and the job summary.
       try {
-        await writeSummary(h.job, h.repo.state, await updateResults(h.job, h.repo.state));
+        await writeSummary(h.job, h.repo.state, await updateResults(h.job, h.repo.state, undefined, (message) => this.runnerEvent(h, { type: 'log', job: h.job.name, level: 'warn', message, at: new Date().toISOString() })));
       } catch (e) {
         this.runnerEvent(h, { type: 'log', job: h.job.name, level: 'warn', message: `results could not be written (${(e as Error).message})`, at: new Date().toISOString() });
       }
@@ -602,7 +645,8 @@ export class JobHost {
         this.writeLog(h, `${e.level === 'info' ? '' : `${e.level}: `}${e.message}`, e.at);
         break;
       case 'tile-state':
-        if (e.state === 'failed') this.remember(h, { level: 'error', message: `${e.tile} failed: ${e.message ?? ''}`, at: e.at });
+        // Every transition is kept for the log panel (bounded by recentLog), as the job's log file has it.
+        this.remember(h, { level: e.state === 'failed' ? 'error' : e.state === 'retrying' ? 'warn' : 'info', message: `${e.tile} ${e.state}${e.message ? `: ${e.message}` : ''}`, at: e.at });
         this.writeLog(h, `${e.tile} ${e.state}${e.message ? `: ${e.message}` : ''}`, e.at);
         break;
     }
@@ -708,8 +752,10 @@ export class JobHost {
   private progressOf(h: HostedJob): JobProgress {
     if (h.runner && h.running) return h.runner.progress();
     const records = Object.values(h.repo.state.tiles);
-    const { tiles, total, throughputPerHour, etaSeconds } = summarizeTiles(records);
+    const { tiles, total, throughputPerHour, etaSeconds, planned, split } = summarizeTiles(records, 50, h.repo.state.meta.waiting === 'paused');
     return {
+      planned,
+      ...(split ? { split } : {}),
       job: h.job.name,
       total,
       tiles,
@@ -767,6 +813,7 @@ export class JobHost {
       running: Boolean(h.running),
       outcome: h.end ? { exitCode: h.end.exitCode, message: h.end.message } : null,
       log: [...h.log],
+      results: h.end && !h.job.assetFolder ? finishedResults(h.job) : null,
     };
   }
 
@@ -894,12 +941,7 @@ export function uploadName(raw: string): string {
 /** The ROI's rings in EPSG:4326 (flat [lon, lat, …]), for drawing its outline over the tiles. */
 /** The layers of an ROI file: a GeoPackage's tables, or the one layer of a GeoJSON file. */
 async function roiLayers(path: string): Promise<LayerInfo[]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const bytes = await readBoundedFile(path, { label: path, maxBytes: ROI_MAX_BYTES, hint: 'give a .gpkg or .geojson file', missing: `ROI file not found: ${path}` });
   if (!looksLikeSqlite(bytes)) return [{ name: basename(path, extname(path)), geometryType: 'GEOJSON', featureCount: 0 }];
   const gpkg = await GeoPackage.open(bytes, basename(path));
   try {
@@ -930,4 +972,13 @@ async function roiOutline(job: Job): Promise<number[][]> {
 
 function boundsOf(h: HostedJob): [number, number, number, number] | null {
   return boundsOfFlatRings(h.roi, [...h.views.values()].map((v) => v.ring));
+}
+
+/** The files a finished job's run left in its output folder (the dashboard's links to them). */
+function finishedResults(job: Job): { folder: string; mosaic: string | null; summary: string | null } {
+  const at = (name: string) => {
+    const path = join(job.output, name);
+    return existsSync(path) ? path : null;
+  };
+  return { folder: job.output, mosaic: at(`${job.name}.vrt`), summary: at(`${job.name}.summary.txt`) ?? at(`${job.name}.summary.json`) };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   FINAL_TILE_STATES, TILE_STATES,
@@ -15,13 +15,26 @@ import type { Job } from '../job/job-file';
 import type { JobRepository } from '../job/repository';
 import type { FileRecord, TilePatch, TileRecord } from '../job/state';
 import { downloadVerified } from '../sync/download';
-import { filePrefix, outputPattern, safeOutputPath, taskDescription } from '../sync/names';
+import { adoptLocalOutputs } from '../sync/adopt-local';
+import { checkOutputGrids } from '../sync/grid-check';
+import type { LeaseDrive } from '../sync/lease';
+import { ListingWatch } from '../sync/listing';
+import { SingleDriver } from './single-driver';
+import { filePrefix, safeOutputPath, taskDescription } from '../sync/names';
 import { crashPoint } from './crash-points';
-import { budgetAllows, driveHasRoom, OutputSizeEstimate } from './estimates';
+import { budgetAllows, OutputSizeEstimate } from './estimates';
 import { classifyTaskFailure, isOffline, isSignedOut, localDiskProblem, retryDelaySeconds } from './failures';
-import { pace, summarizeTiles } from './progress';
+import { DriveSpace } from './drive-space';
+import { PollPolicy, eeMillis, type PollPlan, type WatchedOperation } from './poll-policy';
+import { pace, splitView, summarizeTiles } from './progress';
+import { failedTilesToReconsider } from './reconsider';
+import { RETRYABLE_STATES, retryPatch } from '../job/retry';
+import { prepareOutputFolder } from '../job/output-folder';
+import { maxPixelsSent } from '../../../shared/estimate';
+import { readableWarning } from './warnings';
+import { clippedImage, roiPartInTile } from './roi-mask';
 import { TileIndex } from './tile-index';
-import { expectedFileCount, fileDimensionsFor, fileHash, planTiles, roiContentHash, roiInExportCrs } from './plan';
+import { fileDimensionsFor, fileHash, planTiles, roiContentHash, roiInExportCrs } from './plan';
 
 /** What the runner needs from Earth Engine (the real adapter over the unmodified client). */
 export interface EarthEnginePort {
@@ -29,7 +42,8 @@ export interface EarthEnginePort {
   /** Table exports (point recipes, recipes returning a FeatureCollection). */
   exportTable?(x: TableExport): Promise<string>;
   getOperations(names: string[]): Promise<Map<string, Operation>>;
-  listOperations(): Promise<Operation[]>;
+  /** The project's operations, every page; with `limit`, paging stops once that many are read. */
+  listOperations(limit?: number): Promise<Operation[]>;
   cancelOperations(names: string[]): Promise<void>;
   /** Asset jobs: an asset or null, and creating the job's folder or image collection. */
   getAsset?(name: string): Promise<EeAsset | null>;
@@ -38,7 +52,7 @@ export interface EarthEnginePort {
   assetQuota?(name: string): Promise<AssetQuota>;
 }
 
-export interface DrivePort {
+export interface DrivePort extends Partial<Omit<LeaseDrive, 'remove'>> {
   listFolder(folderId: string): Promise<DriveFile[]>;
   download(fileId: string, start: number, signal?: AbortSignal): Promise<Readable>;
   remove(fileId: string): Promise<void>;
@@ -64,6 +78,10 @@ export interface RunOptions {
    * the asset-count gate counts them when judging whether the job can ever fit.
    */
   mergeAssets?: (tiles: number) => number;
+  /** `--adopt`: take this job's operations started by another run over (docs/ownership.md). */
+  adopt?: boolean;
+  /** `--overwrite`: local files with the job's output names that the journal did not write may be replaced. */
+  overwrite?: boolean;
 }
 
 /** Why a run stopped before the end because it needs a person (exit code 3). */
@@ -95,8 +113,12 @@ const POLL_BATCH = 100;
  */
 export class JobRunner {
   private readonly downloads = new Map<string, Promise<void>>();
-  /** Tiles whose Drive listing showed fewer files than expected once (skipEmptyTiles). */
-  private readonly shortListings = new Set<string>();
+  /** Late Drive listings: which exported tiles wait for their files, with back-off (sync/listing.ts). */
+  private readonly listingWatch = new ListingWatch();
+  /** The lease, foreign operations and local files at start (single-driver.ts). */
+  private readonly driver: SingleDriver;
+  /** Drive files with the job's output names that are not its outputs, each warned about once. */
+  private readonly foreignSeen: Set<string>;
   private wake: (() => void) | undefined;
   private intervalSeconds: number;
   private waiting: WaitingReason | null = null;
@@ -108,7 +130,12 @@ export class JobRunner {
   private readonly shardSize: number;
   private backoffUntil = 0;
   private offlineStreak = 0;
-  private quota: (DriveQuota & { at: number }) | undefined;
+  /** Drive's free space, `about` read only when the quota gate needs it (drive-space.ts). */
+  private readonly space: DriveSpace;
+  /** The last quota sent to the gauge, so an unchanged one is not sent again. */
+  private lastQuotaEvent = '';
+  /** When to read which operations (poll-policy.ts). */
+  private readonly polls: PollPolicy;
   /** Asset jobs: the destination folder was found or created in this run. */
   private assetFolderReady = false;
   /** Asset jobs: the last quota read, with the tasks in flight then and the exports sent since. */
@@ -122,7 +149,6 @@ export class JobRunner {
   private eecuUsed = 0;
   private exportedCount = 0;
   private recentDone: number[] = [];
-  private recentDurations: number[] = [];
 
   constructor(
     private readonly job: Job,
@@ -132,26 +158,56 @@ export class JobRunner {
     private readonly options: RunOptions,
   ) {
     this.intervalSeconds = job.poll.minSeconds;
+    this.polls = new PollPolicy({ minIntervalMs: this.scaled(job.poll.minSeconds) * 1000, maxIntervalMs: this.scaled(job.poll.maxSeconds) * 1000 });
+    // Re-read without need at most every 30 × poll.maxSeconds (30 min by default): for the gauge.
+    this.space = new DriveSpace({ read: () => this.drive.quota(), maxAgeMs: this.scaled(job.poll.maxSeconds) * 30_000, freshMs: this.scaled(job.poll.minSeconds) * 1000 });
     this.shardSize = job.export.shardSize ?? 256;
     this.fileDimensions = (t) => fileDimensionsFor(t.dimensions, this.shardSize, job.export.fileDimensions);
     this.sizes = new OutputSizeEstimate(options.bytesPerPixel);
     // Built again by run() after planning; here so progress() and command() work before run() (the host).
     this.index = new TileIndex(repo.state.tiles);
     this.extraAssets = options.mergeAssets ?? (() => 0);
+    this.foreignSeen = new Set(repo.state.meta.foreignFiles ?? []);
+    this.driver = new SingleDriver({
+      job,
+      repo,
+      listOperations: () => this.ee.listOperations(),
+      drive: this.drive,
+      adopt: options.adopt === true,
+      overwrite: options.overwrite === true,
+      log: (level, message) => this.log(level, message),
+      takeOver: (tile, f) => this.setTile(tile, { state: 'queued', attempt: f.attempt, description: f.op.metadata?.description, operation: f.op.name, adopted: true, notBefore: undefined }),
+      onLeaseLost: (message) => this.stopFor('locked', message),
+      pause: (seconds) => this.sleep(seconds),
+      firstPauseSeconds: this.scaled(job.poll.minSeconds),
+    });
   }
 
   private get tiles(): TileRecord[] {
     return Object.values(this.repo.state.tiles);
   }
 
+  /** Runs the job (runCycles); the job's lease in Drive is given back however the run ends. */
   async run(): Promise<RunOutcome> {
+    try {
+      return await this.runCycles();
+    } finally {
+      await this.driver.end();
+    }
+  }
+
+  private async runCycles(): Promise<RunOutcome> {
     await this.plan();
     await this.prepareOutput();
     this.index = new TileIndex(this.repo.state.tiles);
     this.seedTotals();
+    await this.reconsiderFailed();
     // Running the job again is the user's answer to whatever stopped it: start without a waiting reason.
     if (this.repo.state.meta.waiting) await this.repo.append({ type: 'meta', patch: { waiting: null } });
-    await this.guard(() => this.reconcile());
+    // One driver per job, foreign operations, local files (docs/ownership.md) — before anything is sent.
+    const locked = await this.driver.start();
+    if (locked) this.stopFor('locked', locked);
+    else await this.guard(() => this.reconcile());
     const signal = this.options.signal;
     let lastCycleAt = Date.now();
     for (let cycle = 0; !signal?.aborted && !this.needsUser; cycle++) {
@@ -162,7 +218,7 @@ export class JobRunner {
       let changed = await this.guard(() => this.submit());
       changed = (await this.guard(() => this.poll())) || changed;
       changed = this.startSyncs() || changed;
-      await this.guard(() => this.refreshQuota(this.scaled(this.job.poll.maxSeconds) * 1000)); // the gauge
+      await this.guard(() => this.refreshQuota()); // the gauge
       this.emit({ type: 'job-progress', progress: this.progress() });
       this.options.onCycle?.(cycle);
       if (this.finished() || this.needsUser) break;
@@ -170,7 +226,7 @@ export class JobRunner {
       if (this.needsUser) break;
       this.intervalSeconds = changed ? this.job.poll.minSeconds : Math.min(this.job.poll.maxSeconds, this.intervalSeconds * 1.5);
       const backoff = Math.max(0, (this.backoffUntil - Date.now()) / 1000);
-      await this.sleep(Math.max(Math.min(this.scaled(this.intervalSeconds), this.untilNextDue()), Math.min(backoff, this.scaled(this.job.poll.maxSeconds))));
+      await this.sleep(Math.max(Math.min(this.scaled(this.intervalSeconds), this.untilNextPoll()), Math.min(backoff, this.scaled(this.job.poll.maxSeconds))));
     }
     await Promise.allSettled(this.downloads.values());
     const progress = this.progress();
@@ -197,13 +253,14 @@ export class JobRunner {
         await this.cancel();
         break;
       case 'retry':
-        for (const id of cmd.tiles) {
+      case 'retry-failed': {
+        const ids = cmd.type === 'retry' ? cmd.tiles : this.index.list('failed').map((t) => t.id);
+        for (const id of ids) {
           const t = this.repo.state.tiles[id];
-          if (t && (t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped')) {
-            await this.setTile(t, { state: 'pending', retriesUsed: 0, error: undefined, notBefore: undefined });
-          }
+          if (t && RETRYABLE_STATES.includes(t.state)) await this.setTile(t, retryPatch());
         }
         break;
+      }
       case 'skip':
         for (const id of cmd.tiles) {
           const t = this.repo.state.tiles[id];
@@ -228,9 +285,21 @@ export class JobRunner {
         this.exportedCount++;
       }
       const duration = runDuration(t);
-      if (duration !== undefined && this.recentDurations.length < 20) this.recentDurations.push(duration);
+      if (duration !== undefined) this.polls.learnRunTime(duration);
+      const since = t.state === 'running' && t.operation ? t.history.findLast((h) => h.state === 'running') : undefined;
+      if (since) this.polls.running(t.operation!, Date.parse(since.at));
     }
     this.recentDone = summarizeTiles(this.tiles).recentDone;
+  }
+
+  /** Failed tiles that a raised `retries` or `splitDepth` gives another chance (reconsider.ts). */
+  private async reconsiderFailed(): Promise<void> {
+    const again = failedTilesToReconsider(this.index.list('failed'), this.job);
+    for (const r of again) {
+      if (r.action === 'split') await this.taskFailed(r.tile, r.message);
+      else await this.setTile(r.tile, { state: 'pending', error: undefined, notBefore: undefined });
+    }
+    if (again.length) this.log('info', `${again.length} failed tile(s) tried again: retries or splitDepth was raised`);
   }
 
   private async plan(): Promise<void> {
@@ -258,9 +327,11 @@ export class JobRunner {
 
   private async prepareOutput(): Promise<void> {
     try {
-      await mkdir(this.job.output, { recursive: true });
+      // Made one level at a time, refusing kernel filesystems such as /proc (output-folder.ts).
+      await prepareOutputFolder(this.job.output);
       await access(this.job.output, constants.W_OK);
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`the output folder ${this.job.output} cannot be written (${(e as Error).message}); nothing was submitted or deleted`, 3);
     }
   }
@@ -282,7 +353,7 @@ export class JobRunner {
         }
       }
     }
-    if (force) await this.poll();
+    if (force) await this.poll(true);
   }
 
   // ---- Earth Engine ----------------------------------------------------------------------------------
@@ -376,15 +447,23 @@ export class JobRunner {
       dimensions: tile.dimensions,
       fileDimensions: this.fileDimensions(tile),
       shardSize: this.shardSize,
-      maxPixels: this.job.export.maxPixels ?? Math.max(1e8, w * h),
+      maxPixels: maxPixelsSent(w * h, this.job.export.maxPixels),
       priority: this.job.export.priority,
-      image: built ? built.make : this.options.image!,
+      image: await this.maskedToRoi(tile, built ? built.make : this.options.image!),
       noData: this.job.export.noData,
       cloudOptimized: this.job.export.cloudOptimized,
       skipEmptyTiles: this.job.export.skipEmptyTiles,
       ...(this.job.assetFolder ? { assetId: this.assetName(tile) } : {}),
     };
     return this.sendExport(tile, () => this.ee.exportImage(exportParams));
+  }
+
+  /** With export.maskToRoi, the tile's image clipped to the ROI (roi-mask.ts); else as it is. */
+  private async maskedToRoi(tile: TileRecord, make: ImageExport['image']): Promise<ImageExport['image']> {
+    if (!this.job.export.maskToRoi) return make;
+    this.roi ??= roiInExportCrs(this.job);
+    const part = roiPartInTile(await this.roi, tile);
+    return part ? clippedImage(make, part, tile.crs) : make;
   }
 
   /** A table export of one tile: one CSV or GeoJSON file in Drive. */
@@ -432,22 +511,54 @@ export class JobRunner {
     }
   }
 
-  private async poll(): Promise<boolean> {
+  /**
+   * Reads the operations that can have changed, when a read is due (poll-policy.ts); `all` reads every
+   * operation in flight now (start-up, after a long gap, while cancelling).
+   */
+  private async poll(all = false): Promise<boolean> {
     const watched = this.index.list('queued', 'running').filter((t) => t.operation);
+    if (watched.length === 0) return false;
+    const ops = watched.map(watchedOperation);
+    const plan: PollPlan | undefined = all || this.cancelling ? { names: ops.map((o) => o.name), via: 'get' } : this.polls.plan(ops, Date.now(), this.moreToSend());
+    if (!plan) return false;
+    const seen = await this.readOperations(plan);
+    this.online();
     let changed = false;
-    for (let k = 0; k < watched.length; k += POLL_BATCH) {
-      const chunk = watched.slice(k, k + POLL_BATCH);
-      const ops = await this.ee.getOperations(chunk.map((t) => t.operation!));
-      this.online();
-      for (const tile of chunk) {
-        const op = ops.get(tile.operation!);
-        if (op) changed = (await this.observe(tile, op)) || changed;
-      }
+    for (const tile of watched) {
+      const op = seen.get(tile.operation!);
+      if (op) changed = (await this.observe(tile, op)) || changed;
     }
+    this.polls.polled(Date.now(), changed);
     return changed;
   }
 
+  /** One list page, or batched reads (POLL_BATCH a request); what a listed page lacks is read after it. */
+  private async readOperations(plan: PollPlan): Promise<Map<string, Operation>> {
+    const seen = new Map<string, Operation>();
+    let missing = plan.names;
+    if (plan.via === 'list') {
+      for (const op of await this.ee.listOperations(plan.names.length)) seen.set(op.name, op);
+      missing = plan.names.filter((n) => !seen.has(n));
+    }
+    for (let k = 0; k < missing.length; k += POLL_BATCH) {
+      for (const [name, op] of await this.ee.getOperations(missing.slice(k, k + POLL_BATCH))) seen.set(name, op);
+    }
+    return seen;
+  }
+
+  /** Tiles wait to be sent (EE's queue of this job's tasks is then worth keeping filled). */
+  private moreToSend(): boolean {
+    return !this.paused && !this.cancelling && this.index.count('pending') + this.index.count('retrying') > 0;
+  }
+
   private async observe(tile: TileRecord, op: Operation): Promise<boolean> {
+    const m = op.metadata;
+    const scale = this.options.timeScale;
+    if (m?.state === 'RUNNING') this.polls.running(op.name, Date.now(), eeMillis(m.startTime, m.updateTime, scale));
+    else if (m?.state === 'SUCCEEDED' || m?.state === 'FAILED' || m?.state === 'CANCELLED') {
+      this.polls.ended(op.name, m.state === 'SUCCEEDED' ? (eeMillis(m.startTime, m.endTime, scale) ?? journaledRun(tile)) : undefined);
+      if (m.state === 'SUCCEEDED' && !this.job.assetFolder) this.space.appeared(tile.id, this.sizes.forTile(tile));
+    }
     switch (op.metadata?.state) {
       case 'RUNNING':
       case 'CANCELLING':
@@ -460,12 +571,15 @@ export class JobRunner {
           await this.setTile(tile, { state: 'exported', eecuSeconds: op.metadata?.batchEecuUsageSeconds ?? 0 });
           return true;
         }
-        const folderId = driveFolderId(op);
+        const folderId = driveFolderId(op) ?? (await this.jobFolderFor(tile, op));
         if (!folderId) {
-          await this.setTile(tile, { state: 'failed', error: `operation ${op.name} succeeded without a Drive folder in destinationUris` });
+          await this.setTile(tile, { state: 'failed', error: `operation ${op.name} succeeded without a Drive folder in destinationUris, and no Drive folder named "${this.job.driveFolder}" was found` });
           return true;
         }
-        await this.setTile(tile, { state: 'exported', folderId, eecuSeconds: op.metadata?.batchEecuUsageSeconds ?? 0 });
+        if (!this.repo.state.meta.driveFolderId && driveFolderId(op)) await this.repo.append({ type: 'meta', patch: { driveFolderId: folderId } });
+        // The operation's createTime: Drive files older than it are not its outputs (docs/ownership.md).
+        const createTime = op.metadata?.createTime;
+        await this.setTile(tile, { state: 'exported', folderId, eecuSeconds: op.metadata?.batchEecuUsageSeconds ?? 0, ...(createTime ? { operationCreateTime: createTime } : {}) });
         return true;
       }
       case 'FAILED':
@@ -511,7 +625,7 @@ export class JobRunner {
     }
     if (kind === 'drive-full') {
       // Not the tile's fault: it waits for space (the quota gate holds it back) without using a retry.
-      this.quota = undefined;
+      this.space.forget();
       await this.setTile(tile, { state: 'retrying', error: message, notBefore: new Date().toISOString() });
       return;
     }
@@ -569,24 +683,8 @@ export class JobRunner {
   private async syncTile(tile: TileRecord, listings: Map<string, Promise<DriveFile[]>>): Promise<void> {
     if (this.job.assetFolder) return this.syncAsset(tile);
     if (tile.state === 'exported') {
-      const folder = tile.folderId!;
-      // One listing per folder per cycle serves every tile in it.
-      let listing = listings.get(folder);
-      if (!listing) listings.set(folder, (listing = this.drive.listFolder(folder)));
-      const pattern = outputPattern(this.job.name, tile.id);
-      const found = (await listing).filter((f) => pattern.test(f.name));
-      const expected = this.options.recipe?.kind === 'table' || found.some((f) => !f.name.endsWith('.tif')) ? 1 : expectedFileCount(tile.dimensions, this.fileDimensions(tile));
-      if (found.length < expected) {
-        // With skipEmptyTiles EE writes no file for an empty part (possibly none at all): after a second
-        // listing that still shows fewer files, what is there is the output.
-        if (!this.job.export.skipEmptyTiles || !this.shortListings.has(tile.id)) {
-          if (this.job.export.skipEmptyTiles) this.shortListings.add(tile.id);
-          return; // Drive lists new files with a delay: look again next cycle
-        }
-      }
-      this.shortListings.delete(tile.id);
-      const files: FileRecord[] = found.map((f) => ({ id: f.id, name: f.name, size: f.size, md5: f.md5, verified: false, cleaned: false }));
-      await this.setTile(tile, { state: 'downloading', files });
+      if (!(await this.takeOutputs(tile, listings))) return;
+      this.space.listed(tile.id, tile.files.reduce((s, f) => s + f.size, 0));
     }
     for (const file of tile.files) {
       if (file.verified) continue;
@@ -597,7 +695,15 @@ export class JobRunner {
       crashPoint('after-rename');
       await this.setFile(tile, file.id, { verified: true });
     }
-    if (tile.state !== 'verified') await this.setTile(tile, { state: 'verified' });
+    if (tile.state !== 'verified') {
+      // The grid, not only the bytes: a wrong grid fails the tile and keeps the Drive copy.
+      const problem = await checkOutputGrids(this.job.output, tile, this.job.export.skipEmptyTiles === true);
+      if (problem) {
+        await this.setTile(tile, { state: 'failed', error: `${problem}; the Drive copy is kept` });
+        return;
+      }
+      await this.setTile(tile, { state: 'verified' });
+    }
     for (const file of tile.files) {
       if (file.cleaned) continue;
       // Only now, with every byte verified on disk, does anything in Drive get deleted.
@@ -609,8 +715,73 @@ export class JobRunner {
     await this.setTile(tile, { state: 'done' });
     this.sizes.learn(tile);
     // Deleted files free their space at once; trashed ones still count (Drive's trash is in `usage`).
-    if (this.quota && this.job.cleanup === 'delete') this.quota.usage -= tile.files.reduce((s, f) => s + f.size, 0);
+    if (this.job.cleanup === 'delete') this.space.deleted(tile.id, tile.files.reduce((s, f) => s + f.size, 0));
     this.online();
+  }
+
+  /**
+   * An exported tile: which files of its folder are its outputs (docs/ownership.md). True once they are
+   * journaled for download; false while Drive has not listed them all yet, or when the tile ended here.
+   */
+  private async takeOutputs(tile: TileRecord, listings: Map<string, Promise<DriveFile[]>>): Promise<boolean> {
+    if (!this.listingWatch.due(tile.id, Date.now())) return false;
+    const folder = tile.folderId!;
+    // One listing per folder per cycle serves every tile in it.
+    let listing = listings.get(folder);
+    if (!listing) listings.set(folder, (listing = this.drive.listFolder(folder)));
+    const table = this.options.recipe?.kind === 'table';
+    const d = this.listingWatch.decide(tile, await listing, {
+      job: this.job.name,
+      fileDimensions: this.fileDimensions(tile),
+      table,
+      skipEmptyTiles: this.job.export.skipEmptyTiles === true,
+      graceMs: this.scaled(this.job.listingGraceSeconds) * 1000,
+      minBackoffMs: this.scaled(this.job.poll.minSeconds) * 1000,
+      maxBackoffMs: this.scaled(this.job.poll.maxSeconds) * 1000,
+    }, Date.now());
+    await this.noteForeign(tile, d.foreign);
+    if (d.kind === 'wait') return false;
+    if (d.kind === 'fail') {
+      await this.setTile(tile, { state: 'failed', error: d.message });
+      return false;
+    }
+    if (d.kind === 'gone') {
+      // Adopted, and nothing in Drive: the lost journal's own download, when its grid is the tile's.
+      const local = await adoptLocalOutputs(this.job.output, this.job.name, tile, this.job.export.skipEmptyTiles === true);
+      if (local && 'files' in local) {
+        await this.setTile(tile, { state: 'downloading', files: local.files });
+        this.log('info', `${tile.id}: its outputs are gone from Drive; the local ${local.files.map((f) => f.name).join(', ')} ${local.files.length === 1 ? 'has' : 'have'} the tile's grid and ${local.files.length === 1 ? 'is' : 'are'} taken as done`);
+        return true;
+      }
+      if (local && 'problem' in local) {
+        await this.setTile(tile, { state: 'failed', error: `${local.problem}; the local file was left as it is` });
+        return false;
+      }
+      if (!d.graceOver) return false;
+      this.log('warn', `${tile.id}: the adopted ${tile.operation} left no file in Drive nor locally; exporting the tile again`);
+      await this.setTile(tile, { state: 'pending', adopted: false, error: undefined });
+      return false;
+    }
+    const files: FileRecord[] = d.files.map((f) => ({ id: f.id, name: f.name, size: f.size, md5: f.md5, verified: false, cleaned: false }));
+    await this.setTile(tile, { state: 'downloading', files });
+    return true;
+  }
+
+  /** Warns once about each foreign file (never downloaded, never trashed or deleted) and counts it. */
+  private async noteForeign(tile: TileRecord, files: readonly DriveFile[]): Promise<void> {
+    const fresh = files.filter((f) => !this.foreignSeen.has(f.id));
+    if (fresh.length === 0) return;
+    for (const f of fresh) {
+      this.foreignSeen.add(f.id);
+      this.log('warn', `${tile.id}: ${f.name} in Drive (created ${f.createdTime ?? 'at an unknown time'}) is not this run's output: it is older than the task${tile.operationCreateTime ? ` (${tile.operationCreateTime})` : ''}, so it is left untouched`);
+    }
+    await this.repo.append({ type: 'meta', patch: { foreignFiles: [...this.foreignSeen] } });
+  }
+
+  /** A SUCCEEDED operation without destinationUris: its files are looked for in the job's folder, by name. */
+  private async jobFolderFor(tile: TileRecord, op: Operation): Promise<string | undefined> {
+    this.log('warn', `${tile.id}: ${op.name} succeeded without destinationUris; looking for its files in the Drive folder "${this.job.driveFolder}"`);
+    return this.repo.state.meta.driveFolderId ?? this.driver.folderId ?? (await this.drive.findFolder?.(this.job.driveFolder));
   }
 
   // ---- Earth Engine assets (asset jobs) -----------------------------------------------------------------
@@ -673,6 +844,7 @@ export class JobRunner {
   }
 
   private syncFailed(tile: TileRecord, e: unknown): void {
+    if (this.options.signal?.aborted) return; // the download was stopped on purpose: it resumes next run
     const disk = localDiskProblem(e);
     if (disk) {
       this.stopFor('paused', `${disk} (${(e as Error).message}); nothing more is deleted from Drive until it is fixed`);
@@ -686,17 +858,15 @@ export class JobRunner {
   }
 
   /**
-   * The quota gate. Drive is read at most every poll.maxSeconds (deletes are subtracted locally in
-   * between), and once more, fresh, before the gate closes: a wrong "no" costs a stall, a wrong "yes"
-   * costs a failed task.
+   * The quota gate. Drive's `about` is read once, then the job's own outputs and deletes are counted
+   * locally (drive-space.ts); it is read again, fresh, only before the gate closes: a wrong "no" costs a
+   * stall, a wrong "yes" costs a failed task.
    */
   private async driveHasRoomFor(inFlightBytes: number, bytes: number): Promise<boolean> {
     if (this.job.assetFolder) return true; // no Drive involved
-    await this.refreshQuota(this.scaled(this.job.poll.maxSeconds) * 1000);
-    const room = (q: DriveQuota) => driveHasRoom(q.limit, q.usage, inFlightBytes, bytes, this.job.driveReserveBytes);
-    if (!this.quota || room(this.quota)) return true;
-    await this.refreshQuota(this.scaled(this.job.poll.minSeconds) * 1000);
-    return room(this.quota);
+    const room = await this.space.hasRoom(inFlightBytes, bytes, this.job.driveReserveBytes);
+    this.emitQuota(this.space.projected());
+    return room;
   }
 
   /**
@@ -735,11 +905,17 @@ export class JobRunner {
     this.assetQuota = { ...q, at: Date.now(), inFlightAtRead: inFlight, sentSince: 0 };
   }
 
-  private async refreshQuota(maxAgeMs: number): Promise<void> {
+  /** The gauge: Drive is read when the reading is missing or old; otherwise the projection is shown. */
+  private async refreshQuota(): Promise<void> {
     if (this.job.assetFolder) return;
-    if (this.quota && Date.now() - this.quota.at <= maxAgeMs) return;
-    const q = await this.drive.quota();
-    this.quota = { ...q, at: Date.now() };
+    this.emitQuota(await this.space.current());
+  }
+
+  private emitQuota(q: DriveQuota | undefined): void {
+    if (!q) return;
+    const key = `${q.limit} ${q.usage} ${q.usageInDrive} ${q.usageInDriveTrash}`;
+    if (key === this.lastQuotaEvent) return;
+    this.lastQuotaEvent = key;
     const event: Quota = { ...q, at: new Date().toISOString() };
     this.emit({ type: 'quota', job: this.job.name, quota: event });
   }
@@ -751,6 +927,7 @@ export class JobRunner {
     try {
       return await step();
     } catch (e) {
+      if (this.options.signal?.aborted) return false; // stopped on purpose (Ctrl-C): not a failure to report
       if (e instanceof UserError && e.exitCode === 3) this.stopFor(isSignedOut(e) ? 'signed-out' : 'paused', e.message);
       else if (isSignedOut(e)) this.stopFor('signed-out', 'signed out: Google no longer accepts the stored sign-in; sign in again');
       else if (isOffline(e)) this.offline(e);
@@ -807,10 +984,6 @@ export class JobRunner {
     }
     if (patch.state) {
       this.index.moved(tile.id, from, patch.state);
-      if (patch.state === 'exported') {
-        const d = runDuration(tile);
-        if (d !== undefined) this.recentDurations = [...this.recentDurations.slice(-19), d];
-      }
       if (patch.state === 'done') this.recentDone = [...this.recentDone.slice(-49), Date.now()];
       this.emit({ type: 'tile-state', job: this.job.name, tile: tile.id, state: patch.state, attempt: tile.attempt, message: patch.error, at: new Date().toISOString() });
     }
@@ -838,7 +1011,8 @@ export class JobRunner {
   progress(): JobProgress {
     const tiles = Object.fromEntries(TILE_STATES.map((st) => [st, this.index.count(st)])) as JobProgress['tiles'];
     const total = TILE_STATES.reduce((sum, st) => sum + (st === 'split' ? 0 : this.index.count(st)), 0);
-    const { throughputPerHour, etaSeconds } = pace(this.recentDone, total - (tiles.done ?? 0) - (tiles.failed ?? 0) - (tiles.skipped ?? 0) - (tiles.cancelled ?? 0));
+    const { throughputPerHour, etaSeconds } = pace(this.recentDone, total - (tiles.done ?? 0) - (tiles.failed ?? 0) - (tiles.skipped ?? 0) - (tiles.cancelled ?? 0), this.waiting === 'paused');
+    const view = splitView((id) => this.repo.state.tiles[id], this.index.list('split'), TILE_STATES.reduce((sum, st) => sum + this.index.count(st), 0), tiles.done ?? 0);
     return {
       job: this.job.name,
       total,
@@ -850,22 +1024,15 @@ export class JobRunner {
       etaSeconds,
       bytesDownloaded: this.bytesDownloaded,
       finished: this.finished(),
+      ...view,
     };
   }
 
-  /**
-   * Real seconds until the soonest running task should end, judged by how long earlier tiles ran (from
-   * their journaled running → exported times); never below poll.minSeconds. Infinity when unknown.
-   */
-  private untilNextDue(): number {
-    if (this.recentDurations.length === 0) return Infinity;
-    const typical = [...this.recentDurations].sort((a, b) => a - b)[Math.floor(this.recentDurations.length / 2)]!;
-    let soonest = Infinity;
-    for (const t of this.index.in('running')) {
-      const since = t.history.findLast((h) => h.state === 'running');
-      if (since) soonest = Math.min(soonest, Date.parse(since.at) + typical);
-    }
-    return Math.max(this.scaled(this.job.poll.minSeconds), (soonest - Date.now()) / 1000);
+  /** Real seconds until the next read of operations is due (poll-policy.ts); never below poll.minSeconds. */
+  private untilNextPoll(): number {
+    const ops: WatchedOperation[] = [];
+    for (const t of this.index.in('queued', 'running')) if (t.operation) ops.push(watchedOperation(t));
+    return Math.max(this.scaled(this.job.poll.minSeconds), (this.polls.nextPollAt(ops, this.moreToSend()) - Date.now()) / 1000);
   }
 
   private scaled(seconds: number): number {
@@ -891,6 +1058,8 @@ export class JobRunner {
   }
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    // Google's raw JSON bodies and operation names become one readable line naming tiles (warnings.ts).
+    if (level === 'warn' || level === 'error') message = readableWarning(message, (op) => this.index.list(...IN_FLIGHT).find((t) => t.operation === op)?.id);
     this.emit({ type: 'log', job: this.job.name, level, message, at: new Date().toISOString() });
   }
 }
@@ -898,6 +1067,19 @@ export class JobRunner {
 function isHttpError(e: unknown): boolean {
   const status = (e as { response?: { status?: number }; status?: number }).response?.status ?? (e as { status?: number }).status;
   return typeof status === 'number' || /ECONNRESET|socket hang up|aborted|premature close/i.test(e instanceof Error ? e.message : '');
+}
+
+/** A tile in flight as the poll policy sees it: its operation, state and (queued) when it was sent. */
+function watchedOperation(t: TileRecord): WatchedOperation {
+  if (t.state === 'running') return { name: t.operation!, state: 'running' };
+  const sent = t.history.findLast((h) => h.state === 'queued');
+  return { name: t.operation!, state: 'queued', since: sent ? Date.parse(sent.at) : undefined };
+}
+
+/** How long a tile's running task has run by the journal (its last running entry to now), in ms. */
+function journaledRun(t: TileRecord): number | undefined {
+  const ran = t.history.findLast((h) => h.state === 'running');
+  return ran ? Date.now() - Date.parse(ran.at) : undefined;
 }
 
 /** How long a tile's last task ran (journaled running → exported), in ms. */

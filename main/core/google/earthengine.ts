@@ -8,7 +8,7 @@ import { routeEarthEngineThroughFetch } from '../net/fetch-xhr';
  * refreshed by Tessera before every call: the client's own on-demand refresh drops POST bodies.
  */
 
-/** An Earth Engine operation as JSON (ee_client.md §4.3). */
+/** An Earth Engine operation as JSON (docs/earth-engine-client.md#operations). */
 export interface Operation {
   name: string;
   done?: boolean | null;
@@ -16,6 +16,12 @@ export interface Operation {
   metadata?: {
     state?: 'PENDING' | 'RUNNING' | 'CANCELLING' | 'SUCCEEDED' | 'CANCELLED' | 'FAILED' | string;
     description?: string;
+    /** RFC 3339: when the operation was created (the ownership rule compares Drive files with it). */
+    createTime?: string;
+    /** RFC 3339, EE's clock: when the task started running, last changed (now, while it runs) and ended. */
+    startTime?: string;
+    updateTime?: string;
+    endTime?: string;
     destinationUris?: string[];
     batchEecuUsageSeconds?: number;
     attempt?: number;
@@ -321,10 +327,13 @@ export class EarthEngine {
     return out;
   }
 
-  /** Every recent operation of the project (all pages). */
-  async listOperations(): Promise<Operation[]> {
+  /**
+   * Every recent operation of the project (all pages); with `limit`, pages stop once that many are read
+   * (one page of 500 when the project has as many).
+   */
+  async listOperations(limit?: number): Promise<Operation[]> {
     await this.ensureToken();
-    const r = await this.call<unknown[] | null>((cb) => this.ee.data.listOperations(undefined, cb));
+    const r = await this.call<unknown[] | null>((cb) => this.ee.data.listOperations(limit, cb));
     return (r ?? []).map((op) => this.ee.apiclient.serialize(op) as Operation);
   }
 
@@ -337,7 +346,7 @@ export class EarthEngine {
 
   private async ensureToken(): Promise<void> {
     const t = await this.session.accessToken();
-    // Always the real remaining lifetime: a token set without one inherits the previous expiry (ee_client.md §2.2).
+    // Always the real remaining lifetime: a token set without one inherits the previous expiry (docs/earth-engine-client.md#tokens-and-refresh).
     const seconds = Math.max(1, Math.floor((t.expiresAt - Date.now()) / 1000));
     this.ee.data.setAuthToken('tessera', 'Bearer', t.token, seconds, [], undefined, false);
   }

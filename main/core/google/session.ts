@@ -2,8 +2,10 @@ import { OAuth2Client } from 'google-auth-library';
 import { UserError } from '../errors';
 import { headlessBrowser, oauthClientFor, signIn } from '../auth/signin';
 import type { StoredCredentials } from '../auth/vault';
+import { checkGrantedScopes } from '../auth/scopes';
+export { SCOPES } from '../auth/scopes';
 
-/** Where Tessera sends its requests: Google, or one emulator URL for everything (CONTRACTS.md §1). */
+/** Where Tessera sends its requests: Google, or one emulator URL for everything (docs/cli.md#--emulator). */
 export interface GoogleEndpoints {
   /** Base URL handed to `ee.initialize` (no trailing slash). */
   readonly eeBaseUrl: string;
@@ -30,19 +32,7 @@ export function googleEndpoints(emulatorUrl?: string): GoogleEndpoints {
   };
 }
 
-/**
- * Scopes: Earth Engine (and cloud-platform, which EE accepts too) and full Drive — EE's own clients ask
- * for it since 2025, and `drive.file` cannot reach the files EE creates; `openid email` name the account.
- */
-export const SCOPES = [
-  'openid',
-  'email',
-  'https://www.googleapis.com/auth/earthengine',
-  'https://www.googleapis.com/auth/cloud-platform',
-  'https://www.googleapis.com/auth/drive',
-];
-
-/** The built-in client and project used with `--emulator` when none is configured (CONTRACTS.md §1). */
+/** The built-in client and project used with `--emulator` when none is configured (docs/cli.md#--emulator). */
 export const EMULATOR_CLIENT = { id: 'tessera-emulator.apps.googleusercontent.com', secret: 'tessera-emulator-secret', project: 'tessera-emulator' };
 
 /** A signed-in account: an OAuth client that refreshes its access token, and the EE project to bill. */
@@ -53,6 +43,11 @@ export interface Session {
   readonly email?: string;
   /** A token valid for at least a minute (refreshed ahead of expiry; `force` after a 401). */
   accessToken(force?: boolean): Promise<{ token: string; expiresAt: number }>;
+  /**
+   * What Google said with the last refresh (`tessera doctor`): the granted `scope`, and when the refresh
+   * token itself expires when Google tells (`refresh_token_expires_in`); null when not known.
+   */
+  grant?(): { scope: string | null; refreshTokenExpiresAt: number | null };
 }
 
 /** A session from stored credentials; the access token is fetched (refreshed) on first use. */
@@ -61,6 +56,7 @@ export function sessionFromCredentials(creds: StoredCredentials, endpoints: Goog
   if (!chosen) throw new UserError('no Earth Engine project: set "ee": { "project": … } in the job file, or sign in with tessera login --project');
   const client = oauthClientFor(endpoints, { clientId: creds.client_id, clientSecret: creds.client_secret });
   client.setCredentials({ refresh_token: creds.refresh_token });
+  const grant = { scope: null as string | null, refreshTokenExpiresAt: null as number | null };
   return {
     client,
     project: chosen,
@@ -68,25 +64,32 @@ export function sessionFromCredentials(creds: StoredCredentials, endpoints: Goog
     email: creds.email,
     async accessToken(force = false) {
       const expiry = client.credentials.expiry_date ?? 0;
-      // Refresh ourselves ahead of expiry: the EE client's own refresh drops POST bodies (ee_client.md §2.2).
+      // Refresh ourselves ahead of expiry: the EE client's own refresh drops POST bodies (docs/earth-engine-client.md#tokens-and-refresh).
       if (force || !client.credentials.access_token || expiry - Date.now() < 60_000) {
         // The refresh token in use: the stored one, or the one a new sign-in handed this session since.
         const current = client.credentials.refresh_token ?? undefined;
         if (!current) throw new UserError('signed out: the sign-in was removed; sign in again (tessera login, or the dashboard)', 3);
+        let r;
         try {
-          const r = await client.refreshAccessToken();
-          client.setCredentials({ ...r.credentials, refresh_token: r.credentials.refresh_token ?? current });
+          r = await client.refreshAccessToken();
         } catch (e) {
           throw signInError(e);
         }
+        const answer = r.credentials as typeof r.credentials & { refresh_token_expires_in?: number };
+        grant.scope = answer.scope ?? null;
+        grant.refreshTokenExpiresAt = typeof answer.refresh_token_expires_in === 'number' ? Date.now() + answer.refresh_token_expires_in * 1000 : null;
+        // Every run checks what Google granted (a box unticked at consent): signed out, exit 3 (docs/signin-and-doctor.md#granted-scopes).
+        checkGrantedScopes(answer.scope);
+        client.setCredentials({ ...r.credentials, refresh_token: r.credentials.refresh_token ?? current });
       }
       return { token: client.credentials.access_token!, expiresAt: client.credentials.expiry_date ?? Date.now() + 3_600_000 };
     },
+    grant: () => ({ ...grant }),
   };
 }
 
 /**
- * Signs in against the emulator by itself (CONTRACTS.md §1): the same loopback + PKCE flow as with
+ * Signs in against the emulator by itself (docs/cli.md#--emulator): the same loopback + PKCE flow as with
  * Google, with a headless "browser" — the emulator approves consent at once.
  */
 export async function emulatorSession(emulatorUrl: string, project = EMULATOR_CLIENT.project): Promise<Session> {
@@ -106,6 +109,6 @@ export async function emulatorSession(emulatorUrl: string, project = EMULATOR_CL
 /** `invalid_grant` means the refresh token is dead (revoked, or 7 days old on a "Testing" consent screen). */
 export function signInError(e: unknown): Error {
   const msg = e instanceof Error ? e.message : String(e);
-  if (/invalid_grant/.test(msg)) return new UserError('signed out: Google no longer accepts the stored sign-in (invalid_grant); sign in again with tessera login', 3);
+  if (/invalid_grant/.test(msg)) return new UserError('signed out: Google no longer accepts the stored sign-in (invalid_grant: it was revoked, or it expired — an OAuth client in "Testing" publishing status gets sign-ins that end after 7 days); sign in again (tessera login, or Settings in the dashboard), and publish the consent screen to "In production" so it lasts', 3);
   return e instanceof Error ? e : new Error(msg);
 }

@@ -31,20 +31,20 @@ export function tileOutline(tile: Tile, fwd: (x: number, y: number) => [number, 
  * Writes the tiles as a GeoJSON FeatureCollection (EPSG:4326) with properties id, crs, crsTransform and
  * dimensions. Streams to a temporary file beside the target and renames it, so a failure leaves nothing.
  */
-export async function writeTilesGeoJson(path: string, tiles: readonly Tile[], crs: Crs): Promise<void> {
+export async function writeTilesGeoJson(path: string, tiles: Iterable<Tile>, crs: Crs): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   const out = createWriteStream(tmp, { flags: 'wx' });
   const fwd = transformer(crs, WGS84);
   try {
     await write(out, '{"type":"FeatureCollection","features":[\n');
-    for (let k = 0; k < tiles.length; k++) {
-      const t = tiles[k]!;
+    let k = 0;
+    for (const t of tiles) {
       const feature = {
         type: 'Feature',
         properties: { id: t.id, crs: t.crs, crsTransform: t.crsTransform, dimensions: t.dimensions },
         geometry: { type: 'Polygon', coordinates: [tileOutline(t, fwd)] },
       };
-      await write(out, (k ? ',\n' : '') + JSON.stringify(feature));
+      await write(out, (k++ ? ',\n' : '') + JSON.stringify(feature));
     }
     await write(out, '\n]}\n');
     out.end();

@@ -1,11 +1,12 @@
 import { UserError } from '../errors';
+import { DATA_TYPE_BYTES, EE_DEFAULT_MAX_PIXELS, type DataTypeName } from '../../../shared/estimate';
 import type { Crs } from '../geo/crs';
 import type { MultiPolygon } from '../geo/geometry';
 import { projectRoi, type Roi } from '../roi';
 import { coverCells } from './cover';
-import { tileId } from './tile-id';
+import { TileList } from './tile-list';
 
-/** Export parameters of one tile (CONTRACTS.md §2): exactly what `Export.image.toDrive` needs. */
+/** Export parameters of one tile (docs/grid.md#export-parameters): exactly what `Export.image.toDrive` needs. */
 export interface Tile {
   readonly id: string;
   readonly i: number;
@@ -24,10 +25,9 @@ export interface GridSpec {
   readonly tilePixels: number;
 }
 
-export const DATA_TYPES = {
-  Int8: 1, UInt8: 1, Int16: 2, UInt16: 2, Int32: 4, UInt32: 4, Float32: 4, Float64: 8,
-} as const;
-export type DataType = keyof typeof DATA_TYPES;
+/** Bytes per pixel and band of each export data type (one table, in shared/estimate.ts). */
+export const DATA_TYPES = DATA_TYPE_BYTES;
+export type DataType = DataTypeName;
 
 export interface GridEstimate {
   readonly bands: number;
@@ -40,7 +40,8 @@ export interface GridEstimate {
 
 export interface Grid {
   readonly spec: GridSpec;
-  readonly tiles: Tile[];
+  /** Compact: tile objects are made on demand (tile-list.ts). */
+  readonly tiles: TileList;
   /** ROI in the export CRS (union, densified), e.g. for drawing its outline. */
   readonly roi: MultiPolygon;
   readonly roiArea: number;
@@ -48,8 +49,8 @@ export interface Grid {
   readonly warnings: string[];
 }
 
-/** Earth Engine's default `maxPixels` for an export. */
-export const EE_DEFAULT_MAX_PIXELS = 1e8;
+/** Earth Engine's default `maxPixels` for an export (one definition: shared/estimate.ts). */
+export { EE_DEFAULT_MAX_PIXELS };
 /** Beyond this a grid is a mistake (wrong unit, pixel size in degrees given in metres…), not a job. */
 export const MAX_TILES = 5_000_000;
 
@@ -70,7 +71,7 @@ export function checkGridSpec(spec: GridSpec): void {
   }
 }
 
-/** Cuts the ROI into the pixel-aligned tiles of CONTRACTS.md §2. */
+/** Cuts the ROI into the pixel-aligned tiles of docs/grid.md#which-tiles-are-kept. */
 export function buildGrid(roi: Roi, spec: GridSpec, options: BuildGridOptions = {}): Grid {
   checkGridSpec(spec);
   const bands = options.bands ?? 1;
@@ -90,28 +91,25 @@ export function buildGrid(roi: Roi, spec: GridSpec, options: BuildGridOptions = 
   const lattice: MultiPolygon = projected.polygons.map((poly) =>
     poly.map((ring) => ring.map(([x, y]): [number, number] => [toLattice(x, tileSize), toLattice(y, tileSize)])),
   );
-  const tiles: Tile[] = [];
-  const s = spec.scale;
-  const t = spec.tilePixels;
-  for (const row of coverCells(lattice)) {
-    const j = row.j;
-    const top = (j + 1) * t * s;
-    for (const i of row.cols) {
-      tiles.push({
-        id: tileId(i, j),
-        i,
-        j,
-        crs: spec.crs.id,
-        crsTransform: [s, 0, i * t * s, 0, -s, top],
-        dimensions: [t, t],
-      });
-    }
+  const rows = coverCells(lattice);
+  let count = 0;
+  for (const row of rows) count += row.cols.length;
+  const is = new Int32Array(count);
+  const js = new Int32Array(count);
+  let k = 0;
+  for (const row of rows) {
+    is.set(row.cols, k);
+    js.fill(row.j, k, k + row.cols.length);
+    k += row.cols.length;
   }
+  const tiles = new TileList(spec, is, js);
+  const t = spec.tilePixels;
   const pixelsPerTile = t * t;
   const bytesPerTile = pixelsPerTile * bands * DATA_TYPES[dataType];
   if (pixelsPerTile > EE_DEFAULT_MAX_PIXELS) {
     warnings.push(
-      `each tile has ${pixelsPerTile.toLocaleString('en')} pixels, above Earth Engine's default maxPixels (1e8): set export.maxPixels or use a smaller --tile-pixels`,
+      // tessera run sends each tile's own pixel count as maxPixels (shared/estimate.ts maxPixelsSent): no key to set.
+      `each tile has ${pixelsPerTile.toLocaleString('en')} pixels, above Earth Engine's default maxPixels (1e8); tessera run sends maxPixels = ${pixelsPerTile.toLocaleString('en')} with each export, so this is fine unless "export.maxPixels" is set lower (large tiles run longer and split more often: consider a smaller tile size)`,
     );
   }
   return {

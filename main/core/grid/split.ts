@@ -6,7 +6,7 @@ import { tileBounds } from './grid';
 type TileGeometry = Pick<Tile, 'id' | 'crs' | 'crsTransform' | 'dimensions'>;
 
 /**
- * The four children of a tile (CONTRACTS.md §2): `_q0` top-left, `_q1` top-right, `_q2` bottom-left,
+ * The four children of a tile (docs/grid.md#split-children): `_q0` top-left, `_q1` top-right, `_q2` bottom-left,
  * `_q3` bottom-right; the left / top child gets ⌈w/2⌉ / ⌈h/2⌉ pixels, at whole-pixel offsets, so the
  * children cover the parent exactly on the same pixel lattice. Children of zero width or height (a one-pixel
  * parent) and children that meet the ROI in no area are left out.

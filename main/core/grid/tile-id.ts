@@ -1,4 +1,4 @@
-/** Tile ids of CONTRACTS.md §2: `x{i}_y{j}`, negative numbers written with `m` (i = 12, j = −3 → `x12_ym3`). */
+/** Tile ids of docs/grid.md#tile-ids: `x{i}_y{j}`, negative numbers written with `m` (i = 12, j = −3 → `x12_ym3`). */
 export function tileId(i: number, j: number): string {
   return `x${signed(i)}_y${signed(j)}`;
 }

@@ -1,13 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors';
+import { JOB_FILE_MAX_BYTES, readBoundedFile } from '../fs-bounded';
 import { DATA_TYPES } from '../grid';
 import { PRESET_NAMES, parsePresetParams, type PresetName } from '../../../shared/recipes';
+import { didYouMean } from '../../../shared/suggest';
+import { driveFolderProblem, jsonErrorPosition, knownKeysAt } from './job-input';
 
 /**
- * The job file of CONTRACTS.md §5. Keys not yet implemented but reserved there are refused with a clear
+ * The job file of docs/job-file.md#keys. Keys not yet implemented are refused with a clear
  * message rather than ignored: a user who writes `"retries": 5` must not believe it is honoured.
  */
 
@@ -33,6 +35,8 @@ const ExportSchema = z
     bands: z.array(z.string().min(1)).min(1).optional(),
     cloudOptimized: z.boolean().optional(),
     skipEmptyTiles: z.boolean().optional(),
+    // Pixels outside the ROI become NoData (the image is clipped to the ROI; docs/everyday.md#results).
+    maskToRoi: z.boolean().optional(),
   })
   .strict();
 
@@ -47,7 +51,8 @@ export const JobFileSchema = z
         tilePixels: z.number().int({ error: 'grid.tilePixels must be a whole number' }).min(1).max(100_000),
       })
       .strict(),
-    drive: z.object({ folder: z.string().min(1).max(200) }).strict().optional(),
+    // listingGraceSeconds: how long Drive may take to list an export's files (docs/ownership.md).
+    drive: z.object({ folder: z.string().min(1).max(200), listingGraceSeconds: z.number().positive().max(86_400).optional() }).strict().optional(),
     destination: z
       .object({
         type: z.enum(['drive', 'asset']),
@@ -88,6 +93,8 @@ export interface Job {
   readonly roi: { readonly path: string; readonly layer?: string };
   readonly grid: { readonly crs: string; readonly scale: number; readonly tilePixels: number };
   readonly driveFolder: string;
+  /** Seconds Drive may take to list a succeeded export's files before the tile fails naming them (default 600). */
+  readonly listingGraceSeconds: number;
   /**
    * Asset jobs (`destination: { type: "asset", folder }`): the EE folder (`projects/{p}/assets/…`) the
    * tiles export into as `{folder}/{job}_{tileId}`; no Drive, no downloads.
@@ -125,18 +132,15 @@ export interface Job {
 
 export async function loadJobFile(path: string): Promise<Job> {
   const file = resolve(path);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `job file not found: ${path}` : `cannot read the job file ${path} (${(e as Error).message})`);
-  }
+  const bytes = await readBoundedFile(file, { label: `the job file ${path}`, maxBytes: JOB_FILE_MAX_BYTES, hint: 'give a .json job file', missing: `job file not found: ${path}` });
+  // Windows editors start UTF-8 files with a byte-order mark, which JSON.parse refuses.
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`the job file ${path} is not valid JSON: ${(e as Error).message}`);
+    const at = jsonErrorPosition(text, e as Error);
+    throw new UserError(`the job file ${path} is not valid JSON${at ? ` (line ${at.line}, column ${at.column})` : ''}: ${(e as Error).message}`);
   }
   return parseJob(raw, file);
 }
@@ -148,6 +152,11 @@ export function parseJob(raw: unknown, file: string): Job {
   const folder = j.destination?.folder ?? j.drive?.folder;
   if (!folder) throw new UserError('job file: give the Drive folder as "drive": { "folder": … }');
   if (j.drive && j.destination) throw new UserError('job file: give either "drive" or "destination", not both');
+  if (j.export?.maskToRoi && j.export.noData === undefined) {
+    throw new UserError('job file: "export.maskToRoi" needs "export.noData": the value masked pixels get in the GeoTIFFs (e.g. -9999, or 0 for unsigned types), so they read as NoData and not as zeros');
+  }
+  const folderProblem = j.destination?.type === 'asset' ? undefined : driveFolderProblem(j.drive ? 'drive.folder' : 'destination.folder', folder);
+  if (folderProblem) throw new UserError(`job file: ${folderProblem}`);
   const assetFolder = j.destination?.type === 'asset' ? folder.replace(/\/+$/, '') : undefined;
   if (assetFolder !== undefined && !/^projects\/[a-z0-9-]+\/assets\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(assetFolder)) {
     throw new UserError('job file: "destination.folder" of an asset job must be an asset folder such as "projects/my-project/assets/tiles"');
@@ -158,6 +167,12 @@ export function parseJob(raw: unknown, file: string): Job {
   const mergedAsset = j.destination?.mergedAsset?.replace(/\/+$/, '');
   if (mergedAsset !== undefined && (!/^projects\/[a-z0-9-]+\/assets\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(mergedAsset) || mergedAsset.split('/')[1] !== assetFolder?.split('/')[1])) {
     throw new UserError('job file: "destination.mergedAsset" must be an asset name in the same project as "destination.folder", such as "projects/my-project/assets/tiles/merged"');
+  }
+  // Earth Engine cuts files along shards: fileDimensions must be a whole number of them (docs/ownership.md).
+  const fileDimensions = j.export?.fileDimensions;
+  const shard = j.export?.shardSize ?? 256;
+  if (fileDimensions !== undefined && fileDimensions % shard !== 0) {
+    throw new UserError(`job file: "export.fileDimensions" (${fileDimensions}) must be a multiple of "export.shardSize" (${shard}${j.export?.shardSize === undefined ? ', its default' : ''}), as Earth Engine requires; use ${Math.max(shard, Math.round(fileDimensions / shard) * shard)}`);
   }
   const dir = dirname(file);
   const roi = typeof j.roi === 'string' ? { path: j.roi } : j.roi;
@@ -182,6 +197,7 @@ export function parseJob(raw: unknown, file: string): Job {
     roi: { path: resolve(dir, roi.path), layer: roi.layer },
     grid: { crs: j.grid.crs.toUpperCase(), scale: j.grid.scale, tilePixels: j.grid.tilePixels },
     driveFolder: folder,
+    listingGraceSeconds: j.drive?.listingGraceSeconds ?? 600,
     ...(assetFolder !== undefined ? { assetFolder } : {}),
     ...(assetFolder !== undefined
       ? { assetMerge: { enabled: j.destination?.merge, image: j.destination?.imageMerge ?? 'collection', ...(mergedAsset !== undefined ? { target: mergedAsset } : {}) } }
@@ -220,7 +236,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (value === undefined && issue.path.length) return `"${key}" is missing`;
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
-    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${[...issue.path, k].join('.')}"`).join(', ')}`;
+    const prefix = issue.path.length ? `${issue.path.map(String).join('.')}.` : '';
+    const hint = keys.length === 1 ? didYouMean(keys[0]!, knownKeysAt(JobFileSchema, issue.path), prefix) : '';
+    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${[...issue.path, k].join('.')}"`).join(', ')}${hint}`;
   }
   return `"${key}": ${issue.message}`;
 }

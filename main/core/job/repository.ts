@@ -1,6 +1,6 @@
 import { open, readFile, rename, mkdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyEntry, emptySnapshot, type JobSnapshot, type JournalEntry, type NewEntry } from './state';
+import { applyEntry, emptySnapshot, tileTable, type JobSnapshot, type JournalEntry, type NewEntry } from './state';
 import { syncDir } from '../fs-durable';
 
 /**
@@ -172,7 +172,9 @@ async function readJournal(path: string): Promise<string> {
 
 async function readSnapshot(path: string): Promise<JobSnapshot> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as JobSnapshot;
+    const snapshot = JSON.parse(await readFile(path, 'utf8')) as JobSnapshot;
+    snapshot.tiles = tileTable(snapshot.tiles);
+    return snapshot;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptySnapshot();
     throw new Error(`the job's snapshot ${path} is damaged (${(e as Error).message}); restore it or remove the job's .tessera folder to start over`);

@@ -27,6 +27,10 @@ export interface TileRecord {
   operation?: string;
   /** Drive folder id from the operation's destinationUris. */
   folderId?: string;
+  /** The operation's createTime (RFC 3339): Drive files older than it are not its outputs (docs/ownership.md). */
+  operationCreateTime?: string;
+  /** The current attempt was started by another run and taken over with `--adopt` (docs/ownership.md). */
+  adopted?: boolean;
   files: FileRecord[];
   error?: string;
   eecuSeconds?: number;
@@ -44,6 +48,10 @@ export interface JobMeta {
   planned: boolean;
   /** What defined the outputs when the job started (job-file keys → hash). */
   fingerprint?: Record<string, string>;
+  /** The job's Drive folder, once an operation named it (destinationUris): the lease lives there. */
+  driveFolderId?: string;
+  /** Ids of Drive files with the job's output names that are not its outputs (docs/ownership.md). */
+  foreignFiles?: string[];
 }
 
 export interface JobSnapshot {
@@ -64,7 +72,17 @@ export type JournalEntry =
 export type NewEntry = JournalEntry extends infer E ? (E extends JournalEntry ? Omit<E, 'seq' | 'at'> : never) : never;
 
 export function emptySnapshot(): JobSnapshot {
-  return { version: 1, seq: 0, meta: { waiting: null, createdAt: new Date().toISOString(), planned: false }, tiles: {} };
+  return { version: 1, seq: 0, meta: { waiting: null, createdAt: new Date().toISOString(), planned: false }, tiles: tileTable() };
+}
+
+/**
+ * The tiles by id, without a prototype: an id that arrives from a page or a journal ("__proto__",
+ * "constructor", "toString") is an unknown tile, never a property of Object.prototype (docs/security.md).
+ */
+export function tileTable(from?: Record<string, TileRecord>): Record<string, TileRecord> {
+  const table = Object.create(null) as Record<string, TileRecord>;
+  if (from) for (const id of Object.keys(from)) table[id] = from[id]!;
+  return table;
 }
 
 /** Applies one journal entry; the same function rebuilds state on load and advances it at run time. */

@@ -3,7 +3,7 @@ import { httpFetch } from './http';
 
 /**
  * An asynchronous-only XMLHttpRequest over `httpFetch`, put in place of the `xmlhttprequest` package the
- * Earth Engine client loads (research/ee_client.md §2.3). What it fixes: that package ignores proxy
+ * Earth Engine client loads (docs/earth-engine-client.md#transport). What it fixes: that package ignores proxy
  * variables and opens a new connection per request; and its synchronous mode spawns a process and
  * busy-waits (hanging Electron for ever) — here `open(…, false)` throws at once instead.
  */
@@ -38,13 +38,18 @@ export class FetchXhr {
   send(body?: string | null): void {
     this.controller = new AbortController();
     const withBody = this.method !== 'GET' && this.method !== 'HEAD';
-    httpFetch(this.url, { method: this.method, headers: this.headers, body: withBody ? (body ?? '') : undefined, signal: this.controller.signal }).then(
-      async (res) => {
+    const answered = httpFetch(this.url, { method: this.method, headers: this.headers, body: withBody ? (body ?? '') : undefined, signal: this.controller.signal }).then(async (res) => {
+      // The body is read before anything is reported: a body that fails midway (a reset, a body timeout)
+      // is a request without an answer, like one whose headers never came.
+      const text = await res.text();
+      return { res, text };
+    });
+    answered.then(
+      ({ res, text }) => {
         this.status = res.status;
         this.statusText = res.statusText;
         this.responseHeaders = res.headers as unknown as Headers;
         this.setState(2);
-        const text = await res.text();
         this.responseText = text;
         this.response = text;
         this.setState(4);

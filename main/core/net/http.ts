@@ -12,7 +12,8 @@ export function httpFetch(url: string, init: RequestInit = {}): Promise<Response
 const direct = new Agent({ keepAliveTimeout: 10_000 });
 const proxies = new Map<string, ProxyAgent>();
 
-function dispatcherFor(url: URL): Dispatcher {
+/** The connection pool for a URL: direct, or through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY says otherwise. */
+export function dispatcherFor(url: URL): Dispatcher {
   const env = process.env;
   const proxy = url.protocol === 'https:' ? (env.HTTPS_PROXY ?? env.https_proxy) : (env.HTTP_PROXY ?? env.http_proxy);
   if (!proxy || bypassesProxy(url, env.NO_PROXY ?? env.no_proxy ?? '')) return direct;

@@ -1,8 +1,15 @@
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { httpFetch } from '../net/http';
+import { childCommand, childScript, permissionFlag, RECIPE_HEAP_MB, runningInElectron } from './sandbox/launch';
+import type { FromChild, ToChild } from './sandbox/protocol';
 import { UserError } from '../errors';
 import type { PointRow, TileSpec } from './presets';
 
-/** Where the worker's own `ee` signs in: the same base URL, project and token as the engine's. */
+/**
+ * The engine's Earth Engine connection. The token stays in this process: a recipe's child gets only the
+ * algorithm list that this process fetches for it (docs/security.md, "Recipes").
+ */
 export interface EeConnection {
   baseUrl: string;
   project: string;
@@ -11,7 +18,7 @@ export interface EeConnection {
 
 export interface CustomResult {
   kind: 'image' | 'table';
-  /** The expression, serialized by the worker's client (ee.Serializer.toCloudApiJSON). */
+  /** The expression, serialized by the child's client (ee.Serializer.toCloudApiJSON), checked here. */
   expression: string;
   logs: string[];
 }
@@ -19,109 +26,69 @@ export interface CustomResult {
 /** A custom recipe failed: its message names the recipe file and line where it can. */
 export class RecipeError extends UserError {}
 
-/**
- * The worker's code (CommonJS, evaluated: no separate build output is needed). It loads the unmodified
- * client once, signs it in, compiles the recipe with the recipe file's name (so stacks and syntax errors
- * carry its line numbers), and answers one build request at a time with the serialized expression.
- */
-const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
-const vm = require('node:vm');
-const fs = require('node:fs');
-const path = require('node:path');
-const { eePath, file, baseUrl, project } = workerData;
-const label = path.basename(file);
-const esc = (s) => s.replace(/[.*+?^$${'{'}}()|[\]\\]/g, '\\$&');
-function where(e) {
-  const m = new RegExp(esc(file) + ':(\\d+)(?::(\\d+))?').exec(String((e && e.stack) || ''));
-  return m ? label + ':' + m[1] + (m[2] ? ':' + m[2] : '') : label;
-}
-function show(v) {
-  try { return typeof v === 'string' ? v : v && typeof v.serialize === 'function' ? v.name ? v.name() : '<' + (v.constructor && v.constructor.name) + '>' : JSON.stringify(v); } catch { return String(v); }
-}
-let compiled;
-let ee;
-let ready;
-function compile() {
-  const src = fs.readFileSync(file, 'utf8');
+/** A recipe file larger than this is refused (recipes are scripts, not data). */
+export const RECIPE_MAX_BYTES = 1024 * 1024;
+/** An expression larger than this from a recipe's child is refused. */
+const EXPRESSION_MAX_BYTES = 16 * 1024 * 1024;
+const LOG_LINES = 1000;
+const LOG_CHARS = 64 * 1024;
+/** The child's start (process, Earth Engine client, algorithm list) before the recipe itself runs. */
+const START_MS = 60_000;
+
+/** A recipe file's source: a regular file, at most RECIPE_MAX_BYTES, UTF-8. */
+export async function readRecipeSource(file: string): Promise<string> {
+  let fh;
   try {
-    return vm.compileFunction(src, ['module', 'exports', 'require', 'print', 'Map', 'Export', 'ee'], { filename: file });
+    fh = await open(file, 'r');
   } catch (e) {
-    const m = new RegExp(esc(file) + ':(\\d+)').exec(String(e.stack || ''));
-    throw Object.assign(new Error(label + (m ? ':' + m[1] : '') + ': syntax error: ' + e.message), { kind: 'syntax' });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RecipeError(code === 'ENOENT' ? `recipe file not found: ${file}` : `${file} cannot be read (${code ?? (e as Error).message})`);
   }
-}
-function noop(name, logs) {
-  // Map.addLayer(…), Map.centerObject(…), Export.image.toDrive(…): any depth, every call only logged.
-  return new Proxy(function () {}, {
-    get: (_t, k) => (typeof k === 'symbol' || k === 'then' ? undefined : noop(name + '.' + k, logs)),
-    apply: (_t, _self, args) => {
-      logs.push(name + '(' + args.map(show).join(', ') + ') ignored: ' + (name.startsWith('Export') ? 'Tessera exports each tile itself' : 'no map here'));
-      return undefined;
-    },
-  });
-}
-async function build(msg) {
-  compiled = compiled || compile();
-  if (!ready) {
-    ee = require(eePath);
-    ee.data.setAuthToken('tessera', 'Bearer', msg.token, msg.expiresIn, [], undefined, false);
-    ready = new Promise((ok, fail) => ee.initialize(baseUrl, null, ok, (e) => fail(new Error('Earth Engine: ' + e.message)), null, project));
-  } else {
-    ee.data.setAuthToken('tessera', 'Bearer', msg.token, msg.expiresIn, [], undefined, false);
-  }
-  await ready;
-  const logs = [];
-  const module = { exports: {} };
-  const req = (name) => {
-    if (/^users\//.test(String(name))) throw new Error("require('" + name + "'): Code Editor modules (users/…) cannot be loaded by Tessera; paste the module's code into the recipe file");
-    throw new Error("require('" + name + "') is not available in a recipe; everything the recipe needs must be in its file");
-  };
-  const print = (...args) => logs.push('print: ' + args.map(show).join(' '));
-  const Map = noop('Map', logs);
-  const Export = noop('Export', logs);
   try {
-    compiled(module, module.exports, req, print, Map, Export, ee);
-  } catch (e) {
-    throw Object.assign(new Error(where(e) + ': ' + (e && e.message || e)), { kind: 'runtime' });
+    const st = await fh.stat();
+    if (!st.isFile()) throw new RecipeError(`${file} is not a regular file; give the recipe as a .js file`);
+    if (st.size > RECIPE_MAX_BYTES) throw new RecipeError(`${file} is larger than ${RECIPE_MAX_BYTES / 1024 ** 2} MB; a recipe is a script, keep data out of it`);
+    return (await fh.readFile('utf8')).replace(/^\uFEFF/, '');
+  } finally {
+    await fh.close();
   }
-  const fn = module.exports;
-  if (typeof fn !== 'function') throw Object.assign(new Error(label + ': module.exports must be a function (tile, ee) => ee.Image | ee.FeatureCollection'), { kind: 'type' });
-  const t = msg.tile;
-  const [sx, , x0, , sy, y1] = t.crsTransform;
-  const tile = { id: t.id, crs: t.crs, crsTransform: t.crsTransform, dimensions: t.dimensions, points: msg.points,
-    geometry: ee.Geometry.Rectangle([x0, y1 + t.dimensions[1] * sy, x0 + t.dimensions[0] * sx, y1], t.crs, false) };
-  let r;
-  try {
-    r = await fn(tile, ee);
-  } catch (e) {
-    throw Object.assign(new Error(where(e) + ': ' + (e && e.message || e)), { kind: 'runtime' });
-  }
-  let kind;
-  if (r instanceof ee.Image) kind = 'image';
-  else if (r instanceof ee.FeatureCollection) kind = 'table';
-  else {
-    const what = r === undefined ? 'undefined' : r === null ? 'null' : r instanceof ee.ComputedObject ? 'an ee.' + (r.name ? r.name() : 'object') : typeof r === 'object' ? 'a ' + (r.constructor && r.constructor.name || 'object') : 'a ' + typeof r;
-    throw Object.assign(new Error(label + ': the recipe returned ' + what + '; it must return an ee.Image or an ee.FeatureCollection (or a Promise of one)'), { kind: 'type' });
-  }
-  return { kind, expression: ee.Serializer.toCloudApiJSON(r), logs };
 }
-parentPort.on('message', (msg) => {
-  build(msg).then(
-    (r) => parentPort.postMessage({ id: msg.id, ok: true, ...r }),
-    (e) => parentPort.postMessage({ id: msg.id, ok: false, message: e && e.message || String(e) }),
-  );
-});
-`;
 
 /**
- * Runs a custom recipe file in a worker thread: the recipe may be slow, asynchronous, or never return —
- * the worker is terminated when it overruns (a `vm` timeout would stop only synchronous code).
+ * Checks what a recipe's child answered: the kind, an expression that is Earth Engine's serialized JSON
+ * (`{ result, values }`), bounded logs. Anything else is the recipe's failure, never passed on.
+ */
+export function checkChildResult(file: string, m: Extract<FromChild, { type: 'built' }>): CustomResult {
+  const bad = (why: string) => new RecipeError(`${file}: the recipe's answer was refused (${why})`);
+  if (m.kind !== 'image' && m.kind !== 'table') throw bad('unknown kind');
+  if (typeof m.expression !== 'string' || m.expression.length > EXPRESSION_MAX_BYTES) throw bad('no expression, or one too large');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(m.expression);
+  } catch {
+    throw bad('the expression is not JSON');
+  }
+  const p = parsed as { result?: unknown; values?: unknown };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof p.result !== 'string' || typeof p.values !== 'object' || p.values === null) {
+    throw bad('not a serialized Earth Engine expression');
+  }
+  const logs = Array.isArray(m.logs) ? m.logs.filter((l): l is string => typeof l === 'string').slice(0, LOG_LINES).map((l) => l.slice(0, LOG_CHARS)) : [];
+  return { kind: m.kind, expression: m.expression, logs };
+}
+
+/**
+ * Runs a custom recipe file in a child process under Node's permission model (sandbox/launch.ts): it reads
+ * nothing but its own script, writes nothing, starts no process or worker, has no network and no
+ * credentials, and answers serialized expressions that this process checks and submits. A recipe that
+ * overruns its time is killed (a `vm` timeout would stop only synchronous code), as is one that outgrows
+ * its heap.
  */
 export class CustomRecipeRunner {
-  private worker: Worker | undefined;
+  private child: ChildProcess | undefined;
   private seq = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  private source: string | undefined;
+  private algorithms: Promise<string> | undefined;
 
   constructor(
     private readonly file: string,
@@ -137,63 +104,144 @@ export class CustomRecipeRunner {
   }
 
   private async buildNow(tile: TileSpec, points?: readonly PointRow[]): Promise<CustomResult> {
-    const { token, expiresIn } = await this.conn.token();
-    const worker = (this.worker ??= this.spawn());
+    this.source ??= await readRecipeSource(this.file);
+    const child = (this.child ??= this.spawn());
     const id = ++this.seq;
+    let stderr = '';
+    const onStderr = (d: Buffer) => {
+      if (stderr.length < 8192) stderr += d.toString();
+    };
+    child.stderr?.on('data', onStderr);
     return new Promise<CustomResult>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
+        child.off('message', onMessage);
+        child.off('error', onError);
+        child.off('exit', onExit);
+        child.stderr?.off('data', onStderr);
       };
-      const onMessage = (m: { id: number; ok: boolean; message?: string } & CustomResult) => {
+      const drop = () => {
+        if (this.child === child) this.child = undefined;
+        child.kill('SIGKILL');
+      };
+      const onMessage = (m: FromChild) => {
+        if (typeof m !== 'object' || m === null) return; // the child is not trusted: anything may arrive
+        if (m.type === 'algorithms') return void this.answerAlgorithms(child, m.url);
         if (m.id !== id) return;
+        if (m.type === 'running') {
+          clearTimeout(timer);
+          timer = setTimeout(overrun, this.timeoutMs);
+          return;
+        }
         done();
-        if (m.ok) resolve({ kind: m.kind, expression: m.expression, logs: m.logs });
-        else reject(new RecipeError(m.message ?? 'the recipe failed'));
+        if (m.type === 'failed') reject(new RecipeError(typeof m.message === 'string' ? m.message.slice(0, 4000) : 'the recipe failed'));
+        else {
+          try {
+            resolve(checkChildResult(this.file, m));
+          } catch (e) {
+            drop();
+            reject(e);
+          }
+        }
       };
       const onError = (e: Error) => {
         done();
-        this.worker = undefined;
-        reject(new RecipeError(`${this.file}: ${e.message}`));
+        drop();
+        reject(new RecipeError(`${this.file}: the recipe could not be started (${e.message})`));
       };
       const onExit = () => {
         done();
-        this.worker = undefined;
-        reject(new RecipeError(`${this.file}: the recipe worker stopped unexpectedly`));
+        drop();
+        const oom = /heap out of memory|Allocation failed/i.test(stderr);
+        const denied = /ERR_ACCESS_DENIED/.exec(stderr);
+        reject(new RecipeError(
+          oom ? `${this.file}: the recipe ran out of memory (a recipe's process may use ${RECIPE_HEAP_MB} MB)`
+          : denied ? `${this.file}: the recipe tried something recipes may not do (${stderr.split('\n').find((l) => /Error|denied/i.test(l))?.trim() ?? 'access denied'})`
+          : `${this.file}: the recipe's process stopped unexpectedly${stderr.trim() ? ` (${stderr.trim().split('\n').pop()!.slice(0, 300)})` : ''}`,
+        ));
       };
-      const timer = setTimeout(() => {
+      const overrun = () => {
         done();
-        this.worker = undefined;
-        void worker.terminate();
+        drop();
         reject(
           new RecipeError(
             `${this.file}: the recipe did not return within ${this.timeoutMs / 1000} s for tile ${tile.id}; it must return an ee.Image or ee.FeatureCollection (or a Promise of one) without waiting on the server (no getInfo/evaluate loops)`,
           ),
         );
-      }, this.timeoutMs);
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      worker.postMessage({ id, token, expiresIn, tile: { id: tile.id, crs: tile.crs, crsTransform: [...tile.crsTransform], dimensions: [...tile.dimensions] }, points });
+      };
+      const startFailed = () => {
+        done();
+        drop();
+        reject(new RecipeError(`${this.file}: the recipe's process did not start within ${START_MS / 1000} s`));
+      };
+      // The recipe's own time counts from when it is called (the child says so), not from the child's start.
+      let timer = setTimeout(startFailed, START_MS);
+      child.on('message', onMessage);
+      child.on('error', onError);
+      child.on('exit', onExit);
+      const request: ToChild = {
+        type: 'build', id, file: this.file, source: this.source!, baseUrl: this.conn.baseUrl, project: this.conn.project,
+        tile: { id: tile.id, crs: tile.crs, crsTransform: [...tile.crsTransform], dimensions: [tile.dimensions[0], tile.dimensions[1]] },
+        ...(points ? { points } : {}),
+      };
+      child.send(request);
     });
   }
 
-  private spawn(): Worker {
-    const w = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { eePath: require.resolve('@google/earthengine'), file: this.file, baseUrl: this.conn.baseUrl, project: this.conn.project },
-      stdout: false,
-      stderr: false,
-    });
-    w.unref();
-    return w;
+  /**
+   * The child's client asks for the algorithm list once, at start: fetched here with the token (only that
+   * listing, only from the connection's own Earth Engine), kept for later children of this runner.
+   */
+  private answerAlgorithms(child: ChildProcess, url: string): void {
+    const reply = (m: ToChild) => {
+      if (child.connected) child.send(m);
+    };
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return reply({ type: 'algorithms', ok: false, body: 'not a URL' });
+    }
+    if (target.origin !== new URL(this.conn.baseUrl).origin || !/^\/(?:v1|v1alpha|v1beta)\/projects\/[^/]+\/algorithms$/.test(target.pathname)) {
+      return reply({ type: 'algorithms', ok: false, body: 'refused' });
+    }
+    this.algorithms ??= (async () => {
+      const { token } = await this.conn.token();
+      const res = await httpFetch(target.href, { headers: { Authorization: `Bearer ${token}` } });
+      const body = await res.text();
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${body.slice(0, 300)}`);
+      return body;
+    })();
+    this.algorithms.catch(() => (this.algorithms = undefined));
+    this.algorithms.then(
+      (body) => reply({ type: 'algorithms', ok: true, body }),
+      (e: unknown) => reply({ type: 'algorithms', ok: false, body: (e as Error).message }),
+    );
+  }
+
+  private spawn(): ChildProcess {
+    const script = childScript();
+    if (!script) throw new RecipeError('the recipe runner is not built (no out/recipe/child.cjs): run npm run build');
+    const flag = permissionFlag(process.allowedNodeEnvironmentFlags);
+    if (!flag) throw new RecipeError(`this Node (${process.version}) has no permission model; custom recipes need Node 20.19 or 22.12 and later`);
+    // Node 20 splits --allow-fs-read at commas: the child could not read its own script.
+    if (flag === '--experimental-permission' && script.includes(',')) throw new RecipeError(`custom recipes cannot run from ${script}: its path holds a comma, which Node ${process.version} cannot allow; move Tessera to a folder without one`);
+    const cmd = childCommand({ execPath: process.execPath, script, flag, electron: runningInElectron() });
+    const child = spawn(cmd.execPath, cmd.args, { env: cmd.env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', windowsHide: true });
+    child.unref();
+    child.channel?.unref();
+    (child.stderr as { unref?: () => void } | null)?.unref?.(); // a net.Socket in fact: an idle child never holds Tessera open
+    return child;
   }
 
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
+    const c = this.child;
+    this.child = undefined;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+      c.ref(); // an unreferenced child's exit would not keep this process waiting for it
+      c.kill('SIGKILL');
+      await exited;
+    }
   }
 }

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
 import { UserError } from '../errors';
+import { readBoundedFile, ROI_MAX_BYTES } from '../fs-bounded';
 import { crsFromEpsg, epsgCodeOf, resolveCrs, transformer, WGS84, type Crs } from '../geo/crs';
 import type { PointRow, TileSpec } from './presets';
 import { tileBounds } from './presets';
@@ -14,12 +14,7 @@ type Scalar = string | number | boolean | null;
  * table can be checked for every point exactly once.
  */
 export async function loadPoints(path: string, exportCrs: string, layer?: string): Promise<PointRow[]> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new UserError(`cannot read the points layer ${path} (${(e as Error).message})`);
-  }
+  const bytes = await readBoundedFile(path, { label: `the points layer ${path}`, maxBytes: ROI_MAX_BYTES, hint: 'give a .geojson or .gpkg file', missing: `the points layer ${path} was not found` });
   const label = basename(path);
   const raw = bytes.subarray(0, 16).toString('latin1') === 'SQLite format 3\0' ? await readGpkgPoints(bytes, label, layer) : readGeoJsonPoints(bytes.toString('utf8'), label, extname(path));
   const fwd = transformer(raw.crs, resolveCrs(exportCrs));
@@ -33,7 +28,7 @@ export async function loadPoints(path: string, exportCrs: string, layer?: string
   return out;
 }
 
-/** The points of one tile by the half-open rule of CONTRACTS.md §2: x0 ≤ x < x1 and y0 < y ≤ y1. */
+/** The points of one tile by the half-open rule of docs/grid.md#point-assignment: x0 ≤ x < x1 and y0 < y ≤ y1. */
 export function pointsInTile(points: readonly PointRow[], tile: TileSpec): PointRow[] {
   const [x0, y0, x1, y1] = tileBounds(tile);
   return points.filter((p) => p.x >= x0 && p.x < x1 && p.y > y0 && p.y <= y1);

@@ -6,7 +6,7 @@ import { UserError } from '../errors';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Ee = any;
 
-/** A tile as the grid defines it (CONTRACTS.md §2). */
+/** A tile as the grid defines it (docs/grid.md#export-parameters). */
 export interface TileSpec {
   id: string;
   crs: string;

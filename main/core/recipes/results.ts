@@ -20,6 +20,10 @@ export interface RasterInfo {
   geoTransform: [number, number, number, number, number, number];
   blockWidth: number;
   blockHeight: number;
+  /** Band names from GDAL's metadata tag (42112; Earth Engine writes them), when present. */
+  bandNames?: string[];
+  /** The NoData value from GDAL's tag (42113), when present. */
+  noData?: number;
 }
 
 const TYPES: Record<string, string> = { '8/1': 'Byte', '8/2': 'Int8', '16/1': 'UInt16', '16/2': 'Int16', '32/1': 'UInt32', '32/2': 'Int32', '32/3': 'Float32', '64/3': 'Float64' };
@@ -35,18 +39,27 @@ export async function readGeoTiffInfo(path: string, name: string): Promise<Raste
       return b;
     };
     const head = await read(0, 16);
-    const le = head.toString('latin1', 0, 2) === 'II';
+    const notTiff = () => new Error(`${name} is not a GeoTIFF`);
+    const order = head.toString('latin1', 0, 2);
+    if (order !== 'II' && order !== 'MM') throw notTiff();
+    const le = order === 'II';
     const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
     const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
     const u64 = (b: Buffer, o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
-    const big = u16(head, 2) === 43;
+    const magic = u16(head, 2);
+    if (magic !== 42 && magic !== 43) throw notTiff();
+    const big = magic === 43;
     const ifd = big ? u64(head, 8) : u32(head, 4);
+    const fileSize = (await fh.stat()).size;
+    if (ifd < 8 || ifd >= fileSize) throw notTiff();
     const countBytes = big ? 8 : 2;
     const entrySize = big ? 20 : 12;
     const cb = await read(ifd, countBytes);
     const n = big ? u64(cb, 0) : u16(cb, 0);
+    if (n === 0 || n > 4096) throw notTiff(); // a real first IFD holds a few dozen tags
     const entries = await read(ifd + countBytes, n * entrySize);
     const tags = new Map<number, number[]>();
+    const texts = new Map<number, string>();
     for (let k = 0; k < n; k++) {
       const e = k * entrySize;
       const id = u16(entries, e);
@@ -55,6 +68,12 @@ export async function readGeoTiffInfo(path: string, name: string): Promise<Raste
       const size = (SIZES[type] ?? 1) * count;
       const inline = size <= (big ? 8 : 4);
       const valueAt = e + (big ? 12 : 8);
+      if (id === 42112 || id === 42113) {
+        // GDAL's ASCII tags: band names (XML) and the NoData value (text); bounded reads.
+        const raw = inline ? entries.subarray(valueAt, valueAt + size) : await read(big ? u64(entries, valueAt) : u32(entries, valueAt), Math.min(size, 65_536));
+        texts.set(id, raw.toString('latin1').replace(/\0+$/, ''));
+        continue;
+      }
       if (![256, 257, 258, 277, 278, 322, 323, 339, 33550, 33922, 34264].includes(id)) continue;
       const data = inline ? entries.subarray(valueAt, valueAt + size) : await read(big ? u64(entries, valueAt) : u32(entries, valueAt), Math.min(size, 1024));
       const values: number[] = [];
@@ -64,8 +83,9 @@ export async function readGeoTiffInfo(path: string, name: string): Promise<Raste
       }
       tags.set(id, values);
     }
-    const width = tags.get(256)![0]!;
-    const height = tags.get(257)![0]!;
+    const width = tags.get(256)?.[0];
+    const height = tags.get(257)?.[0];
+    if (!width || !height) throw notTiff();
     const bits = tags.get(258)?.[0] ?? 8;
     const format = tags.get(339)?.[0] ?? 1;
     let gt: RasterInfo['geoTransform'];
@@ -84,6 +104,7 @@ export async function readGeoTiffInfo(path: string, name: string): Promise<Raste
       geoTransform: gt,
       blockWidth: tags.get(322)?.[0] ?? width,
       blockHeight: tags.get(323)?.[0] ?? tags.get(278)?.[0] ?? 1,
+      ...bandMetadata(texts.get(42112), texts.get(42113)),
     };
   } finally {
     await fh.close();
@@ -91,6 +112,21 @@ export async function readGeoTiffInfo(path: string, name: string): Promise<Raste
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Band names from GDAL_METADATA's DESCRIPTION items, and the GDAL_NODATA value. */
+function bandMetadata(metadata: string | undefined, noData: string | undefined): Pick<RasterInfo, 'bandNames' | 'noData'> {
+  const out: Pick<RasterInfo, 'bandNames' | 'noData'> = {};
+  if (metadata) {
+    const names: string[] = [];
+    for (const m of metadata.matchAll(/<Item name="DESCRIPTION" sample="(\d+)" role="description">([^<]*)<\/Item>/g)) names[Number(m[1])] = unescapeXml(m[2]!);
+    if (names.length) out.bandNames = Array.from(names, (n) => n ?? '');
+  }
+  const value = noData === undefined ? NaN : Number(noData.trim());
+  if (noData !== undefined && noData.trim() !== '' && !Number.isNaN(value)) out.noData = value;
+  return out;
+}
+
+const unescapeXml = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 
 /** The VRT XML of rasters on one grid (same CRS, pixel size, bands and type): each a SimpleSource at its offset. */
 export function vrtXml(rasters: RasterInfo[], crs: string, noData?: number): string {
@@ -109,9 +145,13 @@ export function vrtXml(rasters: RasterInfo[], crs: string, noData?: number): str
     `  <SRS dataAxisToSRSAxisMapping="1,2">${esc(crs)}</SRS>`,
     `  <GeoTransform>${[x0, sx, 0, y0, 0, sy].map((v) => v.toString()).join(', ')}</GeoTransform>`,
   ];
+  // NoData: the job's export.noData, else what the tiles carry; band names from the tiles (EE writes them).
+  const nodata = noData ?? first.noData;
   for (let b = 1; b <= first.bands; b++) {
     lines.push(`  <VRTRasterBand dataType="${first.dataType}" band="${b}">`);
-    if (noData !== undefined) lines.push(`    <NoDataValue>${noData}</NoDataValue>`);
+    const name = first.bandNames?.[b - 1];
+    if (name) lines.push(`    <Description>${esc(name)}</Description>`);
+    if (nodata !== undefined) lines.push(`    <NoDataValue>${nodata}</NoDataValue>`);
     for (const r of rasters) {
       lines.push(
         '    <SimpleSource>',
@@ -145,7 +185,12 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export interface ResultsCache {
   headers: Map<string, RasterInfo>;
   done?: Set<string>;
+  /** Files left out of the mosaic because they are not GeoTIFFs (warned about once each). */
+  skipped?: Set<string>;
 }
+
+/** Told of a file left out of the results (one line, once per file). */
+export type ResultsWarning = (message: string) => void;
 
 function doneTiles(state: JobSnapshot, cache?: ResultsCache): TileRecord[] {
   if (!cache) return Object.values(state.tiles).filter((t) => t.state === 'done' || t.state === 'verified');
@@ -168,19 +213,34 @@ async function tileOutputs(job: Job, state: JobSnapshot, ext: string, cache?: Re
  * Writes `{job}.vrt` over every verified GeoTIFF of the job (split parts and split children included).
  * `cache` keeps what a rewrite may reuse (see ResultsCache).
  */
-export async function writeMosaic(job: Job, state: JobSnapshot, cache?: ResultsCache): Promise<string | undefined> {
+export async function writeMosaic(job: Job, state: JobSnapshot, cache?: ResultsCache, warn?: ResultsWarning): Promise<string | undefined> {
   const files = await tileOutputs(job, state, 'tif', cache);
   const headers = cache?.headers ?? new Map<string, RasterInfo>();
+  const skipped = cache ? (cache.skipped ??= new Set<string>()) : new Set<string>();
   if (files.length === 0) return undefined;
-  const rasters = await Promise.all(
-    files.map(async (f) => {
+  // A file under a tile's name that is not a GeoTIFF (replaced, damaged) is left out, not allowed to stop the mosaic.
+  const read = await Promise.all(
+    files.map(async (f): Promise<{ info: RasterInfo; tile: TileRecord } | undefined> => {
       let info = headers.get(f.name);
-      if (!info) headers.set(f.name, (info = await readGeoTiffInfo(join(job.output, f.name), f.name)));
-      return info;
+      if (!info) {
+        try {
+          info = await readGeoTiffInfo(join(job.output, f.name), f.name);
+        } catch (e) {
+          if (!skipped.has(f.name)) {
+            skipped.add(f.name);
+            warn?.(`${join(job.output, f.name)} is not a GeoTIFF Tessera can read (${(e as Error).message}); it is left out of the mosaic`);
+          }
+          return undefined;
+        }
+        headers.set(f.name, info);
+      }
+      return { info, tile: f.tile };
     }),
   );
+  const good = read.filter((r): r is { info: RasterInfo; tile: TileRecord } => r !== undefined);
+  if (good.length === 0) return undefined;
   const path = join(job.output, `${job.name}.vrt`);
-  await writeAtomic(path, vrtXml(rasters, files[0]!.tile.crs, job.export.noData));
+  await writeAtomic(path, vrtXml(good.map((g) => g.info), good[0]!.tile.crs, job.export.noData));
   return path;
 }
 
@@ -369,8 +429,8 @@ export async function writeSummary(job: Job, state: JobSnapshot, extra: Pick<Job
 }
 
 /** Rewrites the mosaic and merged table; returns what exists now. */
-export async function updateResults(job: Job, state: JobSnapshot, cache?: ResultsCache): Promise<Pick<JobSummary, 'mosaic' | 'table'>> {
-  const mosaic = await writeMosaic(job, state, cache);
+export async function updateResults(job: Job, state: JobSnapshot, cache?: ResultsCache, warn?: ResultsWarning): Promise<Pick<JobSummary, 'mosaic' | 'table'>> {
+  const mosaic = await writeMosaic(job, state, cache, warn);
   const table = await mergeTables(job, state, cache);
   return { ...(mosaic ? { mosaic } : {}), ...(table ? { table } : {}) };
 }

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import polygonClipping from 'polygon-clipping';
 import { UserError } from '../errors';
+import { readBoundedFile, ROI_MAX_BYTES } from '../fs-bounded';
 import { transformer, WGS84, type Crs, type PointTransform } from '../geo/crs';
 import { boundsOf, multiPolygonArea, type MultiPolygon, type Polygon, type Position, type Ring } from '../geo/geometry';
 import { foldLongitudes, unwrapRing } from './antimeridian';
@@ -185,15 +185,7 @@ function outsideAreaOfUse(roi: Roi, target: Crs): string | undefined {
 }
 
 async function readInput(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`ROI file not found: ${path}`);
-    if (code === 'EISDIR') throw new UserError(`${path} is a folder; give a .gpkg or .geojson file`);
-    if (code === 'EACCES') throw new UserError(`${path} cannot be read (permission denied)`);
-    throw new UserError(`${path} cannot be read (${(e as Error).message})`);
-  }
+  return readBoundedFile(path, { label: path, maxBytes: ROI_MAX_BYTES, hint: 'give a .gpkg or .geojson file', missing: `ROI file not found: ${path}` });
 }
 
 function firstNonSpace(bytes: Uint8Array): number {

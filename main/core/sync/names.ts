@@ -1,6 +1,6 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
 
-/** File name prefix of a tile's outputs and its task description (CONTRACTS.md §3). */
+/** File name prefix of a tile's outputs and its task description (docs/names.md#file-name-prefix). */
 export function filePrefix(job: string, tileId: string): string {
   return `${job}_${tileId}`;
 }

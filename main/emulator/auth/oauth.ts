@@ -25,6 +25,8 @@ export interface Grant {
   scopes: string[];
   email: string;
   revoked: boolean;
+  /** When the consent was given (real ms): refresh tokens may expire a fixed time after it. */
+  createdAt?: number;
 }
 
 interface AccessToken {
@@ -62,6 +64,10 @@ export interface Caller {
 export interface OAuthSettings {
   tokenLifetimeSeconds(): number;
   denyConsent(): boolean;
+  /** The consent screen's ticked boxes (null: every scope asked for). */
+  grantScopes?(): string | readonly string[] | null;
+  /** Refresh tokens die this long after their consent (null: never), as a "Testing" client's do after 7 days. */
+  refreshTokenLifetimeSeconds?(): number | null;
 }
 
 export class OAuthServer {
@@ -161,7 +167,7 @@ export class OAuthServer {
       if (state !== null) target.searchParams.set('state', state);
       return { status: 302, headers: { Location: target.toString(), 'Content-Type': 'text/html; charset=utf-8' }, body: '' };
     }
-    const scopes = normalizeScopes(scopeText);
+    const scopes = grantedScopes(normalizeScopes(scopeText), this.settings.grantScopes?.() ?? null);
     const hint = q.get('login_hint');
     const code = this.ids.token('4/0A', 70);
     this.codes.set(code, {
@@ -203,7 +209,7 @@ export class OAuthServer {
       }
       code.used = true;
       this.changed.codes.add(codeText);
-      const grant: Grant = { refreshToken: this.ids.token('1//0g', 100), clientId, scopes: code.scopes, email: code.email, revoked: false };
+      const grant: Grant = { refreshToken: this.ids.token('1//0g', 100), clientId, scopes: code.scopes, email: code.email, revoked: false, createdAt: this.now() };
       this.grants.set(grant.refreshToken, grant);
       this.changed.grants.add(grant);
       return this.tokenReply(grant, true);
@@ -213,7 +219,7 @@ export class OAuthServer {
       const rt = form.get('refresh_token');
       if (!rt) return oauthError(400, 'invalid_request', 'Missing required parameter: refresh_token');
       const grant = this.grants.get(rt);
-      if (!grant || grant.revoked) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
+      if (!grant || grant.revoked || this.refreshExpired(grant)) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
       if (grant.clientId !== clientId) return oauthError(401, 'unauthorized_client', 'Unauthorized');
       return this.tokenReply(grant, false);
     }
@@ -234,6 +240,16 @@ export class OAuthServer {
     this.changed.grants.add(grant);
     const reply = this.issue(grant, true, opts.lifetimeSeconds);
     return reply;
+  }
+
+  /**
+   * A refresh token past its lifetime (an OAuth client in "Testing" status: 7 days after consent). Access
+   * tokens already issued live on until their own expiry, as at Google. The lifetime is read at each
+   * refresh, so changing it at run time reaches existing consents too.
+   */
+  private refreshExpired(grant: Grant): boolean {
+    const lifetime = this.settings.refreshTokenLifetimeSeconds?.() ?? null;
+    return lifetime !== null && grant.createdAt !== undefined && this.now() - grant.createdAt >= lifetime * 1000;
   }
 
   private tokenReply(grant: Grant, withRefresh: boolean): Reply {
@@ -388,6 +404,20 @@ function hasScope(scopes: readonly string[], service: Service, method: string): 
   const has = (s: string): boolean => scopes.includes(SCOPE + s);
   if (service === 'ee') return has('earthengine') || has('cloud-platform') || (read && (has('earthengine.readonly') || has('cloud-platform.read-only')));
   return has('drive') || has('drive.file') || (read && has('drive.readonly'));
+}
+
+/** Sign-In scopes: Google's granular consent screen never offers them as boxes to untick. */
+const SIGN_IN_SCOPES = new Set(['openid', SHORT_SCOPES.email as string, SHORT_SCOPES.profile as string]);
+
+/**
+ * What the consent grants: every scope asked for, or — with `grantScopes`, the boxes left ticked — only
+ * those of them (never more than asked). Short names (`drive`, `earthengine`) mean Google's scope URLs.
+ */
+function grantedScopes(asked: string[], ticked: string | readonly string[] | null): string[] {
+  if (ticked === null) return asked;
+  const list = typeof ticked === 'string' ? ticked.split(/[\s,]+/) : ticked;
+  const allowed = new Set(list.filter(Boolean).map((s) => (s.includes(':') || s === 'openid' ? s : SHORT_SCOPES[s] ?? SCOPE + s)));
+  return asked.filter((s) => SIGN_IN_SCOPES.has(s) || allowed.has(s));
 }
 
 /** Google expands `email` and `profile` to their URLs; the rest is kept as asked, deduplicated. */

@@ -17,13 +17,28 @@ const MAX_PAGE_SIZE = 1000;
 const DEFAULT_FILE_FIELDS = 'kind,id,name,mimeType';
 const DEFAULT_LIST_FIELDS = 'kind,incompleteSearch,nextPageToken,files(kind,id,name,mimeType)';
 
-export function driveRoutes(drive: DriveStore): Route[] {
+/** Drive's late listings (main/emulator/README.md, "Faults"): new files reach files.list only this long after creation. */
+export interface ListingSettings {
+  listingDelaySeconds(): number;
+  /** The time Drive's timestamps are in (simulated epoch milliseconds). */
+  now(): number;
+}
+
+export function driveRoutes(drive: DriveStore, listing?: ListingSettings): Route[] {
   const fileOrNotFound = (id: string): DriveFile | Reply => drive.get(id) ?? driveNotFound(id);
 
   return [
-    { method: 'GET', template: '/drive/v3/files', service: 'drive', handler: (req) => list(drive, req) },
+    { method: 'GET', template: '/drive/v3/files', service: 'drive', handler: (req) => list(drive, req, listing) },
     { method: 'POST', template: '/drive/v3/files', service: 'drive', handler: (req) => create(drive, req) },
     { method: 'POST', template: '/upload/drive/v3/files', service: 'drive', handler: (req) => upload(drive, req) },
+    {
+      method: 'PATCH', template: '/upload/drive/v3/files/{fileId}', service: 'drive',
+      handler: (req) => {
+        const f = fileOrNotFound(req.params.fileId as string);
+        if ('status' in f) return f;
+        return uploadUpdate(drive, f, req);
+      },
+    },
     {
       method: 'DELETE', template: '/drive/v3/files/trash', service: 'drive',
       handler: () => {
@@ -209,7 +224,7 @@ function compareCursor(a: Cursor, b: Cursor, keys: SortKey[]): number {
   return compareValues(a[keys.length] as string, b[keys.length] as string, false);
 }
 
-function list(drive: DriveStore, req: EmuRequest): Reply {
+function list(drive: DriveStore, req: EmuRequest, listing?: ListingSettings): Reply {
   const q = req.query;
   const sizeText = q.get('pageSize');
   const pageSize = sizeText === null ? DEFAULT_PAGE_SIZE : Number(sizeText);
@@ -236,8 +251,12 @@ function list(drive: DriveStore, req: EmuRequest): Reply {
 
   const source = parsed.parent !== null ? drive.children(parsed.parent) : drive.live();
   const matches: { f: DriveFile; c: Cursor }[] = [];
+  // Search is not read-after-write consistent on Drive: a file created less than the delay ago is not
+  // listed yet (files.get finds it at once).
+  const delayMs = (listing?.listingDelaySeconds() ?? 0) * 1000;
+  const listedBefore = delayMs > 0 && listing ? listing.now() - delayMs : Number.POSITIVE_INFINITY;
   if (spaces === null || spaces.split(',').includes('drive')) {
-    for (const f of source) if (parsed.test(f)) matches.push({ f, c: cursorOf(f, keys) });
+    for (const f of source) if (f.createdTime <= listedBefore && parsed.test(f)) matches.push({ f, c: cursorOf(f, keys) });
   }
   matches.sort((a, b) => compareCursor(a.c, b.c, keys));
   let start = 0;
@@ -394,6 +413,33 @@ async function upload(drive: DriveStore, req: EmuRequest): Promise<Reply> {
   }
   const md5 = createHash('md5').update(bytes).digest('hex');
   const f = await drive.createWithContent(str(meta.name) ?? 'Untitled', str(meta.mimeType) ?? 'application/octet-stream', parent.id, bytes, md5);
+  return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
+}
+
+/** `PATCH /upload/drive/v3/files/{id}?uploadType=media|multipart`: `files.update({ fileId, media })`, new content. */
+async function uploadUpdate(drive: DriveStore, f: DriveFile, req: EmuRequest): Promise<Reply> {
+  const type = req.query.get('uploadType');
+  let meta: Record<string, unknown> = {};
+  let bytes: Buffer;
+  if (type === 'media') bytes = req.body;
+  else if (type === 'multipart') {
+    const parts = multipartRelated(req.headers['content-type'], req.body);
+    if (!parts || parts.length !== 2) return driveError(400, 'Malformed multipart body.', { reason: 'badContent' });
+    try {
+      meta = JSON.parse(parts[0]!.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return driveError(400, 'Invalid JSON payload received.', { reason: 'parseError' });
+    }
+    bytes = parts[1]!;
+  } else {
+    return driveError(400, `Invalid value for uploadType: ${type ?? '(none)'}`, { reason: 'invalidParameter', location: 'uploadType', locationType: 'parameter' });
+  }
+  if (f.mimeType === FOLDER_MIME) return driveError(400, 'A folder has no content.', { reason: 'badContent' });
+  if (bytes.length - (f.size ?? 0) > drive.freeBytes()) {
+    return driveError(403, "The user's Drive storage quota has been exceeded.", { reason: 'storageQuotaExceeded' });
+  }
+  await drive.replaceContent(f, bytes, createHash('md5').update(bytes).digest('hex'));
+  if (typeof meta.name === 'string') drive.rename(f, meta.name);
   return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
 }
 

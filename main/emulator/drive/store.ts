@@ -9,7 +9,8 @@ const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
 /**
  * One Drive file or folder. Plain data only (no methods, no handles) so part 2 can journal it as is.
- * Times are real epoch milliseconds: Drive does not run on the simulated clock.
+ * Times are simulated epoch milliseconds (the emulator's clock, docs/emulator.md#simulated-clock), so they compare with
+ * the operations' times as Google's do.
  */
 export interface DriveFile {
   id: string;
@@ -168,6 +169,19 @@ export class DriveStore {
     const id = this.ids.driveFileId();
     await writeFile(join(this.blobDir, id), bytes);
     return this.insert({ id, name, mimeType, parentId, size: bytes.length, md5Checksum: md5, blob: id, description: null });
+  }
+
+  /** files.update with media: new bytes for an existing file (the lease's heartbeat); the caller checked the quota. */
+  async replaceContent(file: DriveFile, bytes: Buffer, md5: string): Promise<void> {
+    if (file.blob === null) throw new Error(`${file.id} is a folder`);
+    await writeFile(join(this.blobDir, file.blob), bytes);
+    const before = file.size ?? 0;
+    this.usage += bytes.length - before;
+    if (file.trashed) this.trashUsage += bytes.length - before;
+    file.size = bytes.length;
+    file.md5Checksum = md5;
+    file.modifiedTime = this.now();
+    this.markChanged(file);
   }
 
   /** Moves a finished file (e.g. an export output) into Drive; it counts against the quota from now on. */

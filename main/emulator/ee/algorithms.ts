@@ -15,7 +15,7 @@ export interface AlgorithmArgument {
   readonly defaultValue?: unknown;
 }
 
-/** One `Algorithm` of the REST API (ee_client.md §1.3). */
+/** One `Algorithm` of the REST API (docs/earth-engine-client.md#initialisation-and-the-algorithm-catalog). */
 export interface Algorithm {
   /** `algorithms/<Name>`. */
   readonly name: string;

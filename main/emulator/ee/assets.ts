@@ -6,7 +6,7 @@ import type { AssetLookup } from './evaluator';
 import type { ExportGrid, ExportProduct, GeoJsonGeometry, PropertyValue, TableFeature } from './product';
 
 /**
- * Earth Engine assets (ee_client.md §5): folders, image collections, and the IMAGE / TABLE assets that
+ * Earth Engine assets (docs/earth-engine-client.md#assets): folders, image collections, and the IMAGE / TABLE assets that
  * `toAsset` exports create. Plain records, journalled like operations and Drive files; a deleted asset
  * stays in the store with `deletedAt` (for `/__emulator/state`) but is invisible to the API.
  */
@@ -32,7 +32,7 @@ export interface Asset {
 const BYTES: Record<string, number> = { Int8: 1, UInt8: 1, Int16: 2, UInt16: 2, Int32: 4, UInt32: 4, Float32: 4, Float64: 8 };
 
 export const ASSET_MESSAGES = {
-  /** Google's wording (ee_client.md §5). */
+  /** Google's wording (docs/earth-engine-client.md#assets). */
   missing: (name: string) => `Asset '${name}' does not exist or doesn't allow this operation.`,
   cannotOverwrite: (name: string) => `Cannot overwrite asset '${name}'.`,
   /** UNVERIFIED wording (Google's text for a full asset quota is not documented). */

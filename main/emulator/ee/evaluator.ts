@@ -693,10 +693,12 @@ const TEST_ASSETS: Record<string, readonly Band[]> = {
 };
 
 function datasetBands(id: string, image: boolean): readonly Band[] {
-  const exact = image ? TEST_ASSETS[id] : DATASETS[id];
+  // Own keys only: an id such as "__proto__" or "constructor" is an unknown dataset, not Object.prototype.
+  const own = (table: Record<string, readonly Band[]>, key: string) => (Object.hasOwn(table, key) ? table[key] : undefined);
+  const exact = own(image ? TEST_ASSETS : DATASETS, id);
   if (exact) return exact;
   // An image of a known collection: `COPERNICUS/S2_SR_HARMONIZED/20230601T102559_20230601T102602_T32UPU`.
-  const parent = image ? DATASETS[id.slice(0, id.lastIndexOf('/'))] : undefined;
+  const parent = image ? own(DATASETS, id.slice(0, id.lastIndexOf('/'))) : undefined;
   if (parent) return parent;
   throw new NotEmulatedError(`${image ? 'image' : 'collection'} ${id}`);
 }

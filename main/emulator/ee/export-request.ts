@@ -4,7 +4,7 @@ import { NotEmulatedError, type ExportProduct } from './product';
 import { DRIVE_FULL_MESSAGE } from '../../../shared/messages';
 
 /**
- * Reads an `image:export` / `table:export` body (ee_client.md §3.2–3.3) into what the task simulation
+ * Reads an `image:export` / `table:export` body (docs/earth-engine-client.md#exports) into what the task simulation
  * needs. Malformed requests are refused at once (RequestError → 400, like Google); everything that Earth
  * Engine only finds out while running the task (an expression it rejects, too many pixels, something the
  * emulator cannot follow) becomes the task's planned failure instead.

@@ -25,7 +25,7 @@ const BYTES: Record<EeDataType, number> = { Int8: 1, UInt8: 1, Int16: 2, UInt16:
 
 /**
  * Part size: `fileDimensions` when given; otherwise the largest square, a multiple of the shard size,
- * whose raw pixels fit in `splitBytes` (EE's own threshold is undocumented; CONTRACTS.md §6 fixes it as
+ * whose raw pixels fit in `splitBytes` (EE's own threshold is undocumented; docs/emulator.md#options fixes it as
  * an option, default 2 GiB).
  */
 export function planImageFiles(product: ImageProduct, job: Pick<ExportJob, 'prefix' | 'tileDimensions' | 'tileSize'> & { skipEmptyFiles?: boolean }, splitBytes: number): FilePart[] {

@@ -9,7 +9,7 @@ import type { Operation, TaskEngine } from './tasks';
 import { assetRoutes, type AssetStore } from './assets';
 
 /**
- * Earth Engine REST v1 as `@google/earthengine` calls it (ee_client.md §7): the algorithm catalog,
+ * Earth Engine REST v1 as `@google/earthengine` calls it (docs/earth-engine-client.md#what-the-emulator-must-serve): the algorithm catalog,
  * image/table exports to Drive, and the long-running operations they create.
  */
 export interface EeSettings {

@@ -58,6 +58,10 @@ export interface TaskSettings {
   internalErrorRate(): number;
   internalMaxAttempts(): number;
   dispatchSeconds(): number;
+  /** The failure message of a task above timeoutPixels (`timeoutMessage`, main/emulator/README.md). */
+  timeoutMessage?(): string;
+  /** True when this SUCCEEDED Drive export is to have no destinationUris (`omitDestinationUrisRate`). */
+  omitDestinationUris?(): boolean;
 }
 
 export interface StagedFile {
@@ -269,7 +273,7 @@ export class TaskEngine {
       outcome = { kind: 'fail', failure: job.failure };
       end = t + Math.round(s.taskBaseSeconds() * 1000);
     } else if (timeout !== null && job.pixels > timeout) {
-      outcome = { kind: 'fail', failure: { code: 4, message: MESSAGES.timeout } };
+      outcome = { kind: 'fail', failure: { code: 4, message: s.timeoutMessage?.() ?? MESSAGES.timeout } };
     } else if (memory !== null && job.pixels > memory) {
       outcome = { kind: 'fail', failure: { code: 8, message: MESSAGES.memory } };
     } else if (this.internalRng.chance(s.internalErrorRate())) {
@@ -380,7 +384,8 @@ export class TaskEngine {
       this.finish(op, 'FAILED', t, { code: 13, message: MESSAGES.internal });
       return;
     }
-    op.destinationUris = [`https://drive.google.com/#folders/${folder.id}`];
+    // Google documents destinationUris without promising it: some SUCCEEDED operations may lack it.
+    if (!this.settings.omitDestinationUris?.()) op.destinationUris = [`https://drive.google.com/#folders/${folder.id}`];
     this.finish(op, 'SUCCEEDED', t, null);
   }
 

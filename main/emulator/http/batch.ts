@@ -1,6 +1,6 @@
 /**
  * Google's batch format (multipart/mixed of `application/http` parts), as the EE client sends it for
- * several getOperation / cancelOperation calls (ee_client.md §4.2) and as its parseBatchReply reads the
+ * several getOperation / cancelOperation calls (docs/earth-engine-client.md#batch-requests) and as its parseBatchReply reads the
  * answer: each reply part carries `Content-ID: <response-{id}>`, then a status line, headers and JSON.
  */
 export interface BatchPart {

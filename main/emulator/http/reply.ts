@@ -14,6 +14,11 @@ export interface Reply {
   /** Destroy the connection instead of answering (a connection reset: a lost answer). */
   reset?: boolean;
   /**
+   * Lost answers of `lostAnswerMode` close / timeout: close the connection cleanly (FIN) without a byte
+   * ("other side closed"), or never answer at all (the client's timeout ends it; the emulator's stop too).
+   */
+  lost?: 'close' | 'timeout';
+  /**
    * Send the headers (with the full Content-Length) and only the first `afterBytes` bytes of a media
    * body, then reset the connection (`reset`) or close it early (`truncate`).
    */

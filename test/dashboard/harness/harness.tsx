@@ -52,8 +52,18 @@ function counts(): Record<TileState, number> {
   return c;
 }
 
+/** Fields a test sets on the job's summary (e.g. a finished run's outcome and results): `harness.setSummary`. */
+let summaryPatch: Partial<JobSummary> = {};
+
 function summary(): JobSummary {
   const c = counts();
+  return {
+    ...baseSummary(c),
+    ...summaryPatch,
+  };
+}
+
+function baseSummary(c: Record<TileState, number>): JobSummary {
   return {
     name: JOB,
     file: '/tmp/demo/job.json',
@@ -138,10 +148,10 @@ const host: InProcessHost = {
 
 declare global {
   interface Window {
-    harness: { emit: typeof emit; commands: Command[]; summary: typeof summary; ids: () => string[]; wizardCalls: typeof wizardCalls };
+    harness: { emit: typeof emit; commands: Command[]; summary: typeof summary; ids: () => string[]; wizardCalls: typeof wizardCalls; setSummary: (patch: Partial<JobSummary>) => void };
   }
 }
-window.harness = { emit, commands, summary, ids: () => tiles.map((t) => t.id), wizardCalls };
+window.harness = { emit, commands, summary, ids: () => tiles.map((t) => t.id), wizardCalls, setSummary: (patch) => (summaryPatch = patch) };
 
 const store = new DashboardStore();
 createRoot(document.getElementById('root')!).render(<App client={new TesseraClient(new InProcessTransport(host))} store={store} />);
