@@ -4,7 +4,8 @@ import importX from 'eslint-plugin-import-x';
 
 const repoRoot = new URL('.', import.meta.url).pathname;
 /** What the emulator may take from main/core: plain helpers with no engine in them (docs/ARCHITECTURE.md#the-emulators-neutral-base). */
-const EMULATOR_BASE = ['./fs-durable.ts', './geo/crs.ts'];
+// What the emulator may still take from main/core (the rest of the neutral base is main/common/).
+const EMULATOR_BASE = ['./geo/crs.ts'];
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'stream', 'worker_threads', 'url'];
 
 export default tseslint.config(
@@ -59,6 +60,8 @@ export default tseslint.config(
           message: 'the emulator is the witness of Google, not part of the engine: it may use only the neutral base of main/core (docs/ARCHITECTURE.md#the-emulators-neutral-base).' },
         { target: './main/emulator', from: ['./main/cli', './main/server', './main/electron', './main/demo'],
           message: 'the emulator imports none of the programs that use it.' },
+        { target: './main/common', from: ['./main/core', './main/cli', './main/server', './main/electron', './main/emulator', './main/demo'],
+          message: 'main/common is the neutral base shared by the engine and the emulator: it imports neither (docs/ARCHITECTURE.md#the-emulators-neutral-base).' },
         { target: './main/core', from: ['./main/cli', './main/server', './main/electron', './main/emulator', './main/demo'],
           message: 'main/core is the engine: it never imports its callers, nor the emulator it is tested against.' },
       ] }],

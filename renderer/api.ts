@@ -4,6 +4,7 @@ import {
   RecipeCheckRequestSchema, RecipeCheckSchema, UploadResultSchema, type RecipeCheck, type RecipeCheckRequest, type UploadResult,
   type CommandResult, type DashboardSnapshot, type FileKind, type GridPreview, type GridPreviewRequest, type JobSummary, type NewJobRequest, type NewJobResult, type StreamMessage, type TileDetail,
 } from '../shared/dashboard';
+import { PreviewRequestSchema, PreviewSchema } from '../shared/previews';
 import { ServicesClient } from './services-client';
 import type { ConnectionState, Transport } from './transport/types';
 
@@ -52,17 +53,17 @@ export class TesseraClient {
 
   async previewGrid(req: GridPreviewRequest): Promise<GridPreview> {
     if (!this.transport.wizard) throw new Error('this host has no job wizard');
-    return GridPreviewSchema.parse(await this.transport.wizard('preview', GridPreviewRequestSchema.parse(req)));
+    return GridPreviewSchema.parse(await this.transport.wizard('previewGrid', GridPreviewRequestSchema.parse(req)));
   }
 
   async createJob(req: NewJobRequest): Promise<NewJobResult> {
     if (!this.transport.wizard) throw new Error('this host has no job wizard');
-    return NewJobResultSchema.parse(await this.transport.wizard('create', NewJobRequestSchema.parse(req)));
+    return NewJobResultSchema.parse(await this.transport.wizard('createJob', NewJobRequestSchema.parse(req)));
   }
 
   async checkRecipe(req: RecipeCheckRequest): Promise<RecipeCheck> {
     if (!this.transport.wizard) throw new Error('this host has no job wizard');
-    return RecipeCheckSchema.parse(await this.transport.wizard('check-recipe', RecipeCheckRequestSchema.parse(req)));
+    return RecipeCheckSchema.parse(await this.transport.wizard('checkRecipe', RecipeCheckRequestSchema.parse(req)));
   }
 
   /** True when files are sent to the host (tessera serve); the desktop app gives paths instead. */
@@ -85,6 +86,17 @@ export class TesseraClient {
     if (!this.transport.chooseFile) throw new Error('this host has no file dialog');
     const r = (await this.transport.chooseFile(kind)) as { path?: unknown } | undefined;
     return typeof r?.path === 'string' ? r.path : null;
+  }
+
+  /**
+   * A finished unit's quicklook as a `data:` URL (docs/previews.md), or null while it is not made or where
+   * the host has none. The channel is carried like the other routed ones (shared/ipc.ts `preview`).
+   */
+  async preview(job: string, unit: string): Promise<string | null> {
+    const t = this.transport;
+    if (typeof t.service !== 'function') return null;
+    const p = PreviewSchema.parse(await t.service('preview', PreviewRequestSchema.parse({ job, unit })));
+    return p.png === null ? null : `data:image/png;base64,${p.png}`;
   }
 
   /** Valid messages only (an invalid one is dropped with a console warning). */

@@ -1,8 +1,9 @@
-import { TILE_STATES, type EngineEvent, type TileCounts, type TileState } from '../shared/contract';
+import { type EngineEvent, type TileCounts, type TileState } from '../shared/contract';
 import type { DashboardSnapshot, JobSummary, JobView, LogEntry, StreamMessage, TileView } from '../shared/dashboard';
 import type { TesseraClient } from './api';
 import type { ConnectionState } from './transport/types';
 import { boundsOfFlatRings } from '../shared/flat-rings';
+import { periodOf, zeroCounts } from './periods';
 
 export interface JobModel {
   readonly name: string;
@@ -13,6 +14,10 @@ export interface JobModel {
   roi: number[][];
   bounds: [number, number, number, number] | null;
   log: LogEntry[];
+  /** A time series (docs/periods.md): its period ids in plan order; empty for a job without periods. */
+  periods: string[];
+  /** Units by period and state (the legend and progress of one period). */
+  periodCounts: Map<string, Record<TileState, number>>;
 }
 
 /** What the map hears about: all tiles may have changed (a snapshot), tiles were added, or states changed. */
@@ -20,9 +25,6 @@ export type TileChange = { kind: 'reset' } | { kind: 'added'; tiles: TileView[] 
 
 const LOG_KEEP = 200;
 
-function zeroCounts(): Record<TileState, number> {
-  return Object.fromEntries(TILE_STATES.map((s) => [s, 0])) as Record<TileState, number>;
-}
 
 /**
  * The dashboard's state: jobs, tiles, counts, selection. React reads it through `subscribe`/`version`
@@ -40,6 +42,8 @@ export class DashboardStore {
   error: string | null = null;
   selectedJob: string | null = null;
   selectedTile: string | null = null;
+  /** The period the map, legend and progress show (`period-select`); null: all periods. */
+  selectedPeriod: string | null = null;
 
   // ---- reading -----------------------------------------------------------------------------------------
 
@@ -74,7 +78,22 @@ export class DashboardStore {
     if (this.selectedJob === name) return;
     this.selectedJob = name;
     this.selectedTile = null;
+    this.selectedPeriod = null;
     this.changed();
+  }
+
+  selectPeriod(period: string | null): void {
+    if (this.selectedPeriod === period) return;
+    this.selectedPeriod = period;
+    this.changed();
+  }
+
+  /** Unit counts by state of the selected period (all periods: the job's counts). */
+  shownCounts(name: string | null): Record<TileState, number> {
+    const job = this.job(name);
+    if (!job) return zeroCounts();
+    if (this.selectedPeriod === null) return job.counts;
+    return job.periodCounts.get(this.selectedPeriod) ?? zeroCounts();
   }
 
   selectTile(id: string | null): void {
@@ -134,6 +153,7 @@ export class DashboardStore {
         }
         job.tiles.set(t.id, t);
         job.counts[t.state]++;
+        countPeriod(job, t.id, t.state, 1);
         added.push(t);
       }
       if (added.length) {
@@ -180,6 +200,8 @@ export class DashboardStore {
     if (tile.state !== state) {
       job.counts[tile.state]--;
       job.counts[state]++;
+      countPeriod(job, tile.id, tile.state, -1);
+      countPeriod(job, tile.id, state, 1);
     }
     tile.state = state;
     tile.attempt = attempt;
@@ -210,6 +232,7 @@ export class DashboardStore {
 function modelOf(view: JobView, existing: JobModel | undefined): JobModel {
   const counts = zeroCounts();
   const tiles = new Map<string, TileView>();
+  const model = { periods: [] as string[], periodCounts: new Map<string, Record<TileState, number>>() };
   for (const t of view.tiles) {
     // Keep the objects the map already holds (it restyles them in place).
     const old = existing?.tiles.get(t.id);
@@ -219,9 +242,22 @@ function modelOf(view: JobView, existing: JobModel | undefined): JobModel {
       tiles.set(t.id, old);
     } else tiles.set(t.id, t);
     counts[t.state]++;
+    countPeriod(model, t.id, t.state, 1);
   }
   const { tiles: _t, roi, bounds, ...summary } = view;
-  return { name: view.name, summary, tiles, counts, roi, bounds, log: summary.log.slice(-LOG_KEEP) };
+  return { name: view.name, summary, tiles, counts, roi, bounds, log: summary.log.slice(-LOG_KEEP), ...model };
+}
+
+/** Keeps a job's per-period counts (and its list of periods, in the order units arrive) up to date. */
+function countPeriod(job: Pick<JobModel, 'periods' | 'periodCounts'>, id: string, state: TileState, delta: number): void {
+  const p = periodOf(id);
+  if (p === undefined) return;
+  let c = job.periodCounts.get(p);
+  if (!c) {
+    job.periodCounts.set(p, (c = zeroCounts()));
+    job.periods.push(p);
+  }
+  c[state] += delta;
 }
 
 function pushLog(job: JobModel, entry: LogEntry): void {

@@ -1,5 +1,5 @@
 // Writes main/emulator/ee/algorithms.json: the entries of Google's algorithm catalog
-// (../shared/ee/algorithms.json, or the path given) for exactly the functions the emulator's evaluator
+// (test/fixtures/google/algorithms.json, or the path given) for exactly the functions the emulator's evaluator
 // follows, copied unchanged and in Google's order. Run it after adding a function to the evaluator's table:
 //   npx tsx scripts/emulator-catalog.mjs [path/to/algorithms.json]
 // (tsx because the list of names lives in the TypeScript evaluator: one list, no copy to keep in step).
@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = resolve(process.argv[2] ?? join(root, '..', 'shared', 'ee', 'algorithms.json'));
+const source = resolve(process.argv[2] ?? join(root, 'test', 'fixtures', 'google', 'algorithms.json'));
 const target = join(root, 'main', 'emulator', 'ee', 'algorithms.json');
 
 const evaluator = await import('../main/emulator/ee/evaluator.ts');

@@ -29,6 +29,11 @@ export const JobSummarySchema = z.object({
   file: z.string(),
   /** Asset jobs: the Earth Engine folder their tiles go to (the assets panel opens there). */
   assetFolder: z.string().nullable().optional(),
+  /**
+   * Cloud Storage jobs: the bucket and prefix their outputs go to; the dashboard shows this job's objects
+   * there instead of the Drive gauge (a bucket has no quota to read). `drive` then counts those objects.
+   */
+  bucket: z.object({ bucket: z.string(), prefix: z.string() }).nullable().optional(),
   progress: JobProgressSchema,
   /** Drive's storage quota as last read for this job's account; null until read. */
   quota: QuotaSchema.nullable(),
@@ -94,6 +99,8 @@ export const TileDetailSchema = z.object({
   operation: z.string().nullable(),
   /** Earth Engine's message (or the engine's) for the last failure. */
   error: z.string().nullable(),
+  /** How the tile's pixels came (docs/direct-download.md): a direct request or a batch export; absent until known. */
+  via: z.enum(['direct', 'export']).optional(),
   eecuSeconds: z.number().nonnegative().nullable(),
   notBefore: Iso.nullable(),
   history: z.array(z.object({ state: TileStateSchema, at: Iso })),
@@ -171,8 +178,12 @@ export const NewJobRequestSchema = z
         roi: RoiRef,
         grid: GridFields,
         recipe: z.union([z.object({ preset: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }).strict(), z.object({ file: z.string().min(1) }).strict()]).optional(),
-        drive: z.object({ folder: z.string().trim().min(1, 'a Drive folder') }).strict(),
+        // Where the exports go: a Drive folder, or a Cloud Storage bucket and prefix (docs/cloud-storage.md); one of the two.
+        drive: z.object({ folder: z.string().trim().min(1, 'a Drive folder') }).strict().optional(),
+        destination: z.object({ type: z.literal('gcs'), bucket: z.string().trim().min(1, 'a Cloud Storage bucket'), prefix: z.string().trim().optional() }).strict().optional(),
         output: z.string().trim().min(1, 'a local folder'),
+        // How tiles are made (docs/direct-download.md); absent: export.
+        mode: z.enum(['export', 'direct', 'auto']).optional(),
         maxInFlight: z.number().int().min(1).max(3000).optional(),
         driveReserveBytes: z.number().int().nonnegative().optional(),
         eecuBudgetHours: z.number().positive().optional(),
@@ -182,6 +193,7 @@ export const NewJobRequestSchema = z
   })
   .strict()
   .superRefine((v, ctx) => {
+    if (!v.job.drive === !v.job.destination) ctx.addIssue({ code: 'custom', path: ['job', 'drive', 'folder'], message: 'a Drive folder or a Cloud Storage bucket (one of them)' });
     const r = v.job.recipe;
     if (!r || !('preset' in r)) return;
     if (!(PRESET_NAMES as string[]).includes(r.preset)) {

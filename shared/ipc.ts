@@ -15,46 +15,67 @@ import {
 import { AssetDeleteRequestSchema, AssetDeleteResultSchema, AssetListRequestSchema, AssetListSchema } from './assets';
 import { AuthStatusSchema, OAuthClientInputSchema, SettingsSchema } from './settings';
 import { DoctorReportSchema, DoctorRequestSchema } from './doctor';
+import { PreviewRequestSchema, PreviewSchema } from './previews';
+import { invalidRequest, refusalOf, RemoteError, type Refusal } from './errors';
 
 const JobName = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
-const Nothing = z.undefined();
+/** The request of a channel that takes none (HTTP: any body is ignored). */
+export const NO_REQUEST = z.undefined();
+const Nothing = NO_REQUEST;
+
+/**
+ * How `tessera serve` carries a channel (main/server/http-routes.ts builds its routes from this; the
+ * renderer's HTTP transport its requests): `METHOD /api/path`, `:name` segments filled from the request's
+ * fields (GET), other requests sent as the JSON body; `stream`: carried by the Server-Sent Events stream;
+ * `none`: why a browser page has no use for it (desktop only). Every channel must say one of the three.
+ */
+export type HttpBinding = `${'GET' | 'POST' | 'PUT'} /api/${string}` | { readonly stream: `GET /api/${string}` } | { readonly none: string };
+
+interface ChannelSpec {
+  readonly channel: `tessera:${string}`;
+  readonly http: HttpBinding;
+  readonly request: z.ZodType;
+  readonly response: z.ZodType;
+}
 
 export { AuthStatusSchema, SettingsSchema, type AuthStatus, type Settings } from './settings';
 
-/** Every invoke channel: name, request schema, response schema. */
+/** Every invoke channel: name, IPC channel, HTTP binding, request schema, response schema — the one transport contract. */
 export const INVOKE_CHANNELS = {
-  snapshot: { channel: 'tessera:snapshot', request: Nothing, response: DashboardSnapshotSchema },
-  summary: { channel: 'tessera:summary', request: z.object({ job: JobName }).strict(), response: JobSummarySchema },
-  tile: { channel: 'tessera:tile', request: z.object({ job: JobName, id: z.string().min(1).max(200) }).strict(), response: TileDetailSchema },
-  command: { channel: 'tessera:command', request: CommandSchema, response: CommandResultSchema },
+  snapshot: { channel: 'tessera:snapshot', http: 'GET /api/snapshot', request: Nothing, response: DashboardSnapshotSchema },
+  summary: { channel: 'tessera:summary', http: 'GET /api/jobs/:job/summary', request: z.object({ job: JobName }).strict(), response: JobSummarySchema },
+  tile: { channel: 'tessera:tile', http: 'GET /api/jobs/:job/tiles/:id', request: z.object({ job: JobName, id: z.string().min(1).max(200) }).strict(), response: TileDetailSchema },
+  command: { channel: 'tessera:command', http: 'POST /api/command', request: CommandSchema, response: CommandResultSchema },
   /** Starts (or restarts) this window's event stream; answers the stream position (the `hello`). */
-  subscribe: { channel: 'tessera:subscribe', request: Nothing, response: z.object({ seq: z.number().int().nonnegative() }) },
-  unsubscribe: { channel: 'tessera:unsubscribe', request: Nothing, response: z.object({ ok: z.literal(true) }) },
-  getSettings: { channel: 'tessera:settings:get', request: Nothing, response: SettingsSchema },
-  setSettings: { channel: 'tessera:settings:set', request: SettingsSchema.partial().strict(), response: SettingsSchema },
-  authStatus: { channel: 'tessera:auth:status', request: Nothing, response: AuthStatusSchema },
+  subscribe: { channel: 'tessera:subscribe', http: { stream: 'GET /api/events' }, request: Nothing, response: z.object({ seq: z.number().int().nonnegative() }) },
+  unsubscribe: { channel: 'tessera:unsubscribe', http: { stream: 'GET /api/events' }, request: Nothing, response: z.object({ ok: z.literal(true) }) },
+  getSettings: { channel: 'tessera:settings:get', http: 'GET /api/settings', request: Nothing, response: SettingsSchema },
+  setSettings: { channel: 'tessera:settings:set', http: 'PUT /api/settings', request: SettingsSchema.partial().strict(), response: SettingsSchema },
+  authStatus: { channel: 'tessera:auth:status', http: 'GET /api/auth', request: Nothing, response: AuthStatusSchema },
   /** `acceptWeakStorage`: the user agreed to keep the sign-in without a secret service (Linux basic_text). */
-  signIn: { channel: 'tessera:auth:sign-in', request: z.object({ acceptWeakStorage: z.boolean().optional() }).strict(), response: AuthStatusSchema },
-  signOut: { channel: 'tessera:auth:sign-out', request: Nothing, response: AuthStatusSchema },
+  signIn: { channel: 'tessera:auth:sign-in', http: 'POST /api/auth/sign-in', request: z.object({ acceptWeakStorage: z.boolean().optional() }).strict(), response: AuthStatusSchema },
+  signOut: { channel: 'tessera:auth:sign-out', http: 'POST /api/auth/sign-out', request: Nothing, response: AuthStatusSchema },
   /** Gives up a sign-in that waits for the browser (its loopback port closes). */
-  cancelSignIn: { channel: 'tessera:auth:cancel', request: Nothing, response: AuthStatusSchema },
+  cancelSignIn: { channel: 'tessera:auth:cancel', http: 'POST /api/auth/cancel', request: Nothing, response: AuthStatusSchema },
   /** The OAuth client to sign in with (its secret is stored, never answered). */
-  setOAuthClient: { channel: 'tessera:auth:client', request: OAuthClientInputSchema, response: AuthStatusSchema },
+  setOAuthClient: { channel: 'tessera:auth:client', http: 'PUT /api/auth/client', request: OAuthClientInputSchema, response: AuthStatusSchema },
   /** The assets panel: a folder listed (every page, recursive on request), and deletions with confirmation. */
-  listAssets: { channel: 'tessera:assets:list', request: AssetListRequestSchema, response: AssetListSchema },
-  deleteAssets: { channel: 'tessera:assets:delete', request: AssetDeleteRequestSchema, response: AssetDeleteResultSchema },
+  listAssets: { channel: 'tessera:assets:list', http: 'POST /api/assets/list', request: AssetListRequestSchema, response: AssetListSchema },
+  deleteAssets: { channel: 'tessera:assets:delete', http: 'POST /api/assets/delete', request: AssetDeleteRequestSchema, response: AssetDeleteResultSchema },
   /** `tessera doctor`'s checks: the account's, and an open job's with `job` (the wizard before it starts a job, Settings). */
-  runDoctor: { channel: 'tessera:doctor', request: DoctorRequestSchema, response: DoctorReportSchema },
+  runDoctor: { channel: 'tessera:doctor', http: 'POST /api/doctor', request: DoctorRequestSchema, response: DoctorReportSchema },
   /** Opens a link in the system browser; only the https URLs the main side allows (sign-in, docs). */
-  openExternal: { channel: 'tessera:open-external', request: z.object({ url: z.string().max(2048) }).strict(), response: z.object({ opened: z.boolean() }) },
+  openExternal: { channel: 'tessera:open-external', http: { none: 'a browser page opens links itself' }, request: z.object({ url: z.string().max(2048) }).strict(), response: z.object({ opened: z.boolean() }) },
   /** The job wizard: the grid of an ROI (layers, tile count, estimates, outlines), and a new job written, added and started. */
-  previewGrid: { channel: 'tessera:wizard:preview', request: GridPreviewRequestSchema, response: GridPreviewSchema },
-  createJob: { channel: 'tessera:wizard:create', request: NewJobRequestSchema, response: NewJobResultSchema },
+  previewGrid: { channel: 'tessera:wizard:preview', http: 'POST /api/wizard/preview', request: GridPreviewRequestSchema, response: GridPreviewSchema },
+  createJob: { channel: 'tessera:wizard:create', http: 'POST /api/wizard/jobs', request: NewJobRequestSchema, response: NewJobResultSchema },
   /** The wizard's recipe field, checked as `tessera recipes check` does (first tile built, nothing exported). */
-  checkRecipe: { channel: 'tessera:wizard:check-recipe', request: RecipeCheckRequestSchema, response: RecipeCheckSchema },
+  checkRecipe: { channel: 'tessera:wizard:check-recipe', http: 'POST /api/wizard/recipe-check', request: RecipeCheckRequestSchema, response: RecipeCheckSchema },
   /** The system's open-file dialog for the wizard (ROI or recipe file): the chosen path, or null when cancelled. */
-  chooseFile: { channel: 'tessera:wizard:choose-file', request: ChooseFileRequestSchema, response: z.object({ path: z.string().nullable() }) },
-} as const;
+  chooseFile: { channel: 'tessera:wizard:choose-file', http: { none: 'a page cannot open the system dialog: it sends the file (POST /api/wizard/upload)' }, request: ChooseFileRequestSchema, response: z.object({ path: z.string().nullable() }) },
+  /** A finished unit's quicklook (docs/previews.md): base64 PNG, or null while it is being made. */
+  preview: { channel: 'tessera:preview', http: 'GET /api/jobs/:job/previews/:unit', request: PreviewRequestSchema, response: PreviewSchema },
+} as const satisfies Record<string, ChannelSpec>;
 
 /** Every event channel (main → renderer). */
 export const EVENT_CHANNELS = {
@@ -107,15 +128,16 @@ export interface HandlerHost {
 
 /**
  * Registers one handler per invoke channel. Each call: sender checked (403), payload parsed with the
- * channel's schema (400 with zod's message), handler run; an error with a 4xx `status` (HostError) keeps
- * it, anything else is 500. Never throws across IPC. Returns the function that removes the handlers.
+ * channel's schema (400 with zod's message), handler run; errors are mapped by `refusalOf`
+ * (shared/errors.ts: a 4xx `status` kept, anything else 500). Never throws across IPC. Returns the
+ * function that removes the handlers.
  */
 export function registerHandlers(handlers: InvokeHandlers, host: HandlerHost): () => void {
   for (const name of INVOKE_NAMES) {
     const { channel, request } = INVOKE_CHANNELS[name];
     const handler = handlers[name] as (req: unknown, event: IpcInvokeEventLike) => unknown;
     host.ipc.handle(channel, async (event, payload): Promise<IpcResult<unknown>> => {
-      const fail = (status: number, message: string): IpcResult<unknown> => {
+      const fail = ({ status, message }: Refusal): IpcResult<unknown> => {
         host.onError?.(channel, status, message);
         return { ok: false, error: { status, message } };
       };
@@ -125,16 +147,13 @@ export function registerHandlers(handlers: InvokeHandlers, host: HandlerHost): (
       } catch {
         trusted = false;
       }
-      if (!trusted) return fail(403, `${channel}: refused, the sender is not the Tessera window`);
+      if (!trusted) return fail({ status: 403, message: `${channel}: refused, the sender is not the Tessera window` });
       const parsed = request.safeParse(payload);
-      if (!parsed.success) return fail(400, `${channel}: invalid request: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')}`);
+      if (!parsed.success) return fail(invalidRequest(channel, z.prettifyError(parsed.error)));
       try {
         return { ok: true, value: await handler(parsed.data, event) };
       } catch (e) {
-        const status = (e as { status?: unknown })?.status;
-        const message = (e as Error)?.message ?? String(e);
-        if (typeof status === 'number' && status >= 400 && status < 500) return fail(status, message);
-        return fail(500, `${channel}: unexpected error: ${message}`);
+        return fail(refusalOf(e, channel));
       }
     });
   }
@@ -171,12 +190,9 @@ export interface IpcRendererLike {
 }
 
 /** Raised by `unwrap` for a refused call: the main side's status and message. */
-export class IpcCallError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+export class IpcCallError extends RemoteError {
+  constructor(status: number, message: string) {
+    super(status, message);
     this.name = 'IpcCallError';
   }
 }
@@ -218,7 +234,7 @@ export function createPreloadApi(ipc: IpcRendererLike): TesseraApi {
     const { channel, request } = INVOKE_CHANNELS[name];
     api[name] = async (payload?: unknown) => {
       const parsed = request.safeParse(payload);
-      if (!parsed.success) return { ok: false, error: { status: 400, message: `${channel}: invalid request: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')}` } };
+      if (!parsed.success) return { ok: false, error: invalidRequest(channel, z.prettifyError(parsed.error)) };
       const answer = (await ipc.invoke(channel, parsed.data)) as IpcResult<unknown> | undefined;
       if (answer && (answer.ok === true || answer.ok === false)) return answer;
       return { ok: false, error: { status: 500, message: `${channel}: no answer from the main process` } };

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isUserError } from '../core/errors';
+import { isTesseraError } from '../core/errors';
 import { emulatorCommand } from './commands/emulator';
 import { gridCommand } from './commands/grid';
 import { runCommand } from './commands/run';
@@ -10,9 +10,11 @@ import { recipesCommand } from './commands/recipes';
 import { assetsCommand } from './commands/assets';
 import { doctorCommand } from './commands/doctor';
 import { retryCommand } from './commands/retry';
+import { installCrashHookFromEnv } from './crash-hook';
 
 /** The `tessera` command line. Every failure ends as one line on stderr and an exit code (docs/states.md#exit-codes). */
 export async function main(argv: string[]): Promise<number> {
+  installCrashHookFromEnv();
   const program = new Command('tessera')
     .description('Run Google Earth Engine exports over regions too large for one export.')
     .version(VERSION, '-V, --version')
@@ -27,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 1;
     }
-    if (isUserError(e)) {
+    // The error model's one mapping to exit codes (main/core/errors.ts).
+    if (isTesseraError(e)) {
       process.stderr.write(`tessera: ${e.message}\n`);
       return e.exitCode;
     }

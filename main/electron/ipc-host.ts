@@ -1,12 +1,14 @@
 /**
- * The IPC host: the desktop counterpart of main/server/server.ts. It turns the engine host (JobHost) and
- * the app's services into the handlers of shared/ipc.ts. No `electron` import: the composition root passes
+ * The IPC host: the desktop counterpart of main/server/server.ts. The channels both serve come from
+ * main/server/handlers.ts; this adds the event stream and the desktop-only channels (shared/ipc.ts). No `electron` import: the composition root passes
  * Electron objects in, tests pass fakes.
  */
 import { EVENT_CHANNELS, type InvokeHandlers, type IpcInvokeEventLike } from '../../shared/ipc';
 import type { FileKind } from '../../shared/dashboard';
 import type { DashboardHost } from '../server/server';
 import type { DashboardServices } from '../server/services';
+import { dashboardHandlers } from '../server/handlers';
+import { RequestError } from '../core/errors';
 
 /** Where a window's stream goes: the sender webContents (`send`, `isDestroyed`, `once('destroyed')`). */
 export interface StreamSink {
@@ -34,7 +36,7 @@ export function desktopHandlers(host: DashboardHost, services: DesktopServices):
   const streams = new Map<StreamSink, () => void>();
   const sinkOf = (event: IpcInvokeEventLike): StreamSink => {
     const s = event.sender as StreamSink | undefined;
-    if (!s || typeof s.send !== 'function' || typeof s.isDestroyed !== 'function') throw Object.assign(new Error('no window to stream to'), { status: 400 });
+    if (!s || typeof s.send !== 'function' || typeof s.isDestroyed !== 'function') throw new RequestError(400, 'no window to stream to');
     return s;
   };
   const end = (sink: StreamSink) => {
@@ -42,23 +44,8 @@ export function desktopHandlers(host: DashboardHost, services: DesktopServices):
     streams.delete(sink);
   };
   const handlers: InvokeHandlers = {
-    snapshot: () => host.snapshot(),
-    summary: ({ job }) => host.summary(job),
-    tile: ({ job, id }) => host.tile(job, id),
-    command: (cmd) => host.command(cmd),
-    previewGrid: (req) => {
-      if (!host.previewGrid) throw Object.assign(new Error('this host has no job wizard'), { status: 404 });
-      return host.previewGrid(req);
-    },
-    checkRecipe: (req) => {
-      if (!host.checkRecipe) throw Object.assign(new Error('this host has no job wizard'), { status: 404 });
-      return host.checkRecipe(req);
-    },
+    ...dashboardHandlers(host, services, 'app'),
     chooseFile: async ({ kind }) => ({ path: await services.chooseFile(kind) }),
-    createJob: (req) => {
-      if (!host.createJob) throw Object.assign(new Error('this host has no job wizard'), { status: 404 });
-      return host.createJob(req);
-    },
     subscribe: (_req, event) => {
       const sink = sinkOf(event);
       end(sink);
@@ -76,20 +63,7 @@ export function desktopHandlers(host: DashboardHost, services: DesktopServices):
       end(sinkOf(event));
       return { ok: true };
     },
-    getSettings: () => services.settings.get(),
-    setSettings: (patch) => services.settings.set(patch),
-    authStatus: () => services.auth.status(),
-    signIn: ({ acceptWeakStorage }) => services.auth.signIn(acceptWeakStorage ?? false),
-    signOut: () => services.auth.signOut(),
-    cancelSignIn: () => services.auth.cancelSignIn(),
-    setOAuthClient: (input) => services.auth.setClient(input),
-    listAssets: ({ folder, recursive }) => services.assets.list(folder, recursive ?? false),
-    deleteAssets: ({ names, recursive }) => services.assets.remove(names, recursive ?? false),
     openExternal: async ({ url }) => ({ opened: await services.openExternal(url) }),
-    runDoctor: ({ job }) => {
-      if (!services.doctor) throw Object.assign(new Error('this app has no checks'), { status: 404 });
-      return services.doctor.run(job);
-    },
   };
   return {
     handlers,

@@ -12,7 +12,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../core/errors';
-import { writePrivateFileSync } from '../core/fs-durable';
+import { writePrivateFileSync } from '../common/atomic-write';
 import type { StoredCredentials, Vault } from '../core/auth/vault';
 
 /** The part of Electron's `safeStorage` used here. */

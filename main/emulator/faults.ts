@@ -34,7 +34,10 @@ export interface FaultSettings {
 export const LOST_ANSWER_ROUTES: ReadonlySet<string> = new Set([
   'POST /v1/projects/{project}/image:export',
   'POST /v1/projects/{project}/table:export',
+  // The pixels were computed (and counted against the quota), then the answer was lost.
+  'POST /v1/projects/{project}/image:computePixels',
   'DELETE /drive/v3/files/{fileId}',
+  'DELETE /storage/v1/b/{bucket}/o/{object}',
 ]);
 
 const KINDS = ['http5xx', 'rateLimit', 'reset', 'truncate', 'lostAnswer'] as const;
@@ -116,6 +119,8 @@ export class SeededFaults implements FaultPolicy {
 
 /** 500 / 503 as each service writes them. */
 export function serverError(service: Service, code: 500 | 503): Reply {
+  // Cloud Storage's JSON API writes its 5xx like Drive's error body, with its own reasons.
+  if (service === 'storage') return driveError(code, code === 500 ? 'Internal Error' : 'Service Unavailable', { reason: code === 500 ? 'internalError' : 'backendError' });
   if (service === 'drive') {
     // Drive's documented bodies: reason backendError for its 5xx answers.
     const message = code === 500 ? 'Internal Error' : 'Service Unavailable';
@@ -126,6 +131,8 @@ export function serverError(service: Service, code: 500 | 503): Reply {
 
 /** Rate-limit answers: Drive's three documented forms (chosen by `u`), Earth Engine's 429. */
 export function rateLimited(service: Service, req: EmuRequest, u: number): Reply {
+  // Cloud Storage answers 429 (never Drive's 403 forms); the wording is Google's for bucket/object rate limits.
+  if (service === 'storage') return driveError(429, 'The rate of change requests to the object exceeds the rate limit. Please reduce the rate of create, update, and delete requests.', { reason: 'rateLimitExceeded', domain: 'usageLimits' });
   if (service === 'drive') {
     if (u < 1 / 3) return driveError(403, 'User Rate Limit Exceeded', { reason: 'userRateLimitExceeded', domain: 'usageLimits' });
     if (u < 2 / 3) return driveError(403, 'Rate Limit Exceeded', { reason: 'rateLimitExceeded', domain: 'usageLimits' });

@@ -45,6 +45,15 @@ const shape = {
   // Sign-in (docs/signin-and-doctor.md#emulator-options): the consent screen's unticked boxes, and refresh tokens that expire.
   grantScopes: z.union([z.string(), z.array(z.string())]).nullable().optional(),
   refreshTokenLifetimeSeconds: z.number().positive().nullable().optional(),
+  // Direct download (docs/emulator.md#computepixels): image:computePixels' limits and speed.
+  computeMaxBytes: z.number().int().positive(),
+  computeConcurrency: nonNegInt,
+  computePixelsPerSecond: z.number().positive(),
+  computeTimeoutPixels: optionalLimit,
+  // Cloud Storage and service accounts (main/emulator/README.md, "Cloud Storage", "Service accounts").
+  buckets: z.union([z.string(), z.array(z.string().min(1))]).nullable().optional(),
+  compositeRate: rate,
+  serviceAccountKey: z.string().min(1).nullable().optional(),
 } as const;
 
 export type OptionKey = keyof typeof shape;
@@ -85,6 +94,20 @@ export interface EmulatorConfig {
   grantScopes: string | readonly string[] | null;
   /** Real seconds a refresh token lives after its consent ("Testing" clients: 7 days); null: for ever. */
   refreshTokenLifetimeSeconds: number | null;
+  /** computePixels: largest request in bytes (Google: 48 MiB). */
+  computeMaxBytes: number;
+  /** computePixels requests computing at once per project; more are answered 429. */
+  computeConcurrency: number;
+  /** computePixels: pixels computed per real second. */
+  computePixelsPerSecond: number;
+  /** computePixels requests with more pixels fail as EE's interactive timeout; null: none. */
+  computeTimeoutPixels: number | null;
+  /** Cloud Storage buckets that exist (a comma list or an array); null: none (every export to a bucket fails). */
+  buckets: string | readonly string[] | null;
+  /** Fraction of export outputs written as composite objects: no md5Hash, only crc32c (and componentCount). */
+  compositeRate: number;
+  /** Writes a fresh service-account key file here at start, one the token endpoint trusts. */
+  serviceAccountKey: string | null;
 }
 
 /** What `startEmulator` and `POST /__emulator/config` take: any subset of the keys. */
@@ -124,6 +147,13 @@ export const DEFAULTS: EmulatorConfig = {
   timeoutMessage: 'Computation timed out.',
   grantScopes: null,
   refreshTokenLifetimeSeconds: null,
+  computeMaxBytes: 50_331_648,
+  computeConcurrency: 40,
+  computePixelsPerSecond: 2_000_000,
+  computeTimeoutPixels: null,
+  buckets: null,
+  compositeRate: 0,
+  serviceAccountKey: null,
 };
 
 export type OptionKind = 'int' | 'number' | 'bytes' | 'rate' | 'string' | 'boolean';
@@ -174,6 +204,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'timeoutMessage', flag: '--timeout-message', kind: 'string', help: 'the failure message of a task above timeout-pixels (e.g. "Deadline expired before operation could complete.")' },
   { key: 'grantScopes', flag: '--grant-scopes', kind: 'string', none: 'every scope asked for', help: 'the boxes the user leaves ticked on the consent screen: a comma list of scopes (e.g. earthengine,cloud-platform; Sign-In scopes openid, email and profile are always granted); the token response\'s scope says what was granted' },
   { key: 'refreshTokenLifetimeSeconds', flag: '--refresh-token-lifetime-seconds', kind: 'number', none: 'no expiry', help: 'refresh tokens die this many real seconds after their consent and then answer invalid_grant, as an OAuth client in "Testing" publishing status does after 7 days (604800)' },
+  { key: 'computeMaxBytes', flag: '--compute-max-bytes', kind: 'bytes', help: 'image:computePixels requests larger than this (pixels x bands x (bytes per band + 1 mask byte)) are refused with 400 "Total request size (N bytes) must be less than or equal to M bytes."' },
+  { key: 'computeConcurrency', flag: '--compute-concurrency', kind: 'int', help: 'image:computePixels requests computing at once per project; more are answered 429 RESOURCE_EXHAUSTED' },
+  { key: 'computePixelsPerSecond', flag: '--compute-pixels-per-second', kind: 'number', help: 'an image:computePixels request takes pixels / compute-pixels-per-second real seconds' },
+  { key: 'computeTimeoutPixels', flag: '--compute-timeout-pixels', kind: 'number', none: 'none', help: 'image:computePixels requests with more pixels compute until the deadline, then fail with 400 and the timeout message (EE\'s interactive time limit)' },
+  { key: 'buckets', flag: '--buckets', kind: 'string', none: 'none', help: 'Cloud Storage buckets that exist, as a comma list (e.g. a,b); an export to any other bucket fails as at Google' },
+  { key: 'compositeRate', flag: '--composite-rate', kind: 'rate', help: 'fraction of exported objects written as composite objects: no md5Hash, only crc32c' },
+  { key: 'serviceAccountKey', flag: '--service-account-key', kind: 'string', startOnly: true, none: 'none', help: 'write a fresh service-account key file (Google\'s JSON format) that the token endpoint trusts to this path; with --data-dir the emulator keeps trusting it after a restart' },
   { key: 'catalogPath', flag: '--catalog', kind: 'string', startOnly: true, none: "the emulator's subset", help: "serve this algorithm catalog (JSON of GET algorithms, e.g. Google's full one) instead of the emulator's subset" },
 ];
 

@@ -1,25 +1,25 @@
-import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuthState } from './auth/oauth';
 import type { DriveFile } from './drive/store';
 import type { Operation } from './ee/tasks';
 import type { Asset } from './ee/assets';
 import type { EmulatorConfig } from './options';
-import { syncDir } from '../core/fs-durable';
+import { Journal } from '../common/journal';
 
 /**
  * The emulator's state on disk (with `dataDir`), so that a stopped or killed emulator restarts with every
  * operation, Drive file, token, quota figure, the simulated clock and the positions of its random streams.
  *
  * Two files beside Drive's bytes (`drive/`):
- * - `state.json`: a full snapshot, replaced atomically (temporary file, fsync, rename, fsync of the
- *   folder);
+ * - `state.json`: a full snapshot, replaced atomically (main/common/atomic-write.ts);
  * - `journal.jsonl`: one line per change set, appended and fdatasync'ed after every request (or
  *   simulated event) that changed something, before its answer is sent. Each line holds the *whole*
  *   current value of every record it names (operations by name, files by id, grants, tokens, codes) and
  *   the small global state, so replaying it over the snapshot is idempotent.
  * When the journal outgrows the snapshot, the snapshot is rewritten and the journal emptied (a crash in
- * between only replays lines already in the snapshot). A torn last line (a crash mid-append) is ignored.
+ * between only replays lines already in the snapshot). A torn last line (a crash mid-append) is cut off on
+ * open. The journal and the atomic snapshot are main/common/journal.ts's, shared with the engine.
  */
 export const STATE_FILE = 'state.json';
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -58,54 +58,40 @@ export interface Snapshot {
 }
 
 export class Persistence {
-  private journalBytes = 0;
   private snapshotBytes = 0;
 
   private constructor(
     readonly dir: string,
-    private journal: FileHandle,
+    private readonly journal: Journal<JournalEntry>,
   ) {}
 
   /** Opens (creating) the journal of `dir` and reads what a previous run left: null when nothing. */
   static async open(dir: string, log: (message: string) => void): Promise<{ store: Persistence; state: Snapshot | null }> {
-    const state = await load(dir, log);
-    const journal = await open(join(dir, JOURNAL_FILE), 'a');
-    const store = new Persistence(dir, journal);
-    store.journalBytes = (await journal.stat()).size;
-    store.snapshotBytes = state ? (await readFile(join(dir, STATE_FILE))).length : 0;
-    return { store, state };
+    const snapText = await readSnapshotText(dir);
+    const replay = snapText === null ? null : new Replay(parseSnapshot(dir, snapText));
+    const journalPath = join(dir, JOURNAL_FILE);
+    // Without a snapshot there is no state to replay into: a journal left alone is emptied by the first snapshot.
+    const opened = await Journal.open<JournalEntry>(journalPath, (entry) => replay?.apply(entry));
+    const damaged = opened.replay.damaged;
+    if (damaged?.followedByMore) log(`${journalPath}: line ${damaged.line} is damaged; ignoring it and the rest`);
+    const store = new Persistence(dir, opened.journal);
+    store.snapshotBytes = snapText === null ? 0 : Buffer.byteLength(snapText);
+    return { store, state: replay?.result() ?? null };
   }
 
   /** Appends one change set and waits until it is on disk. */
   async append(entry: JournalEntry): Promise<void> {
-    const line = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
-    let done = 0;
-    while (done < line.length) done += (await this.journal.write(line, done, line.length - done)).bytesWritten;
-    await this.journal.datasync();
-    this.journalBytes += line.length;
+    await this.journal.append(entry);
   }
 
   get compactionDue(): boolean {
-    return this.journalBytes > Math.max(MIN_COMPACT_BYTES, this.snapshotBytes);
+    return this.journal.size > Math.max(MIN_COMPACT_BYTES, this.snapshotBytes);
   }
 
   /** Replaces the snapshot atomically, then empties the journal. */
   async writeSnapshot(snapshot: Snapshot): Promise<void> {
     const bytes = Buffer.from(JSON.stringify({ format: FORMAT, ...snapshot }), 'utf8');
-    const target = join(this.dir, STATE_FILE);
-    const tmp = `${target}.tmp-${process.pid}`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, target);
-    await syncDir(this.dir);
-    await this.journal.truncate(0);
-    await this.journal.sync();
-    this.journalBytes = 0;
+    await this.journal.compact(join(this.dir, STATE_FILE), () => bytes);
     this.snapshotBytes = bytes.length;
   }
 
@@ -114,56 +100,58 @@ export class Persistence {
   }
 }
 
-/** The snapshot with the journal replayed over it, or null when the folder holds no state yet. */
-async function load(dir: string, log: (message: string) => void): Promise<Snapshot | null> {
-  let text: string;
+async function readSnapshotText(dir: string): Promise<string | null> {
   try {
-    text = await readFile(join(dir, STATE_FILE), 'utf8');
+    return await readFile(join(dir, STATE_FILE), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
+}
+
+function parseSnapshot(dir: string, text: string): Snapshot {
   const snap = JSON.parse(text) as Snapshot & { format?: number };
   if (snap.format !== FORMAT) throw new Error(`${join(dir, STATE_FILE)}: unknown emulator state format ${String(snap.format)}`);
-  let meta = snap.meta;
-  const ops = new Map(snap.ops.map((o) => [o.name, o]));
-  const files = new Map(snap.files.map((f) => [f.id, f]));
-  const grants = new Map(snap.auth.grants.map((g) => [g.refreshToken, g]));
-  const tokens = new Map(snap.auth.tokens.map((t) => [t.token, t]));
-  const codes = new Map(snap.auth.codes.map((c) => [c.code, c]));
-  const assets = new Map((snap.assets ?? []).map((a) => [a.uid, a]));
+  return snap;
+}
 
-  let journal = '';
-  try {
-    journal = await readFile(join(dir, JOURNAL_FILE), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+/** The snapshot with journal lines applied over it, later values winning (lines hold whole records). */
+class Replay {
+  private meta: PersistedMeta;
+  private readonly ops: Map<string, Operation>;
+  private readonly files: Map<string, DriveFile>;
+  private readonly grants: Map<string, AuthState['grants'][number]>;
+  private readonly tokens: Map<string, AuthState['tokens'][number]>;
+  private readonly codes: Map<string, AuthState['codes'][number]>;
+  private readonly assets: Map<Asset['uid'], Asset>;
+
+  constructor(private readonly snap: Snapshot) {
+    this.meta = snap.meta;
+    this.ops = new Map(snap.ops.map((o) => [o.name, o]));
+    this.files = new Map(snap.files.map((f) => [f.id, f]));
+    this.grants = new Map(snap.auth.grants.map((g) => [g.refreshToken, g]));
+    this.tokens = new Map(snap.auth.tokens.map((t) => [t.token, t]));
+    this.codes = new Map(snap.auth.codes.map((c) => [c.code, c]));
+    this.assets = new Map((snap.assets ?? []).map((a) => [a.uid, a]));
   }
-  const lines = journal.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.trim() === '') continue;
-    let entry: JournalEntry;
-    try {
-      entry = JSON.parse(line) as JournalEntry;
-    } catch {
-      // A torn last line is a crash mid-append: what it held was never acknowledged to anyone.
-      if (lines.slice(i + 1).some((l) => l.trim() !== '')) log(`${join(dir, JOURNAL_FILE)}: line ${i + 1} is damaged; ignoring it and the rest`);
-      break;
-    }
-    meta = entry.meta;
-    for (const o of entry.ops ?? []) ops.set(o.name, o);
-    for (const f of entry.files ?? []) files.set(f.id, f);
-    for (const g of entry.auth?.grants ?? []) grants.set(g.refreshToken, g);
-    for (const t of entry.auth?.tokens ?? []) tokens.set(t.token, t);
-    for (const c of entry.auth?.codes ?? []) codes.set(c.code, c);
-    for (const a of entry.assets ?? []) assets.set(a.uid, a);
+
+  apply(entry: JournalEntry): void {
+    this.meta = entry.meta;
+    for (const o of entry.ops ?? []) this.ops.set(o.name, o);
+    for (const f of entry.files ?? []) this.files.set(f.id, f);
+    for (const g of entry.auth?.grants ?? []) this.grants.set(g.refreshToken, g);
+    for (const t of entry.auth?.tokens ?? []) this.tokens.set(t.token, t);
+    for (const c of entry.auth?.codes ?? []) this.codes.set(c.code, c);
+    for (const a of entry.assets ?? []) this.assets.set(a.uid, a);
   }
-  return {
-    meta,
-    ops: [...ops.values()],
-    files: [...files.values()],
-    auth: { key: snap.auth.key, grants: [...grants.values()], tokens: [...tokens.values()], codes: [...codes.values()] },
-    assets: [...assets.values()],
-  };
+
+  result(): Snapshot {
+    return {
+      meta: this.meta,
+      ops: [...this.ops.values()],
+      files: [...this.files.values()],
+      auth: { key: this.snap.auth.key, grants: [...this.grants.values()], tokens: [...this.tokens.values()], codes: [...this.codes.values()] },
+      assets: [...this.assets.values()],
+    };
+  }
 }

@@ -8,6 +8,7 @@ import { SimClock } from './clock';
 import { DriveStore } from './drive/store';
 import { driveRoutes } from './drive/routes';
 import { ImageOutputProducer } from './ee/outputs';
+import { ComputePixels } from './ee/compute-pixels';
 import { eeRoutes } from './ee/routes';
 import { AssetStore } from './ee/assets';
 import { rfc3339, TaskEngine } from './ee/tasks';
@@ -17,14 +18,17 @@ import { Router, type EmuRequest, type Route } from './http/router';
 import { applyPatch, OPTION_SPECS, OptionsError, parseOptions, type EmulatorConfig, type EmulatorOptions } from './options';
 import type { PersistedMeta, Persistence, Snapshot } from './persist';
 import { IdFactory, Rng } from './random';
-import { syncDir } from '../core/fs-durable';
+import { syncDir, writePrivateFileSync } from '../common/atomic-write';
+import { ServiceAccounts } from './auth/service-accounts';
+import { ObjectStore } from './storage/store';
+import { noBucket as storageNotFound, storageRoutes } from './storage/routes';
 
 /** Google refuses larger request bodies too ("Request payload size exceeds the limit: 10485760 bytes."). */
 const MAX_BODY = 10 * 1024 * 1024;
 /** Changes that need no immediate write (request counters, fault draws, the clock) are written this late. */
 const SOFT_FLUSH_MS = 500;
 /** Options that belong to the process, not to the persisted state. */
-const NOT_PERSISTED = new Set(['port', 'dataDir', 'catalogPath']);
+const NOT_PERSISTED = new Set(['port', 'dataDir', 'catalogPath', 'serviceAccountKey']);
 
 export interface StateOperation {
   name: string;
@@ -47,6 +51,18 @@ export interface StateOperation {
   outputs: string[];
 }
 
+/** One Cloud Storage object version in `GET /__emulator/state` (deleted ones included). */
+export interface StateObject {
+  bucket: string;
+  name: string;
+  size: number;
+  md5Hash: string | null;
+  crc32c: string;
+  timeCreated: string;
+  deletedAt: string | null;
+  generation: string;
+}
+
 export interface StateFile {
   id: string;
   name: string;
@@ -64,6 +80,8 @@ export interface StateFile {
 export interface EmulatorState {
   operations: StateOperation[];
   files: StateFile[];
+  /** Every Cloud Storage object ever written (main/emulator/README.md, "Cloud Storage"). */
+  objects: StateObject[];
   /** `dimensions` ([width, height]) for IMAGE assets: their pixel grid. */
   assets: { name: string; type: string; featureCount: number | null; sizeBytes: number | null; deletedAt: string | null; dimensions?: [number, number] }[];
   /** getAssetRootQuota's figures per project holding assets (numbers, not Google's strings). */
@@ -85,7 +103,10 @@ export class Emulator {
   readonly engine: TaskEngine;
   readonly oauth: OAuthServer;
   readonly assets: AssetStore;
+  readonly objects: ObjectStore;
+  readonly serviceAccounts: ServiceAccounts;
   private readonly producer: ImageOutputProducer;
+  private readonly compute: ComputePixels;
   private readonly router = new Router();
   private readonly requests = new Map<string, number>();
   private lock: Promise<unknown> = Promise.resolve();
@@ -132,6 +153,11 @@ export class Emulator {
     });
     this.internalRng = new Rng(config.seed, 'internal-errors');
     const omitRng = new Rng(config.seed, 'omit-destination-uris');
+    const compositeRng = new Rng(config.seed, 'composite-objects');
+    // Cloud Storage's timeCreated comes from the simulated clock, like Drive's createdTime.
+    this.objects = new ObjectStore(`${dataRoot}/storage`, () => bucketList(c().buckets), () => (this.engine as TaskEngine | undefined)?.cursor ?? this.clock.now(), persistence !== null);
+    this.serviceAccounts = new ServiceAccounts(persistence !== null ? dataRoot : null);
+    oauth.trustServiceAccounts(this.serviceAccounts, () => `${this.url}/token`);
     this.assets = new AssetStore(() => this.engine.cursor, `${dataRoot}/tables`, persistence !== null, () => this.config.maxAssets, () => this.config.dropFeatures);
     this.engine = new TaskEngine(
       this.clock,
@@ -148,17 +174,31 @@ export class Emulator {
         dispatchSeconds: () => c().dispatchSeconds,
         timeoutMessage: () => c().timeoutMessage,
         omitDestinationUris: () => omitRng.chance(c().omitDestinationUrisRate),
+        composite: () => compositeRng.chance(c().compositeRate),
       },
       this.drive,
       this.producer,
       (m) => this.log(m),
       this.assets,
+      this.objects,
+    );
+    this.compute = new ComputePixels(
+      {
+        computeMaxBytes: () => c().computeMaxBytes,
+        computeConcurrency: () => c().computeConcurrency,
+        computePixelsPerSecond: () => c().computePixelsPerSecond,
+        computeTimeoutPixels: () => c().computeTimeoutPixels,
+        timeoutMessage: () => c().timeoutMessage,
+      },
+      `${dataRoot}/compute`,
+      () => this.assets.lookup(),
     );
     this.router.add(
-      ...eeRoutes(this.engine, { project: () => c().project, queueLimit: () => c().queueLimit, catalogPath: () => this.catalogPath }, this.assets),
+      ...eeRoutes(this.engine, { project: () => c().project, queueLimit: () => c().queueLimit, catalogPath: () => this.catalogPath }, this.assets, this.compute),
       { method: 'POST', template: '/batch', service: 'ee', handler: (req) => this.batch(req) },
       ...driveRoutes(this.drive, { listingDelaySeconds: () => c().driveListingDelaySeconds, now: () => this.engine.cursor }),
       ...this.oauthRoutes(),
+      ...storageRoutes(this.objects, rfc3339),
     );
     if (restored) this.restore(restored);
   }
@@ -187,6 +227,7 @@ export class Emulator {
       refreshTokenLifetimeSeconds: () => box.config.refreshTokenLifetimeSeconds,
     }, Date.now, restored?.auth);
     const emu = new Emulator(box, dataRoot, ownsDataRoot, catalogPath, oauth, ids, persisted?.store ?? null, restored);
+    await emu.objects.load();
     // A fresh folder gets its first snapshot at once (it holds the signing key the journal never repeats).
     if (persisted && !restored) await persisted.store.writeSnapshot(emu.snapshot());
     return emu;
@@ -299,12 +340,18 @@ export class Emulator {
     this.server = server;
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.scheduleTimer();
+    const keyPath = this.config.serviceAccountKey;
+    if (keyPath) {
+      const key = await this.serviceAccounts.create({ project: this.config.project ?? 'tessera-emulator', tokenUri: `${this.url}/token` });
+      writePrivateFileSync(keyPath, `${JSON.stringify(key, null, 2)}\n`);
+    }
     return this.url;
   }
 
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.compute.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.softTimer) clearTimeout(this.softTimer);
@@ -392,6 +439,10 @@ export class Emulator {
       files,
       assets: this.assets.everything().map((a) => ({ name: a.name, type: a.type, featureCount: a.featureCount, sizeBytes: a.sizeBytes, deletedAt: iso(a.deletedAt), ...(a.grid ? { dimensions: [a.grid.width, a.grid.height] as [number, number] } : {}) })),
       assetQuota: Object.fromEntries([...new Set(this.assets.everything().map((a) => /^projects\/([^/]+)\//.exec(a.name)?.[1] ?? ''))].filter((p) => p !== '').map((p) => [p, { ...this.assets.quota(p), maxAssets: this.assets.limit() }])),
+      objects: this.objects.everything().map((o) => ({
+        bucket: o.bucket, name: o.name, size: o.size, md5Hash: o.md5Hash, crc32c: o.crc32c, generation: o.generation,
+        timeCreated: rfc3339(o.timeCreated), deletedAt: iso(o.deletedAt),
+      })),
       quota: this.drive.quota(),
       requests: Object.fromEntries(this.requests),
       clock: { simulated: rfc3339(e.cursor), real: new Date().toISOString(), timeScale: this.clock.timeScale },
@@ -491,6 +542,7 @@ export class Emulator {
     const caller = this.oauth.authenticate(req, route.service);
     if ('status' in caller) return caller;
     req.caller = caller;
+    if (route.concurrent) return route.handler(req);
     return this.exclusive(async () => {
       await this.engine.advanceTo(this.clock.now());
       return route.handler(req);
@@ -592,6 +644,7 @@ export class Emulator {
 
 function notFound(req: EmuRequest): Reply {
   const what = `${req.method} ${req.path}`;
+  if (req.path.startsWith('/storage/') || req.path.startsWith('/upload/storage/')) return storageNotFound();
   if (req.path.startsWith('/drive/') || req.path.startsWith('/upload/')) {
     return driveError(404, `not emulated: ${what}`, { reason: 'notFound' });
   }
@@ -707,4 +760,10 @@ function sendCut(res: ServerResponse, body: Readable, cut: NonNullable<Reply['cu
     res.flushHeaders();
     setImmediate(end);
   }
+}
+
+/** The `buckets` option: a comma list or an array. */
+function bucketList(v: string | readonly string[] | null): readonly string[] {
+  if (v === null) return [];
+  return (typeof v === 'string' ? v.split(',') : v).map((b) => b.trim()).filter(Boolean);
 }

@@ -4,10 +4,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { UPLOAD_MAX_BYTES, type CommandResult, type DashboardSnapshot, type GridPreview, type JobSummary, type NewJobResult, type RecipeCheck, type StreamMessage, type TileDetail, type UploadResult } from '../../shared/dashboard';
-import { UserError } from '../core/errors';
+import { z } from 'zod';
+import { RequestError, UserError } from '../core/errors';
+import { invalidRequest, refusalOf } from '../../shared/errors';
+import { INVOKE_CHANNELS, type InvokeName } from '../../shared/ipc';
+import { matchRoute, requestOf, STREAM_PATH } from '../../shared/http-routes';
 import { rendererContentType } from './renderer-files';
 import { answerUnread } from './unread-body';
-import { serviceRoute, type DashboardServices } from './services';
+import type { DashboardServices } from './services';
+import { dashboardHandlers } from './handlers';
 import { basemapOrigin, DEFAULT_BASEMAP_URL } from '../../shared/settings';
 
 /** What the server needs from the engine host (main/core/engine/host.ts implements it). */
@@ -25,6 +30,8 @@ export interface DashboardHost {
   checkRecipe?(input: unknown): Promise<RecipeCheck>;
   /** A file sent from the page (ROI or recipe), kept in the host's uploads folder; answers its path. */
   saveUpload?(name: string, body: AsyncIterable<Uint8Array>): Promise<UploadResult>;
+  /** A job's folders (quicklooks live beside its journal, docs/previews.md); without it there are none. */
+  jobOf?(job: string): { readonly name: string; readonly stateDir: string; readonly output: string };
 }
 
 export interface DashboardServerOptions {
@@ -87,17 +94,18 @@ const MAX_STREAM_BACKLOG = 16 * 1024 * 1024;
  * every port of 127.0.0.1. The Host header must name this server (DNS rebinding), and every answer
  * carries `Referrer-Policy: no-referrer` and a strict CSP.
  *
- * API: `GET /api/snapshot`, `GET /api/jobs/:job/summary`, `GET /api/jobs/:job/tiles/:id`,
- * `POST /api/command` (a contract command as JSON), `GET /api/events` (Server-Sent Events, one
- * `StreamMessage` per event, `hello` first). The job wizard: `POST /api/wizard/preview`, `/api/wizard/jobs`,
- * `/api/wizard/recipe-check` (JSON) and `/api/wizard/upload?name=` (a file's bytes, at most
- * UPLOAD_MAX_BYTES, kept by the host in its uploads folder).
+ * API: one route per channel of shared/ipc.ts (its `http` binding, e.g. `GET /api/jobs/:job/summary`,
+ * `POST /api/command`), request checked with the channel's schema and answered by main/server/handlers.ts;
+ * `GET /api/events` (Server-Sent Events, one `StreamMessage` per event, `hello` first); and
+ * `POST /api/wizard/upload?name=` (a file's bytes, at most UPLOAD_MAX_BYTES, kept by the host in its
+ * uploads folder). Refusals are `{ error }` with the status of shared/errors.ts `refusalOf`.
  */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const files = loadRenderer(options.rendererDir);
   const token = options.token ?? randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(token);
   const host = options.host;
+  const handlers = dashboardHandlers(host, options.services);
   const streams = new Set<() => void>();
   let port = 0;
 
@@ -142,46 +150,39 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       return json(res, 400, { error: 'malformed path' });
     }
     try {
-      if (req.method === 'GET' && path === '/api/snapshot') return json(res, 200, host.snapshot());
-      if (req.method === 'GET' && path === '/api/events') return stream(req, res);
-      if (req.method === 'GET' && parts[0] === 'jobs' && parts.length === 3 && parts[2] === 'summary') return json(res, 200, host.summary(parts[1]!));
-      if (req.method === 'GET' && parts[0] === 'jobs' && parts.length === 4 && parts[2] === 'tiles') return json(res, 200, host.tile(parts[1]!, parts[3]!));
-      if (path === '/api/command') {
-        if (req.method !== 'POST') return json(res, 405, { error: 'POST a command' });
-        return json(res, 200, await host.command(await readJson(req, 'the command')));
-      }
-      if (options.services && ['settings', 'auth', 'assets', 'doctor'].includes(parts[0] ?? '')) {
-        const method = req.method ?? 'GET';
-        if (method !== 'GET' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send it as application/json' });
-        return json(res, 200, await serviceRoute(options.services, method, parts, () => readJson(req, undefined, true)));
-      }
-      // The job wizard: a live grid preview, and the new job (validated again by the host with the form's schema).
+      if (req.method === 'GET' && path === STREAM_PATH) return stream(req, res);
       // A file for the wizard (ROI or recipe): the raw bytes, `?name=` its file name (sanitised by the host).
+      // The one route that is not a channel: a page cannot give a path, so it sends the bytes.
       if (path === '/api/wizard/upload' && host.saveUpload) {
-        if (req.method !== 'POST') return json(res, 405, { error: 'POST it' });
-        if (!/^application\/octet-stream\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'send the file as application/octet-stream' });
+        if (req.method !== 'POST') throw new RequestError(405, 'POST it');
+        if (!/^application\/octet-stream\b/i.test(req.headers['content-type'] ?? '')) throw new RequestError(415, 'send the file as application/octet-stream');
         const declared = Number(req.headers['content-length'] ?? NaN);
-        if (declared > UPLOAD_MAX_BYTES) return answerUnread(req, res, () => json(res, 413, { error: `the file is larger than ${UPLOAD_MAX_BYTES / 1024 ** 2} MB` }));
+        if (declared > UPLOAD_MAX_BYTES) throw new RequestError(413, `the file is larger than ${UPLOAD_MAX_BYTES / 1024 ** 2} MB`);
         const name = url.searchParams.get('name');
-        if (!name) return answerUnread(req, res, () => json(res, 400, { error: 'name the file (?name=…)' }));
+        if (!name) throw new RequestError(400, 'name the file (?name=…)');
         // Not destroyed when the host stops reading (a refusal): the answer below is sent by answerUnread.
         return json(res, 200, await host.saveUpload(name, req.iterator({ destroyOnReturn: false })));
       }
-      const wizard =
-        path === '/api/wizard/preview' ? host.previewGrid?.bind(host)
-        : path === '/api/wizard/jobs' ? host.createJob?.bind(host)
-        : path === '/api/wizard/recipe-check' ? host.checkRecipe?.bind(host)
-        : undefined;
-      if (wizard) {
-        if (req.method !== 'POST') return json(res, 405, { error: 'POST it' });
-        return json(res, 200, await wizard(await readJson(req)));
+      // Every other route is a channel of shared/ipc.ts (shared/http-routes.ts): checked, then handled.
+      const match = matchRoute(req.method ?? 'GET', parts);
+      if (!match) throw new RequestError(404, 'not found');
+      if ('allowed' in match) {
+        res.setHeader('Allow', match.allowed.join(', '));
+        throw new RequestError(405, `${match.allowed.join(' or ')} it`);
       }
+      const { route, params } = match;
+      const handler = (handlers as Partial<Record<InvokeName, (request: unknown) => unknown>>)[route.name];
+      if (!handler) throw new RequestError(404, 'not found');
+      const body = route.method === 'GET' ? undefined : await readJson(req, route.name === 'command' ? 'the command' : undefined, true);
+      const parsed = INVOKE_CHANNELS[route.name].request.safeParse(requestOf(route, params, body));
+      if (!parsed.success) throw new RequestError(400, invalidRequest(`${route.method} ${path}`, z.prettifyError(parsed.error)).message);
+      return json(res, 200, await handler(parsed.data));
     } catch (e) {
-      const status = (e as { status?: unknown }).status;
-      if (typeof status === 'number' && status >= 400 && status < 500) return answerUnread(req, res, () => json(res, status, { error: (e as Error).message }));
-      throw e;
+      // The error model's one mapping to HTTP (shared/errors.ts): a 4xx kept, anything else a 500.
+      const { status, message } = refusalOf(e);
+      if (status === 500) throw e;
+      return answerUnread(req, res, () => json(res, status, { error: message }));
     }
-    return json(res, 404, { error: 'not found' });
   }
 
   function authorised(req: IncomingMessage): boolean {
@@ -256,13 +257,13 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  * parse (`what` names it in the messages). An empty body is `undefined` only when `emptyOk`.
  */
 async function readJson(req: IncomingMessage, what?: string, emptyOk = false): Promise<unknown> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw Object.assign(new Error(`send ${what ?? 'it'} as application/json`), { status: 415 });
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new RequestError(415, `send ${what ?? 'it'} as application/json`);
   const text = await readBody(req);
   if (!text && emptyOk) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw Object.assign(new Error(`${what ? `${what} is ` : ''}not valid JSON (${(e as Error).message})`), { status: 400 });
+    throw new RequestError(400, `${what ? `${what} is ` : ''}not valid JSON (${(e as Error).message})`);
   }
 }
 
@@ -275,7 +276,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY) {
         req.off('data', onData);
         req.pause(); // answerUnread reads the rest once the 413 is decided
-        reject(Object.assign(new Error(`the request is larger than ${MAX_BODY / 1024 ** 2} MB`), { status: 413 }));
+        reject(new RequestError(413, `the request is larger than ${MAX_BODY / 1024 ** 2} MB`));
       } else chunks.push(c);
     };
     req.on('data', onData);

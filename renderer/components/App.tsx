@@ -4,8 +4,12 @@ import type { TesseraClient } from '../api';
 import { TileMap } from '../map/TileMap';
 import { syncStore, type DashboardStore } from '../store';
 import { Legend } from './Legend';
+import { PeriodChart } from './PeriodChart';
+import { PeriodSelect } from './PeriodSelect';
+import { periodOf, tileOf } from '../periods';
 import { LogPanel } from './LogPanel';
 import { ProgressHeader } from './ProgressHeader';
+import { BucketGauge } from './BucketGauge';
 import { QuotaGauge } from './QuotaGauge';
 import { TileDetails } from './TileDetails';
 import { TileSearch } from './TileSearch';
@@ -72,6 +76,25 @@ export function App({ client, store }: Props) {
   const job = store.job(jobName);
   const selected = store.selectedTile;
   const selectedTile = selected ? job?.tiles.get(selected) : undefined;
+  // A job with periods: what the legend, progress and details count is the period chosen (all: every unit).
+  const period = store.selectedPeriod;
+  const shownCounts = store.shownCounts(jobName);
+  const fetchPreview = useCallback((unit: string) => (jobName ? client.preview(jobName, unit) : Promise.resolve(null)), [client, jobName]);
+  const selectedUnits =
+    job && selected && job.periods.length
+      ? job.periods.flatMap((p) => {
+          const u = job.tiles.get(`${p}@${tileOf(selected)}`);
+          return u ? [{ id: u.id, period: p, state: u.state }] : [];
+        })
+      : undefined;
+  const choosePeriod = (p: string | null) => {
+    store.selectPeriod(p);
+    // The details follow: the same tile in the period chosen.
+    if (job && selected && p !== null && periodOf(selected) !== undefined) {
+      const unit = `${p}@${tileOf(selected)}`;
+      store.selectTile(job.tiles.has(unit) ? unit : null);
+    }
+  };
 
   const command = useCallback(
     async (cmd: Command) => {
@@ -99,7 +122,7 @@ export function App({ client, store }: Props) {
 
   const pickState = (state: TileState) => {
     if (!job) return;
-    const ids = [...job.tiles.values()].filter((t) => t.state === state).map((t) => t.id);
+    const ids = [...job.tiles.values()].filter((t) => t.state === state && (period === null || periodOf(t.id) === period)).map((t) => t.id);
     if (!ids.length) return;
     const k = ((cursor.current.get(state) ?? -1) + 1) % ids.length;
     cursor.current.set(state, k);
@@ -170,18 +193,19 @@ export function App({ client, store }: Props) {
         </div>
       )}
       {job ? (
-        <ProgressHeader summary={job.summary} counts={job.counts} onCommand={fire} />
+        <ProgressHeader summary={period === null ? job.summary : { ...job.summary, progress: { ...job.summary.progress, planned: undefined, split: undefined } }} counts={shownCounts} onCommand={fire} />
       ) : (
         <section className="progress empty">{store.loaded ? <p>No job yet. {client.hasWizard ? <>Make one with <strong>New job</strong>, or start</> : 'Start'} <code>tessera serve job.json</code> to run one here.</p> : <p>Loading…</p>}</section>
       )}
       <main className="body">
-        <TileMap store={store} job={jobName} selected={selected} onSelect={(id) => store.selectTile(id)} basemapUrl={basemapUrl} reveal={reveal} />
+        <TileMap store={store} job={jobName} selected={selected} onSelect={(id) => store.selectTile(id)} basemapUrl={basemapUrl} reveal={reveal} period={period} fetchPreview={client.services ? fetchPreview : undefined} />
         <aside className="side">
           {store.jobNames().length > 0 && <JobsList store={store} onCommand={fire} />}
           {job && (
             <>
-              <Legend counts={job.counts} onPick={pickState} />
-              <QuotaGauge quota={job.summary.quota} drive={job.summary.drive} />
+              <PeriodSelect job={job} period={period} onChange={choosePeriod} />
+              <Legend counts={shownCounts} onPick={pickState} />
+              {job.summary.bucket ? <BucketGauge bucket={job.summary.bucket} objects={job.summary.drive} /> : <QuotaGauge quota={job.summary.quota} drive={job.summary.drive} />}
               <TileSearch
                 ids={() => job.tiles.keys()}
                 has={(id) => job.tiles.has(id)}
@@ -197,7 +221,11 @@ export function App({ client, store }: Props) {
                 stamp={selectedTile ? `${selectedTile.state}:${selectedTile.attempt}` : ''}
                 onCommand={command}
                 onClose={() => store.selectTile(null)}
+                preview={client.services ? fetchPreview : undefined}
+                units={selectedUnits}
+                onPickUnit={(id) => store.selectTile(id)}
               />
+              {job.periods.length > 0 && <PeriodChart job={job} version={store.version()} />}
               <LogPanel log={job.log} />
             </>
           )}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { Command } from '../../shared/contract';
+import type { Command, TileState } from '../../shared/contract';
 import type { TileDetail } from '../../shared/dashboard';
 import type { TesseraClient } from '../api';
 import { formatBytes, formatTime } from '../format';
@@ -13,14 +13,20 @@ interface Props {
   stamp: string;
   onCommand: (cmd: Command) => Promise<void>;
   onClose: () => void;
+  /** A finished unit's quicklook (docs/previews.md); without it none is shown. */
+  preview?: (unit: string) => Promise<string | null>;
+  /** A job with periods: the tile's units, one per period, to go from one to another. */
+  units?: { id: string; period: string; state: TileState }[];
+  onPickUnit?: (id: string) => void;
 }
 
 const RETRYABLE = new Set(['failed', 'cancelled', 'skipped']);
 const SKIPPABLE = new Set(['pending', 'retrying', 'failed']);
 
 /** The selected tile (docs/dashboard.md#job-progress-tile-details-tile-search `tile-details`): history, EE operation and message, files, attempts, retry / skip. */
-export function TileDetails({ client, job, id, stamp, onCommand, onClose }: Props) {
+export function TileDetails({ client, job, id, stamp, onCommand, onClose, preview, units, onPickUnit }: Props) {
   const [detail, setDetail] = useState<TileDetail | null>(null);
+  const [image, setImage] = useState<{ unit: string; url: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sent, setSent] = useState<string | null>(null);
 
@@ -46,6 +52,19 @@ export function TileDetails({ client, job, id, stamp, onCommand, onClose }: Prop
       live = false;
     };
   }, [client, job, id, stamp]);
+
+  // The quicklook of a finished unit (asked again when its state changes: it is made after `done`).
+  useEffect(() => {
+    if (!id || !preview) return;
+    let live = true;
+    preview(id).then(
+      (url) => live && setImage(url ? { unit: id, url } : null),
+      () => live && setImage(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [preview, job, id, stamp]);
 
   if (!id) {
     return (
@@ -95,6 +114,24 @@ export function TileDetails({ client, job, id, stamp, onCommand, onClose }: Prop
               </span>
             )}
           </div>
+          {units && units.length > 1 && (
+            <div className="unit-periods" role="group" aria-label="This tile in each period">
+              {units.map((u) => (
+                <button
+                  key={u.id}
+                  type="button"
+                  aria-pressed={u.id === id}
+                  onClick={() => onPickUnit?.(u.id)}
+                  title={`${u.period}: ${u.state}`}
+                  style={{ borderColor: STATE_STYLES[u.state].stroke }}
+                >
+                  <span className="swatch" style={{ background: STATE_STYLES[u.state].fill, borderColor: STATE_STYLES[u.state].stroke }} />
+                  {u.period}
+                </button>
+              ))}
+            </div>
+          )}
+          {image && image.unit === id && d.state === 'done' && <img className="tile-preview" data-testid="tile-preview" src={image.url} alt={`Quicklook of ${id}`} />}
           <dl className="facts">
             <dt>Attempts</dt>
             <dd data-testid="tile-attempts">
@@ -102,6 +139,12 @@ export function TileDetails({ client, job, id, stamp, onCommand, onClose }: Prop
               {d.retriesUsed ? ` (${d.retriesUsed} retr${d.retriesUsed === 1 ? 'y' : 'ies'} used)` : ''}
               {d.notBefore && d.state === 'retrying' ? ` · next not before ${formatTime(d.notBefore)}` : ''}
             </dd>
+            {(d.via ?? (d.operation ? 'export' : undefined)) && (
+              <>
+                <dt>Came by</dt>
+                <dd data-testid="tile-via">{(d.via ?? 'export') === 'direct' ? 'direct (computePixels)' : 'batch export'}</dd>
+              </>
+            )}
             <dt>EE operation</dt>
             <dd className="mono" data-testid="tile-operation">
               {d.operation ?? '–'}

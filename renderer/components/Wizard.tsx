@@ -5,6 +5,9 @@ import type { TesseraClient } from '../api';
 import { formatBytes, formatCount } from '../format';
 import { gridPreview } from '../map/preview';
 import { FileChoice } from './wizard/FileChoice';
+import { DestinationFields } from './wizard/DestinationFields';
+import { ModeField, type JobModeChoice } from './wizard/ModeField';
+import { destinationOf } from './wizard/destination';
 import { trapTab } from './focus';
 import { DoctorChecks } from './DoctorChecks';
 import type { DoctorReport } from '../../shared/doctor';
@@ -66,9 +69,13 @@ export function Wizard({ client, onClose, onCreated }: Props) {
     crs: 'EPSG:3035',
     scale: '10',
     tilePixels: '1000',
+    mode: 'export' as JobModeChoice,
     recipe: '' as '' | PresetName | 'file',
     recipeFile: '',
     drive: 'tessera',
+    destType: 'drive' as 'drive' | 'gcs',
+    bucket: '',
+    prefix: '',
     output: '',
     maxInFlight: '4',
     reserveGb: '',
@@ -252,8 +259,9 @@ export function Wizard({ client, onClose, onCreated }: Props) {
         name: v.name.trim(),
         roi: { path: v.roi.trim(), ...(v.layer ? { layer: v.layer } : {}) },
         grid: { crs: v.crs.trim(), scale: Number(v.scale), tilePixels: Number(v.tilePixels) },
+        ...(v.mode !== 'export' ? { mode: v.mode } : {}),
         ...(recipe ? { recipe } : {}),
-        drive: { folder: v.drive.trim() },
+        ...destinationOf(v),
         output: v.output.trim(),
         ...(v.maxInFlight.trim() ? { maxInFlight: Number(v.maxInFlight) } : {}),
         ...(reserve !== undefined ? { driveReserveBytes: Math.round(reserve * 1024 ** 3) } : {}),
@@ -410,6 +418,7 @@ export function Wizard({ client, onClose, onCreated }: Props) {
             {input('crs', 'CRS', 'grid.crs', {}, 'EPSG code of the export')}
             {input('scale', 'Pixel size (CRS units)', 'grid.scale', { inputMode: 'decimal' })}
             {input('tilePixels', 'Tile size (pixels)', 'grid.tilePixels', { inputMode: 'numeric' })}
+            <ModeField mode={v.mode} choose={(mode) => setV((o) => ({ ...o, mode }))} tilePixels={Number(v.tilePixels)} shape={shape} />
             <p className="grid-estimate" data-testid="wizard-estimate" data-layer={preview?.layer} role="status" aria-live="polite">
               {preview
                 ? `${formatCount(preview.tiles)} tiles · ${formatCount(preview.pixelsPerTile)} px and ~${formatBytes(preview.bytesPerTile)} per tile (${shape.bands} band${shape.bands === 1 ? '' : 's'} ${shape.dataType}) · ~${formatBytes(preview.totalBytes)} in all`
@@ -508,7 +517,7 @@ export function Wizard({ client, onClose, onCreated }: Props) {
           </fieldset>
           <fieldset>
             <legend>Where</legend>
-            {input('drive', 'Drive folder', 'drive.folder')}
+            <DestinationFields client={client} v={v} choose={(k, value) => setV((o) => ({ ...o, [k]: value }))} input={input} />
             {input('output', 'Local folder for the outputs', 'output', { placeholder: '/data/out' }, 'relative paths start at the job file’s folder')}
             {input('file', 'Save the job file as', 'file', { placeholder: '/data/job.json' })}
             {client.canChooseFile && (

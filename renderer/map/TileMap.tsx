@@ -4,8 +4,10 @@ import type { TileState } from '../../shared/contract';
 import type { TileView } from '../../shared/dashboard';
 import { STATE_STYLES } from '../states';
 import type { DashboardStore, JobModel } from '../store';
+import { aggregate, periodOf, tileOf } from '../periods';
 import { installBasemap, type BasemapMode } from './basemap';
 import { gridPreview, type GridPreviewOutlines } from './preview';
+import { PreviewOverlays, type PreviewTarget } from './preview-layer';
 import { GridIndex } from './spatial-index';
 import { TileCanvasLayer } from './tile-layer';
 
@@ -18,6 +20,10 @@ interface Props {
   onSelect: (id: string | null) => void;
   /** The basemap's tile URL template (a setting); none is loaded until it is known. */
   basemapUrl?: string;
+  /** A job with periods: the period drawn, or null for all (each tile: its least advanced unit). */
+  period?: string | null;
+  /** Fetches a finished unit's quicklook (a `data:` URL); without it there is no preview control. */
+  fetchPreview?: (unit: string) => Promise<string | null>;
 }
 
 /** Every tile of the job on one shared canvas, restyled in place as states change; the ROI and the selection above. */
@@ -29,6 +35,10 @@ interface MapParts {
   selection: L.LayerGroup;
   job: string | null;
   fitted: string | null;
+  /** The period drawn (null: all); undefined before the first draw. */
+  period: string | null | undefined;
+  /** Drawn tile id → the units drawn there: one (a period, or a job without periods), or every period's. */
+  groups: Map<string, TileView[]>;
 }
 
 export function styleOf(state: TileState): L.PathOptions {
@@ -42,12 +52,14 @@ function latLngs(ring: readonly number[]): L.LatLngExpression[] {
   return out;
 }
 
-export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0 }: Props) {
+export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0, period = null, fetchPreview }: Props) {
   const element = useRef<HTMLDivElement>(null);
   const parts = useRef<MapParts | null>(null);
   const onSelectRef = useRef(onSelect);
   onSelectRef.current = onSelect;
-  const [hover, setHover] = useState<{ id: string; state: TileState } | null>(null);
+  const [hover, setHover] = useState<{ id: string; state: TileState; done: number; total: number } | null>(null);
+  const [previewsOn, setPreviewsOn] = useState(false);
+  const [previewNote, setPreviewNote] = useState('');
   /** The map's centre "lat,lon" after each move (a hook for tests of the search). */
   const [center, setCenter] = useState('');
   const [basemap, setBasemap] = useState<BasemapMode>('loading');
@@ -62,7 +74,7 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
     map.setView([20, 0], 2);
     map.on('moveend', () => setCenter(`${map.getCenter().lat.toFixed(5)},${map.getCenter().lng.toFixed(5)}`));
-    for (const [name, z] of [['tiles', 400], ['roi', 450], ['preview', 455], ['selection', 460]] as const) {
+    for (const [name, z] of [['tiles', 400], ['results', 420], ['roi', 450], ['preview', 455], ['selection', 460]] as const) {
       const pane = map.createPane(name);
       pane.style.zIndex = String(z);
       pane.style.pointerEvents = 'none';
@@ -75,19 +87,24 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
       selection: L.layerGroup().addTo(map),
       job: null,
       fitted: null,
+      period: undefined,
+      groups: new Map(),
     };
     parts.current = p;
     if (basemapRef.current) removeBasemap.current = installBasemap(map, setBasemap, basemapRef.current);
-    map.on('click', (e: L.LeafletMouseEvent) => onSelectRef.current(pick(p, store, e.latlng.lng, e.latlng.lat)));
+    map.on('click', (e: L.LeafletMouseEvent) => {
+      const id = pick(p, e.latlng.lng, e.latlng.lat);
+      onSelectRef.current(id === null ? null : unitShown(p, id));
+    });
     let last = 0;
     map.on('mousemove', (e: L.LeafletMouseEvent) => {
       const now = performance.now();
       if (now - last < 40) return;
       last = now;
-      const id = pick(p, store, e.latlng.lng, e.latlng.lat);
-      const tile = id ? store.job(p.job)?.tiles.get(id) : undefined;
-      map.getContainer().classList.toggle('over-tile', Boolean(tile));
-      setHover(tile ? { id: tile.id, state: tile.state } : null);
+      const id = pick(p, e.latlng.lng, e.latlng.lat);
+      const units = id === null ? undefined : p.groups.get(id);
+      map.getContainer().classList.toggle('over-tile', Boolean(units));
+      setHover(id !== null && units ? { id: p.period ? `${p.period}@${id}` : id, ...aggregate(units.map((u) => u.state)) } : null);
     });
     map.on('mouseout', () => setHover(null));
     const resize = new ResizeObserver(() => map.invalidateSize());
@@ -125,10 +142,13 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
       syncTiles(p, store.job(job));
       mark();
     };
-    if (p.job !== job) {
+    if (p.job !== job) p.roi.clearLayers();
+    if (p.job !== job || p.period !== period) {
       p.tiles.clear();
-      p.roi.clearLayers();
+      p.groups.clear();
+      p.index = new GridIndex();
       p.job = job;
+      p.period = period;
     }
     sync();
     return store.onTiles((name, change) => {
@@ -140,7 +160,37 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
       }
       else restyle(p, change.tiles);
     });
-  }, [store, job]);
+  }, [store, job, period]);
+
+  // Finished results as images over their tiles (the preview control), for the period shown.
+  useEffect(() => {
+    const p = parts.current;
+    if (!p || !previewsOn || !fetchPreview) return;
+    const container = p.map.getContainer();
+    const overlays = new PreviewOverlays(p.map, 'results', fetchPreview, (loaded, wanted, tooMany) => {
+      container.dataset.previewImages = String(loaded);
+      setPreviewNote(tooMany ? 'zoom in to see the results' : wanted === 0 ? 'no finished results here yet' : loaded < wanted ? `results ${loaded} of ${wanted}` : '');
+    });
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const refresh = () => {
+      timer = null;
+      overlays.show(previewTargets(p));
+    };
+    const soon = () => {
+      timer ??= setTimeout(refresh, 250);
+    };
+    refresh();
+    p.map.on('moveend', soon);
+    const off = store.onTiles((name) => name === job && soon());
+    return () => {
+      off();
+      p.map.off('moveend', soon);
+      if (timer) clearTimeout(timer);
+      overlays.remove();
+      delete container.dataset.previewImages;
+      setPreviewNote('');
+    };
+  }, [store, job, period, previewsOn, fetchPreview]);
 
   // The wizard's grid preview: the first tiles of the grid being set up, dashed, above the job's tiles.
   useEffect(() => {
@@ -213,6 +263,19 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
         <div className="hover-label" role="status">
           <span className="swatch" style={{ background: STATE_STYLES[hover.state].fill, borderColor: STATE_STYLES[hover.state].stroke }} />
           {hover.id} · {hover.state}
+          {hover.total > 1 && ` · ${hover.done} of ${hover.total} periods done`}
+        </div>
+      )}
+      {fetchPreview && (
+        <div className="map-controls">
+          <button type="button" data-testid="preview-toggle" aria-pressed={previewsOn} onClick={() => setPreviewsOn((v) => !v)} title="Show the finished results over their tiles">
+            {previewsOn ? 'Hide results' : 'Show results'}
+          </button>
+          {previewsOn && previewNote && (
+            <span className="preview-note" role="status">
+              {previewNote}
+            </span>
+          )}
         </div>
       )}
       {basemap === 'offline' && <div className="basemap-note">offline map</div>}
@@ -220,31 +283,85 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
   );
 }
 
-/** The tile under a point: a split parent only where none of its children is (they lie on top of it). */
-function pick(p: MapParts, store: DashboardStore, lon: number, lat: number): string | null {
-  const job = store.job(p.job);
-  if (!job) return null;
+/** The drawn tile under a point: a split parent only where none of its children is (they lie on top of it). */
+function pick(p: MapParts, lon: number, lat: number): string | null {
   const hits = p.index.at(lon, lat);
-  const live = hits.filter((id) => job.tiles.get(id)?.state !== 'split');
+  const live = hits.filter((id) => p.tiles.stateOf(id) !== 'split');
   return live[live.length - 1] ?? hits[hits.length - 1] ?? null;
+}
+
+/** The unit behind a drawn tile: the period's, or (all periods) the least advanced one, which gives the tile its colour. */
+function unitShown(p: MapParts, tile: string): string {
+  const units = p.groups.get(tile);
+  if (!units?.length) return tile;
+  const { state } = aggregate(units.map((u) => u.state));
+  return (units.find((u) => u.state === state) ?? units[0]!).id;
+}
+
+/** Whether a unit is drawn for the period shown (a job without periods: always). */
+function shown(p: MapParts, unit: TileView): boolean {
+  if (p.period === null || p.period === undefined) return true;
+  const up = periodOf(unit.id);
+  return up === undefined || up === p.period;
+}
+
+function drawnState(p: MapParts, tile: string): TileState {
+  const units = p.groups.get(tile)!;
+  return units.length === 1 ? units[0]!.state : aggregate(units.map((u) => u.state)).state;
+}
+
+/** Done units whose quicklooks the preview layer may show: per tile, the period's (all periods: the latest done). */
+function previewTargets(p: MapParts): PreviewTarget[] {
+  const out: PreviewTarget[] = [];
+  for (const units of p.groups.values()) {
+    let last: TileView | undefined;
+    for (const u of units) if (u.state === 'done') last = u;
+    if (last && last.ring.length >= 6) out.push({ unit: last.id, ring: last.ring });
+  }
+  return out;
 }
 
 function syncTiles(p: MapParts, job: JobModel | undefined): void {
   if (!job) return;
+  p.groups.clear();
+  for (const t of job.tiles.values()) group(p, t);
   const fresh: TileView[] = [];
-  for (const t of job.tiles.values()) if (!p.tiles.setState(t.id, t.state)) fresh.push(t);
-  if (p.tiles.size > job.tiles.size - fresh.length) {
+  for (const [id, units] of p.groups) if (!p.tiles.setState(id, drawnState(p, id))) fresh.push(units[0]!);
+  if (p.tiles.size > p.groups.size - fresh.length) {
     // Tiles that left the job (a new snapshot): start over.
     p.tiles.clear();
     fresh.length = 0;
-    fresh.push(...job.tiles.values());
+    for (const units of p.groups.values()) fresh.push(units[0]!);
     p.index = new GridIndex();
   }
   if (p.roi.getLayers().length === 0 && job.roi.length) {
     const renderer = L.svg({ pane: 'roi' });
     p.roi.addLayer(L.polygon(job.roi.map(latLngs), { renderer, interactive: false, fill: false, color: '#0f172a', weight: 2, opacity: 0.85, dashArray: '7 5' }));
   }
-  addTiles(p, job, fresh);
+  place(p, job, fresh);
+}
+
+/** Files a unit under the tile it is drawn as; false when the period shown does not include it. */
+function group(p: MapParts, t: TileView): boolean {
+  if (!shown(p, t)) return false;
+  const id = tileOf(t.id);
+  const units = p.groups.get(id);
+  if (!units) p.groups.set(id, [t]);
+  else if (!units.includes(t)) units.push(t);
+  return true;
+}
+
+/** New tiles on the map (`units`: one per new drawn tile, its outline). */
+function place(p: MapParts, job: JobModel, units: TileView[]): void {
+  const added: { id: string; ring: readonly number[] }[] = [];
+  for (const t of units) {
+    const id = tileOf(t.id);
+    if (p.tiles.has(id) || t.ring.length < 6) continue;
+    p.tiles.add(id, t.ring, drawnState(p, id));
+    added.push({ id, ring: t.ring });
+  }
+  if (p.tiles.size === added.length) p.index = new GridIndex(added);
+  else if (added.length) p.index.add(added);
   if (p.fitted !== job.name && job.bounds) {
     const [w, s, e, n] = job.bounds;
     p.map.fitBounds([[s, w], [n, e]], { padding: [24, 24], maxZoom: 16 });
@@ -254,22 +371,20 @@ function syncTiles(p: MapParts, job: JobModel | undefined): void {
 
 function addTiles(p: MapParts, job: JobModel | undefined, tiles: TileView[]): void {
   if (!job || tiles.length === 0) return;
-  const added: TileView[] = [];
+  const fresh: TileView[] = [];
   for (const t of tiles) {
-    if (p.tiles.has(t.id) || t.ring.length < 6) continue;
-    p.tiles.add(t.id, t.ring, t.state);
-    added.push(t);
+    if (!group(p, t)) continue;
+    const id = tileOf(t.id);
+    if (!p.tiles.setState(id, drawnState(p, id))) fresh.push(t);
   }
-  if (p.tiles.size === added.length) p.index = new GridIndex(added);
-  else p.index.add(added);
-  if (p.fitted !== job.name && job.bounds) {
-    const [w, s, e, n] = job.bounds;
-    p.map.fitBounds([[s, w], [n, e]], { padding: [24, 24], maxZoom: 16 });
-    p.fitted = job.name;
-  }
+  place(p, job, fresh);
 }
 
 /** A state change only marks the canvas dirty: one batched redraw for any number of tiles. */
 function restyle(p: MapParts, tiles: TileView[]): void {
-  for (const t of tiles) p.tiles.setState(t.id, t.state);
+  for (const t of tiles) {
+    if (!shown(p, t)) continue;
+    const id = tileOf(t.id);
+    if (p.groups.has(id)) p.tiles.setState(id, drawnState(p, id));
+  }
 }

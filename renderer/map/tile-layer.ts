@@ -21,6 +21,42 @@ interface Entry {
 /** Drawn bottom to top: quiet states first, trouble last. */
 const ORDER: TileState[] = [...TILE_STATES.filter((s) => s !== 'retrying' && s !== 'failed'), 'retrying', 'failed'];
 
+/**
+ * Below this many screen pixels per tile (its longer side) the layer draws an aggregated raster instead of
+ * paths (docs/previews.md, "A million units"): one canvas pixel per tile at its centre, in its state's
+ * colour, a later state in ORDER winning a pixel shared by several tiles (so a failure always shows). A
+ * million tiles is then one pass over typed arrays and one putImageData, not a million sub-pixel paths.
+ */
+export const RASTER_BELOW_PX = 3;
+/** Longest slice of a raster pass (a long task is 50 ms). */
+const RASTER_SLICE_MS = 12;
+
+interface RasterPass {
+  scale: number;
+  ox: number;
+  oy: number;
+  width: number;
+  height: number;
+  view: [number, number, number, number];
+  entries: Entry[];
+  next: number;
+  image: ImageData;
+  pixels: Uint32Array;
+  rank: Uint8Array;
+  /** [x0, y0, x1, y1) of the pixels written so far (shared with the buffers: the next pass clears only that). */
+  written: [number, number, number, number];
+}
+
+/** Each state's colour as packed RGBA (little-endian ABGR) for the raster, and its rank in ORDER. */
+const PACKED = new Map<TileState, number>();
+const RANK = new Map<TileState, number>();
+for (const [k, state] of ORDER.entries()) {
+  const hex = STATE_STYLES[state].fillOpacity > 0 ? STATE_STYLES[state].fill : STATE_STYLES[state].stroke;
+  const n = parseInt(hex.slice(1), 16);
+  PACKED.set(state, ((0xff << 24) | ((n & 0xff) << 16) | (n & 0xff00) | ((n >> 16) & 0xff)) >>> 0);
+  RANK.set(state, k + 1);
+}
+
 export class TileCanvasLayer extends L.Layer {
   private readonly tiles = new Map<string, Entry>();
   private canvas: HTMLCanvasElement | null = null;
@@ -31,6 +67,10 @@ export class TileCanvasLayer extends L.Layer {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lastDraw = 0;
   private drawMs = 0;
+  /** Sum of the tiles' longer sides at zoom 0 (world pixels): their mean decides between paths and the raster. */
+  private sides = 0;
+  /** How the last frame was drawn (tests and the bench read it from the canvas). */
+  mode: 'paths' | 'raster' = 'paths';
 
   constructor(private readonly paneName: string) {
     super();
@@ -42,6 +82,8 @@ export class TileCanvasLayer extends L.Layer {
 
   clear(): void {
     this.tiles.clear();
+    this.list = null;
+    this.sides = 0;
     this.invalidate();
   }
 
@@ -67,11 +109,16 @@ export class TileCanvasLayer extends L.Layer {
       if (y > y1) y1 = y;
     }
     this.tiles.set(id, { state, xy, box: [x0, y0, x1, y1] });
+    this.list = null;
+    this.sides += Math.max(x1 - x0, y1 - y0);
     this.invalidate();
   }
 
   removeTile(id: string): void {
-    if (this.tiles.delete(id)) this.invalidate();
+    if (this.tiles.delete(id)) {
+      this.list = null;
+      this.invalidate();
+    }
   }
 
   /** Returns whether the tile is known (and so restyled). */
@@ -107,8 +154,12 @@ export class TileCanvasLayer extends L.Layer {
     this.canvas = null;
     if (this.frame) cancelAnimationFrame(this.frame);
     if (this.timer) clearTimeout(this.timer);
+    if (this.sliceTimer) clearTimeout(this.sliceTimer);
     this.frame = 0;
     this.timer = null;
+    this.sliceTimer = null;
+    this.raster = null;
+    this.rasterAgain = false;
     return this;
   }
 
@@ -161,9 +212,6 @@ export class TileCanvasLayer extends L.Layer {
     const t0 = performance.now();
     const ctx = canvas.getContext('2d')!;
     const dpr = canvas.width / Math.max(1, parseFloat(canvas.style.width) || canvas.width);
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const k = 2 ** map.getZoom();
     const po = map.getPixelOrigin();
     const ox = po.x + this.origin.x;
@@ -172,6 +220,17 @@ export class TileCanvasLayer extends L.Layer {
     const h = canvas.height / dpr;
     // The visible box at zoom 0, for culling.
     const [vx0, vy0, vx1, vy1] = [ox / k, oy / k, (ox + w) / k, (oy + h) / k];
+    this.mode = (this.sides / Math.max(1, this.tiles.size)) * k < RASTER_BELOW_PX ? 'raster' : 'paths';
+    canvas.dataset.mode = this.mode;
+    canvas.dataset.zoom = String(map.getZoom());
+    if (this.mode === 'raster') {
+      this.startRaster({ scale: k * dpr, ox: ox * dpr, oy: oy * dpr, width: canvas.width, height: canvas.height, view: [vx0, vy0, vx1, vy1] });
+      return;
+    }
+    this.raster = null;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const byState = new Map<TileState, Entry[]>();
     for (const e of this.tiles.values()) {
       const b = e.box;
@@ -208,5 +267,100 @@ export class TileCanvasLayer extends L.Layer {
     this.lastDraw = performance.now();
     this.drawMs = this.lastDraw - t0;
     if (this.canvas) this.canvas.dataset.tiles = String(this.tiles.size);
+  }
+
+  /**
+   * The raster is drawn in slices of at most RASTER_SLICE_MS, one per task, into buffers kept aside; the
+   * canvas gets the finished image in one putImageData. A change during a pass starts another pass after
+   * it (the canvas keeps the last full image meanwhile): at a million tiles no task is long, whatever the
+   * rate of state changes.
+   */
+  private raster: RasterPass | null = null;
+  private rasterAgain = false;
+  private sliceTimer: ReturnType<typeof setTimeout> | null = null;
+  private buffers: Pick<RasterPass, 'image' | 'pixels' | 'rank' | 'written'> | null = null;
+  /** The tiles as an array for raster passes; dropped when tiles are added or removed. */
+  private list: Entry[] | null = null;
+
+  private startRaster(frame: Omit<RasterPass, 'entries' | 'next' | 'pixels' | 'rank' | 'image' | 'written'>): void {
+    if (this.raster) {
+      this.rasterAgain = true;
+      return;
+    }
+    // The buffers of the last pass are reused (cleared) when the canvas kept its size: no 10 MB allocation per pass.
+    let buffers = this.buffers;
+    if (!buffers || buffers.image.width !== frame.width || buffers.image.height !== frame.height) {
+      const image = new ImageData(frame.width, frame.height);
+      buffers = this.buffers = { image, pixels: new Uint32Array(image.data.buffer), rank: new Uint8Array(frame.width * frame.height), written: [0, 0, 0, 0] };
+    } else {
+      // Only the rows and columns the last pass wrote need clearing.
+      const [x0, y0, x1, y1] = buffers.written;
+      for (let y = y0; y < y1; y++) {
+        buffers.pixels.fill(0, y * frame.width + x0, y * frame.width + x1);
+        buffers.rank.fill(0, y * frame.width + x0, y * frame.width + x1);
+      }
+    }
+    buffers.written = [frame.width, frame.height, 0, 0];
+    this.list ??= [...this.tiles.values()];
+    this.raster = { ...frame, ...buffers, entries: this.list, next: 0 };
+    this.sliceRaster();
+  }
+
+  private sliceRaster(): void {
+    const pass = this.raster;
+    const canvas = this.canvas;
+    if (!pass || !canvas) return;
+    const t0 = performance.now();
+    const { entries, pixels, rank, width, height, scale, ox, oy, written } = pass;
+    const [vx0, vy0, vx1, vy1] = pass.view;
+    while (pass.next < entries.length) {
+      const end = Math.min(entries.length, pass.next + 5_000);
+      for (let n = pass.next; n < end; n++) {
+        const e = entries[n]!;
+        const b = e.box;
+        if (b[2] < vx0 || b[0] > vx1 || b[3] < vy0 || b[1] > vy1) continue;
+        // A block of the tile's size (1 to RASTER_BELOW_PX pixels a side), so that neighbours meet.
+        const x0 = Math.max(0, Math.round(b[0] * scale - ox));
+        const y0 = Math.max(0, Math.round(b[1] * scale - oy));
+        const x1 = Math.min(width, Math.max(x0 + 1, Math.round(b[2] * scale - ox)));
+        const y1 = Math.min(height, Math.max(y0 + 1, Math.round(b[3] * scale - oy)));
+        if (x1 <= x0 || y1 <= y0) continue;
+        if (x0 < written[0]) written[0] = x0;
+        if (y0 < written[1]) written[1] = y0;
+        if (x1 > written[2]) written[2] = x1;
+        if (y1 > written[3]) written[3] = y1;
+        const r = RANK.get(e.state)!;
+        const colour = PACKED.get(e.state)!;
+        for (let y = y0; y < y1; y++) {
+          for (let i = y * width + x0, stop = y * width + x1; i < stop; i++) {
+            if (r < rank[i]!) continue;
+            rank[i] = r;
+            pixels[i] = colour;
+          }
+        }
+      }
+      pass.next = end;
+      if (performance.now() - t0 > RASTER_SLICE_MS) break;
+    }
+    if (pass.next < entries.length) {
+      this.sliceTimer = setTimeout(() => {
+        this.sliceTimer = null;
+        this.sliceRaster();
+      }, 0);
+      return;
+    }
+    const ctx = canvas.getContext('2d')!;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    // Only the part with tiles is copied (at a fitted view about a quarter of the padded canvas).
+    if (written[2] > written[0]) ctx.putImageData(pass.image, 0, 0, written[0], written[1], written[2] - written[0], written[3] - written[1]);
+    this.raster = null;
+    this.lastDraw = performance.now();
+    this.drawMs = Math.min(this.drawMs, RASTER_SLICE_MS);
+    canvas.dataset.tiles = String(this.tiles.size);
+    if (this.rasterAgain) {
+      this.rasterAgain = false;
+      this.invalidate();
+    }
   }
 }

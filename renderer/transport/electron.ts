@@ -1,11 +1,11 @@
-import type { Command } from '../../shared/contract';
-import { unwrap, type IpcResult, type TesseraApi } from '../../shared/ipc';
+import { unwrap, type InvokeName, type IpcResult, type TesseraApi } from '../../shared/ipc';
 import type { FileKind } from '../../shared/dashboard';
-import type { ServiceName } from './services';
-import { TransportError, type ConnectionState, type Transport } from './types';
+import type { ServiceName, WizardName } from './services';
+import { ChannelTransport } from './channel-transport';
+import { TransportError, type ConnectionState } from './types';
 
 /** The preload's API as the page sees it (`window.tessera`). */
-export type PreloadApi = Pick<TesseraApi, 'snapshot' | 'summary' | 'tile' | 'command' | 'subscribe' | 'unsubscribe' | 'onStream'> & Partial<Pick<TesseraApi, ServiceName | 'pathForFile' | 'previewGrid' | 'createJob' | 'checkRecipe' | 'chooseFile'>>;
+export type PreloadApi = Pick<TesseraApi, 'snapshot' | 'summary' | 'tile' | 'command' | 'subscribe' | 'unsubscribe' | 'onStream'> & Partial<Pick<TesseraApi, ServiceName | WizardName | 'pathForFile' | 'chooseFile' | 'openExternal'>>;
 
 /** The desktop app's preload bridge, when the page runs inside it. */
 export function preloadApi(): PreloadApi | undefined {
@@ -18,36 +18,21 @@ export function preloadApi(): PreloadApi | undefined {
  * starts with `subscribe`, whose answer is the position; messages that arrive before it are held, and
  * those the position already includes are dropped, so the `hello` comes first as with the other transports.
  */
-export class ElectronTransport implements Transport {
-  constructor(private readonly api: PreloadApi) {}
-
-  snapshot(): Promise<unknown> {
-    return this.call(() => this.api.snapshot());
+export class ElectronTransport extends ChannelTransport {
+  constructor(private readonly api: PreloadApi) {
+    super();
   }
 
-  summary(job: string): Promise<unknown> {
-    return this.call(() => this.api.summary({ job }));
-  }
-
-  tile(job: string, id: string): Promise<unknown> {
-    return this.call(() => this.api.tile({ job, id }));
-  }
-
-  command(cmd: Command): Promise<unknown> {
-    return this.call(() => this.api.command(cmd));
-  }
-
-  wizard(kind: 'preview' | 'create' | 'check-recipe', body: unknown): Promise<unknown> {
-    const api = this.api;
-    if (kind === 'check-recipe' && api.checkRecipe) return this.call(() => api.checkRecipe!(body as never));
-    if (kind === 'preview' && api.previewGrid) return this.call(() => api.previewGrid!(body as never));
-    if (kind === 'create' && api.createJob) return this.call(() => api.createJob!(body as never));
-    return Promise.reject(new Error('this window has no job wizard'));
+  /** Any channel, through the preload's method of the same name (shared/ipc.ts `createPreloadApi`). */
+  invoke(name: InvokeName, request?: unknown): Promise<unknown> {
+    const f = (this.api as Partial<Record<InvokeName, (r?: unknown) => Promise<IpcResult<unknown>>>>)[name];
+    if (typeof f !== 'function') return Promise.reject(new TransportError(404, `this window has no ${name}`));
+    return this.call(() => f(request));
   }
 
   get chooseFile(): ((kind: FileKind) => Promise<unknown>) | undefined {
     const api = this.api;
-    return api.chooseFile ? (kind) => this.call(() => api.chooseFile!({ kind })) : undefined;
+    return api.chooseFile ? (kind) => this.invoke('chooseFile', { kind }) : undefined;
   }
 
   readonly desktop = true;
@@ -59,12 +44,6 @@ export class ElectronTransport implements Transport {
     } catch {
       return undefined;
     }
-  }
-
-  service(name: ServiceName, body?: unknown): Promise<unknown> {
-    const f = (this.api as Partial<Record<ServiceName, (r?: unknown) => Promise<IpcResult<unknown>>>>)[name];
-    if (typeof f !== 'function') return Promise.reject(new TransportError(404, `this window has no ${name}`));
-    return this.call(() => f(body));
   }
 
   subscribe(onMessage: (m: unknown) => void, onState: (s: ConnectionState) => void): () => void {

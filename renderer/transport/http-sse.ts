@@ -1,6 +1,10 @@
-import type { Command } from '../../shared/contract';
-import { SERVICE_ROUTES, type ServiceName } from './services';
-import { TransportError, type ConnectionState, type Transport } from './types';
+import type { InvokeName } from '../../shared/ipc';
+import { httpCallOf, STREAM_PATH } from '../../shared/http-routes';
+import { ChannelTransport } from './channel-transport';
+import { TransportError, type ConnectionState } from './types';
+
+/** Answers are never cached (spread: Node's fetch types, used when tests typecheck this file, lack `cache`). */
+const NO_STORE = { cache: 'no-store' } as const;
 
 export interface HttpSseOptions {
   /** The token of `tessera serve` (from the URL fragment). */
@@ -16,41 +20,23 @@ export interface HttpSseOptions {
  * with fetch (EventSource cannot send a header, and a cookie would be shared with every port of
  * 127.0.0.1). Reconnects with bounded back-off; every reconnection starts with a `hello`.
  */
-export class HttpSseTransport implements Transport {
+export class HttpSseTransport extends ChannelTransport {
   private readonly base: string;
 
   constructor(private readonly options: HttpSseOptions) {
+    super();
     this.base = options.base ?? '';
   }
 
-  snapshot(): Promise<unknown> {
-    return this.get('/api/snapshot');
-  }
-
-  summary(job: string): Promise<unknown> {
-    return this.get(`/api/jobs/${encodeURIComponent(job)}/summary`);
-  }
-
-  tile(job: string, id: string): Promise<unknown> {
-    return this.get(`/api/jobs/${encodeURIComponent(job)}/tiles/${encodeURIComponent(id)}`);
-  }
-
-  async command(cmd: Command): Promise<unknown> {
-    const r = await fetch(`${this.base}/api/command`, {
-      method: 'POST',
-      headers: { ...this.auth(), 'Content-Type': 'application/json' },
-      body: JSON.stringify(cmd),
-      cache: 'no-store',
-    });
-    return answer(r);
-  }
-
-  async wizard(kind: 'preview' | 'create' | 'check-recipe', body: unknown): Promise<unknown> {
-    const r = await fetch(`${this.base}/api/wizard/${kind === 'preview' ? 'preview' : kind === 'create' ? 'jobs' : 'recipe-check'}`, {
-      method: 'POST',
-      headers: { ...this.auth(), 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-      cache: 'no-store',
+  /** Any channel with an HTTP route (shared/http-routes.ts builds method, path and body from the channel map). */
+  async invoke(name: InvokeName, request?: unknown): Promise<unknown> {
+    const call = httpCallOf(name, request);
+    if (!call) throw new TransportError(404, `tessera serve does not carry ${name}`);
+    const r = await fetch(`${this.base}${call.path}`, {
+      method: call.method,
+      headers: { ...this.auth(), ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(call.body === undefined ? {} : { body: call.body }),
+      ...NO_STORE,
     });
     return answer(r);
   }
@@ -60,18 +46,7 @@ export class HttpSseTransport implements Transport {
       method: 'POST',
       headers: { ...this.auth(), 'Content-Type': 'application/octet-stream' },
       body: file,
-      cache: 'no-store',
-    });
-    return answer(r);
-  }
-
-  async service(name: ServiceName, body?: unknown): Promise<unknown> {
-    const { method, path } = SERVICE_ROUTES[name];
-    const r = await fetch(`${this.base}${path}`, {
-      method,
-      headers: { ...this.auth(), ...(method === 'GET' ? {} : { 'Content-Type': 'application/json' }) },
-      ...(method === 'GET' ? {} : { body: JSON.stringify(body ?? {}) }),
-      cache: 'no-store',
+      ...NO_STORE,
     });
     return answer(r);
   }
@@ -93,7 +68,7 @@ export class HttpSseTransport implements Transport {
         try {
           onState('connecting');
           arm();
-          const r = await fetch(`${this.base}/api/events`, { headers: { ...this.auth(), Accept: 'text/event-stream' }, signal: controller.signal, cache: 'no-store' });
+          const r = await fetch(`${this.base}${STREAM_PATH}`, { headers: { ...this.auth(), Accept: 'text/event-stream' }, signal: controller.signal, ...NO_STORE });
           if (r.status === 401) {
             onState('unauthorized');
             return;
@@ -155,11 +130,6 @@ export class HttpSseTransport implements Transport {
 
   private auth(): Record<string, string> {
     return { Authorization: `Bearer ${this.options.token}` };
-  }
-
-  private async get(path: string): Promise<unknown> {
-    const r = await fetch(`${this.base}${path}`, { headers: this.auth(), cache: 'no-store' });
-    return answer(r);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from '../../shared/contract';
-import type { ServiceName } from './services';
+import type { ServiceName, WizardName } from './services';
 import type { ConnectionState, Transport } from './types';
 
 /** What an in-process host offers (the engine host of main/core/engine/host.ts has this shape; so do test fakes). */
@@ -40,8 +40,8 @@ export class InProcessTransport implements Transport {
     return this.call(() => this.host.command(structuredClone(cmd)));
   }
 
-  wizard(kind: 'preview' | 'create' | 'check-recipe', body: unknown): Promise<unknown> {
-    const f = kind === 'preview' ? this.host.previewGrid : kind === 'create' ? this.host.createJob : this.host.checkRecipe;
+  wizard(name: WizardName, body: unknown): Promise<unknown> {
+    const f = this.host[name];
     if (!f) return Promise.reject(new Error('this host has no job wizard'));
     return this.call(() => f.call(this.host, structuredClone(body)));
   }

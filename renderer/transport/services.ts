@@ -1,18 +1,10 @@
-/**
- * The calls behind the settings, sign-in and assets panels, named as their IPC channels (shared/ipc.ts);
- * `tessera serve` answers them on the HTTP routes below (main/server/services.ts).
- */
-export const SERVICE_ROUTES = {
-  getSettings: { method: 'GET', path: '/api/settings' },
-  setSettings: { method: 'PUT', path: '/api/settings' },
-  authStatus: { method: 'GET', path: '/api/auth' },
-  signIn: { method: 'POST', path: '/api/auth/sign-in' },
-  signOut: { method: 'POST', path: '/api/auth/sign-out' },
-  cancelSignIn: { method: 'POST', path: '/api/auth/cancel' },
-  setOAuthClient: { method: 'PUT', path: '/api/auth/client' },
-  listAssets: { method: 'POST', path: '/api/assets/list' },
-  deleteAssets: { method: 'POST', path: '/api/assets/delete' },
-  runDoctor: { method: 'POST', path: '/api/doctor' },
-} as const;
+import type { HttpRoutedName } from '../../shared/http-routes';
 
-export type ServiceName = keyof typeof SERVICE_ROUTES;
+/** The job wizard's channels (shared/ipc.ts), called by the same names on every transport. */
+export type WizardName = 'previewGrid' | 'createJob' | 'checkRecipe';
+
+/**
+ * The calls behind the settings, sign-in, assets and checks panels: the channels of shared/ipc.ts that
+ * are neither the jobs' nor the wizard's (how each travels comes from the channel map, not from here).
+ */
+export type ServiceName = Exclude<HttpRoutedName, 'snapshot' | 'summary' | 'tile' | 'command' | WizardName>;

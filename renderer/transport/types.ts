@@ -1,6 +1,7 @@
 import type { Command } from '../../shared/contract';
 import type { FileKind } from '../../shared/dashboard';
-import type { ServiceName } from './services';
+import { RemoteError } from '../../shared/errors';
+import type { ServiceName, WizardName } from './services';
 
 /** Where the stream stands; `unauthorized` is final (the page lacks the token). */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'closed';
@@ -16,8 +17,8 @@ export interface Transport {
   summary(job: string): Promise<unknown>;
   tile(job: string, id: string): Promise<unknown>;
   command(cmd: Command): Promise<unknown>;
-  /** The job wizard (absent where the host has none): `preview` a grid, `create` a job, `check-recipe`. */
-  wizard?(kind: 'preview' | 'create' | 'check-recipe', body: unknown): Promise<unknown>;
+  /** The job wizard (absent where the host has none), by the names of its channels. */
+  wizard?(name: WizardName, body: unknown): Promise<unknown>;
   /** Sends a file's bytes to the host (tessera serve: a page cannot give a path); answers where it is kept. */
   upload?(file: Blob, name: string): Promise<unknown>;
   /** The system's open-file dialog (desktop app): answers `{ path }`, null when cancelled. */
@@ -36,12 +37,9 @@ export interface Transport {
 }
 
 /** The host refused a request (HTTP status or equivalent) with a message meant for the user. */
-export class TransportError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+export class TransportError extends RemoteError {
+  constructor(status: number, message: string) {
+    super(status, message);
     this.name = 'TransportError';
   }
 }

@@ -25,7 +25,7 @@ function bbox(ring: number[]): [number, number, number, number] {
 
 describe('JobHost', () => {
   it('serves a recipe job with its recipe: the exported band, then the mosaic', { timeout: 60_000 }, async () => {
-    const own = await startEmulator({ timeScale: 1000, taskBaseSeconds: 300, catalogPath: join(__dirname, '..', '..', '..', 'shared', 'ee', 'algorithms.json') });
+    const own = await startEmulator({ timeScale: 1000, taskBaseSeconds: 300, catalogPath: join(__dirname, '..', 'fixtures', 'google', 'algorithms.json') });
     try {
       const job = rectangleJob('hostrecipe', 2, 1, { recipe: { preset: 'asset', params: { id: 'projects/tessera-test/assets/dem' } } });
       const host = new JobHost({ connect: async () => ({ session: await emulatorSession(own.url), timeScale: 1000 }), progressIntervalMs: 50 });

@@ -57,6 +57,8 @@ const wizardControls = () =>
     page,
     `[...document.querySelector('[data-testid="wizard"]').querySelectorAll('input, select, textarea, button, a[href], [tabindex]:not([tabindex="-1"])')]
       .filter((el) => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length > 0)
+      // A radio group is one tab stop, its checked radio (arrow keys move within it).
+      .filter((el) => el.type !== 'radio' || el.checked)
       .map((el) => el.getAttribute('data-testid') || el.id || el.textContent.trim())`,
   );
 

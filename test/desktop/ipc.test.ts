@@ -141,6 +141,8 @@ const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v
     call: (a) => a.checkRecipe({ recipe: { file: '/data/recipe.js' }, roi: { path: '/data/area.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }),
     check: (v) => expect(v).toMatchObject({ ok: true, kind: 'image', bands: [{ id: 'NDVI', type: 'Float32' }] }),
   },
+  // This host has no job folders: no quicklook, answered as "not made" rather than refused.
+  preview: { call: (a) => a.preview({ job: 'demo', unit: 'r0c0' }), check: (v) => expect(v).toEqual({ unit: 'r0c0', png: null }) },
   chooseFile: {
     call: (a) => a.chooseFile({ kind: 'roi' }),
     check: (v) => {
@@ -172,6 +174,7 @@ const BAD: Record<InvokeName, unknown[]> = {
   previewGrid: [{}, { roi: { path: '' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { roi: { path: '/a.gpkg' }, grid: { crs: 'wgs84', scale: 10, tilePixels: 1000 } }],
   checkRecipe: [{}, { recipe: { file: '' }, roi: { path: '/a.gpkg' }, grid: { crs: 'EPSG:3035', scale: 10, tilePixels: 1000 } }, { recipe: { file: '/r.js' }, roi: { path: '/a.gpkg' } }],
   chooseFile: [undefined, {}, { kind: 'folder' }, { kind: 'roi', defaultPath: '/etc' }],
+  preview: [{ job: 'demo' }, { job: 'demo', unit: '../x' }, { job: 'demo', unit: 'a/b' }, { job: 'demo', unit: '2021@../x' }, { job: '../etc', unit: 'x0_y0' }],
   createJob: [{ file: '/tmp/x.json' }, { file: '/tmp/x.txt', job: { name: 'a_b', roi: { path: '/a' }, grid: { crs: 'EPSG:3035', scale: 1, tilePixels: 1 }, drive: { folder: 'f' }, output: 'o' } }],
 };
 

@@ -5,8 +5,8 @@ import { algorithm, listAlgorithmsResponse, type ListAlgorithmsResponse } from '
 import { supportedFunctions } from '../../main/emulator/ee/evaluator';
 import { eeClient } from './ee-body';
 
-/** Google's catalog snapshot, beside the repository. */
-const GOOGLE = path.resolve(__dirname, '../../../shared/ee/algorithms.json');
+/** Google's catalog snapshot (GET algorithms), kept in the repository as a fixture. */
+const GOOGLE = path.resolve(__dirname, '../fixtures/google/algorithms.json');
 const google = JSON.parse(readFileSync(GOOGLE, 'utf8')) as ListAlgorithmsResponse;
 const shipped = listAlgorithmsResponse().algorithms;
 

@@ -312,4 +312,22 @@ describe('the persistence journal', () => {
     expect(logged).toEqual([]); // a torn *last* line is expected after a crash, not worth a warning
     await again.store.close();
   });
+
+  it('keeps what is appended after a torn last line (the torn tail is cut on open)', async () => {
+    const dir = mkdtempSync(path.join(scratch, 'journal-torn-'));
+    const meta = (seq: number) => ({ format: 1, config: {}, simulatedNow: seq, engine: { seq, cursor: seq }, rng: { ids: seq, internal: 0, faults: {} }, requests: {}, driveRoot: {} }) as unknown as PersistedMeta;
+    const op = (name: string, state: string) => ({ name, state, seq: 1 }) as unknown as Operation;
+    const first = await Persistence.open(dir, () => undefined);
+    await first.store.writeSnapshot({ meta: meta(1), ops: [op('a', 'PENDING')], files: [], auth: { key: { privatePem: 'k', publicPem: 'p' }, grants: [], tokens: [], codes: [] } });
+    await first.store.close();
+    appendFileSync(path.join(dir, JOURNAL_FILE), '{"meta":{"format":1,"engine":{"se'); // killed mid-append
+    const second = await Persistence.open(dir, () => undefined);
+    await second.store.append({ meta: meta(2), ops: [op('a', 'SUCCEEDED')] }); // acknowledged: must survive
+    await second.store.close();
+    const logged: string[] = [];
+    const third = await Persistence.open(dir, (m) => logged.push(m));
+    expect(third.state?.ops.map((o) => `${o.name}:${o.state}`)).toEqual(['a:SUCCEEDED']);
+    expect(logged).toEqual([]);
+    await third.store.close();
+  });
 });

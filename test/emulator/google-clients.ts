@@ -84,7 +84,7 @@ type EeMember =
   | 'Image' | 'toFloat' | 'toInt16' | 'addBands' | 'rename'
   | 'setAuthTokenRefresher' | 'clearAuthToken' | 'table' | 'getInfo' | 'evaluate' | 'bandNames' | 'size' | 'Number' | 'String' | 'List'
   | 'FeatureCollection' | 'Feature' | 'Geometry' | 'Point' | 'Rectangle' | 'Polygon' | 'sampleRegions' | 'reproject' | 'clip' | 'ImageCollection'
-  | 'median' | 'select' | 'toByte';
+  | 'median' | 'select' | 'toByte' | 'toCloudStorage';
 
 /** The EE client's fluent API, typed loosely (the package has no types). */
 export type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in EeMember]: Ee };

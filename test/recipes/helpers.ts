@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { REPO } from '../helpers/cli';
 
-/** Google's full algorithm catalog, beside the repository (../shared/ee/algorithms.json). */
-export const FULL_CATALOG = join(REPO, '..', 'shared', 'ee', 'algorithms.json');
+/** Google's full algorithm catalog (GET algorithms), kept in the repository as a test fixture. */
+export const FULL_CATALOG = join(REPO, 'test', 'fixtures', 'google', 'algorithms.json');
 
 export interface Recorded {
   method: string;

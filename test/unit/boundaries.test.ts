@@ -39,8 +39,16 @@ describe('the emulator uses no engine code', () => {
   });
 
   it('allows the neutral base and shared/', async () => {
-    const code = "import { syncDir } from '../core/fs-durable';\nimport { resolveCrs } from '../core/geo/crs';\nimport { DRIVE_FULL_MESSAGE } from '../../shared/messages';\nexport const a = [syncDir, resolveCrs, DRIVE_FULL_MESSAGE];\n";
+    const code = "import { syncDir } from '../common/atomic-write';\nimport { Journal } from '../common/journal';\nimport { resolveCrs } from '../core/geo/crs';\nimport { DRIVE_FULL_MESSAGE } from '../../shared/messages';\nexport const a = [syncDir, Journal, resolveCrs, DRIVE_FULL_MESSAGE];\n";
     expect(await paths('main/emulator/x.ts', code)).toEqual([]);
+  });
+});
+
+describe('main/common, the neutral base, imports neither the engine nor the emulator', () => {
+  it('refuses main/core and main/emulator, allows its own files', async () => {
+    expect(await paths('main/common/x.ts', "import { JobRunner } from '../core/engine/runner';\nexport const r = JobRunner;\n")).toEqual([expect.stringContaining('neutral base')]);
+    expect(await paths('main/common/x.ts', "import { Persistence } from '../emulator/persist';\nexport const p = Persistence;\n")).toHaveLength(1);
+    expect(await paths('main/common/x.ts', "import { Journal } from './journal';\nexport const j = Journal;\n")).toEqual([]);
   });
 });
 

@@ -8,6 +8,8 @@ import { EMULATOR_CLIENT, googleEndpoints } from '../../core/google/session';
 import { openInBrowser } from '../browser';
 import { cliVault, credentialsPath, emulatorBase } from '../connect';
 import { clientSecretFrom, readAllStdin } from '../client-secret';
+import { readServiceAccountKey, serviceAccountSession } from '../../core/auth/service-account';
+import { forgetServiceAccount, saveServiceAccount, serviceAccountFile } from '../../core/auth/service-account-store';
 
 interface LoginOptions {
   browser: boolean;
@@ -20,6 +22,8 @@ interface LoginOptions {
   project?: string;
   port?: string;
   timeout: string;
+  /** A key file, or true: the one GOOGLE_APPLICATION_CREDENTIALS names. */
+  serviceAccount?: string | true;
 }
 
 export function loginCommand(): Command {
@@ -35,7 +39,9 @@ export function loginCommand(): Command {
     .option('--project <id>', 'the Earth Engine (Cloud) project to use')
     .option('--port <n>', 'loopback port for the redirect (default: any free one)')
     .option('--timeout <seconds>', 'give up waiting for the browser after this long', '300')
+    .option('--service-account [key.json]', "sign in as a service account with its JSON key, without a browser (no path: the key GOOGLE_APPLICATION_CREDENTIALS names); for servers and bucket jobs")
     .action(async (o: LoginOptions) => {
+      if (o.serviceAccount !== undefined) return loginServiceAccount(o);
       const endpoints = googleEndpoints(o.emulator ? emulatorBase(o.emulator) : undefined);
       const client = o.emulator ? { clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret } : await clientConfig(o);
       const timeoutMs = Number(o.timeout) * 1000;
@@ -72,9 +78,12 @@ export function logoutCommand(): Command {
     .option('--emulator <url>', 'the emulator the sign-in is for')
     .action(async (o: { emulator?: string }) => {
       const vault = cliVault();
+      // A service account's key is forgotten here (there is nothing to revoke: delete the key in the Cloud console if it leaked).
+      const forgotSa = await forgetServiceAccount(serviceAccountFile(credentialsPath()));
+      if (forgotSa) process.stdout.write(`Forgot the service-account key ${serviceAccountFile(credentialsPath())} (the key itself stays valid at Google until you delete it in the Cloud console).\n`);
       const stored = await vault.load();
       if (!stored) {
-        process.stdout.write('Not signed in.\n');
+        if (!forgotSa) process.stdout.write('Not signed in.\n');
         return;
       }
       const at = o.emulator ? emulatorBase(o.emulator) : stored.emulator;
@@ -107,6 +116,28 @@ async function clientConfig(o: LoginOptions): Promise<OAuthClientConfig> {
     throw new UserError('give your OAuth client: --client-file client_secret.json (or --client-id and --client-secret-file); README, "Signing in", shows how to make one');
   }
   return { clientId, clientSecret };
+}
+
+/**
+ * `tessera login --service-account KEY.json` (docs/service-accounts.md): the key signs a JWT bearer grant at
+ * once (google-auth-library's JWT), the granted access is checked, then a copy of the key is kept 0600 in
+ * the credentials folder. Nothing is kept when Google refuses it.
+ */
+async function loginServiceAccount(o: LoginOptions): Promise<void> {
+  const path = o.serviceAccount === true ? process.env.GOOGLE_APPLICATION_CREDENTIALS : o.serviceAccount;
+  if (!path) throw new UserError('--service-account needs the key file (tessera login --service-account KEY.json), or GOOGLE_APPLICATION_CREDENTIALS set to it');
+  const key = await readServiceAccountKey(path);
+  const emulator = o.emulator ? emulatorBase(o.emulator) : undefined;
+  const project = o.project ?? key.project_id ?? (emulator ? EMULATOR_CLIENT.project : undefined);
+  const session = serviceAccountSession(key, googleEndpoints(emulator), project);
+  await session.accessToken(true);
+  const file = serviceAccountFile(credentialsPath());
+  saveServiceAccount(file, key, { ...(project ? { project } : {}), ...(emulator ? { emulator } : {}) });
+  process.stdout.write(
+    `Signed in as the service account ${key.client_email}${project ? ` for Earth Engine project ${project}` : ''}, without a browser.\n` +
+      `Its key is kept in ${file} (mode 600); runs use it until tessera logout. Anyone with that file can act as the service account: keep it private.\n` +
+      'A service account\'s Drive exports land in its own small Drive, not yours: give jobs a Cloud Storage destination ("destination": { "type": "gcs", "bucket": …, "prefix": … }).\n',
+  );
 }
 
 function askLine(prompt: string, timeoutMs: number): Promise<string> {

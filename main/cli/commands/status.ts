@@ -7,6 +7,8 @@ import { readLock } from '../../core/job/lock';
 import { readJobState } from '../../core/job/repository';
 import { readMergeState } from '../../core/engine/merge';
 import { formatDuration } from '../display';
+import { outputsPlace } from '../session';
+import { countByPeriod } from '../../core/periods/status';
 
 export function statusCommand(): Command {
   return new Command('status')
@@ -41,6 +43,8 @@ export function statusCommand(): Command {
         foreignFiles: state?.meta.foreignFiles?.length ?? 0,
         // Asset jobs: the merge of the tile assets (null before it starts).
         ...(job.assetFolder ? { merge: await readMergeState(job.stateDir) } : {}),
+        // A time series: units by period and state (docs/periods.md#status); `tiles` counts units.
+        ...(job.periods ? { periods: countByPeriod(records, job.periods) } : {}),
       };
       if (opts.json) {
         process.stdout.write(JSON.stringify(summary) + '\n');
@@ -52,12 +56,13 @@ export function statusCommand(): Command {
       }
       const who = holder ? `${holder.command.split(' ').slice(0, 2).join(' ')} (pid ${holder.pid})` : '';
       const activity = finished ? ` · finished${holder ? `; held by ${who}` : ''}` : holder ? ` · running in ${who}` : ' · stopped (resume: tessera run)';
-      const lines = [`${job.name}: ${planned.done}/${planned.total} tiles done${split ? ` (${split.tiles} split into ${split.parts} parts, ${split.done} done)` : ''}${activity}`];
+      const lines = [`${job.name}: ${planned.done}/${planned.total} ${job.periods ? 'units (tile × period)' : 'tiles'} done${split ? ` (${split.tiles} split into ${split.parts} parts, ${split.done} done)` : ''}${activity}`];
       lines.push('  ' + TILE_STATES.filter((s) => tiles[s]).map((s) => `${s} ${tiles[s]}`).join(' · '));
+      for (const [id, counts] of Object.entries(summary.periods ?? {})) lines.push(`  ${id}: ${TILE_STATES.filter((s) => counts[s]).map((s) => `${s} ${counts[s]}`).join(' · ') || 'not planned yet'}`);
       if (summary.waiting) lines.push(`  waiting: ${summary.waiting}`);
-      if (summary.foreignFiles) lines.push(`  ${summary.foreignFiles} file(s) in Drive with this job's output names are not its outputs; they were left untouched`);
+      if (summary.foreignFiles) lines.push(`  ${summary.foreignFiles} ${job.gcs ? 'object(s)' : 'file(s)'} in ${outputsPlace(job)} with this job's output names are not its outputs; they were left untouched`);
       if (summary.merge) lines.push(`  merge into ${summary.merge.target}: ${summary.merge.state}${summary.merge.deleted ? ` (${summary.merge.deleted} temporary assets deleted)` : ''}`);
-      if (waitingForSlot) lines.push(holder && !finished ? `  ${waitingForSlot} exported tile(s) waiting for a download slot (downloads: ${job.downloads})` : `  ${waitingForSlot} exported tile(s) waiting in Drive for the next run`);
+      if (waitingForSlot) lines.push(holder && !finished ? `  ${waitingForSlot} exported tile(s) waiting for a download slot (downloads: ${job.downloads})` : `  ${waitingForSlot} exported tile(s) waiting in ${outputsPlace(job)} for the next run`);
       if (throughputPerHour && !finished) lines.push(`  ${throughputPerHour.toFixed(1)} tiles/h${etaSeconds !== null && holder ? ` · ETA ${formatDuration(etaSeconds)}` : paused ? ' · paused' : ''}`);
       for (const f of summary.failed.slice(0, 20)) lines.push(`  failed ${f.id}: ${f.error}`);
       process.stdout.write(lines.join('\n') + '\n');

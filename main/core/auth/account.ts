@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseClientSecretJson, type AuthStatus, type OAuthClientInput } from '../../../shared/settings';
 import { UserError } from '../errors';
-import { writePrivateFileSync } from '../fs-durable';
+import { writePrivateFileSync } from '../../common/atomic-write';
 import { googleEndpoints, type GoogleEndpoints } from '../google/session';
 import { revoke, signIn, type OAuthClientConfig } from './signin';
 import type { StoredCredentials, Vault } from './vault';

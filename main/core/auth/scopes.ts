@@ -20,7 +20,7 @@ export const SCOPES = [
 ];
 
 export interface NeededAccess {
-  readonly id: 'earthengine' | 'drive';
+  readonly id: 'earthengine' | 'drive' | 'storage';
   /** What it is, in the user's words. */
   readonly what: string;
   /** Why Tessera needs it. */
@@ -50,6 +50,15 @@ export const NEEDED_ACCESS: readonly NeededAccess[] = [
   },
 ];
 
+/** Cloud Storage: what a job with a bucket destination needs instead of Drive (docs/service-accounts.md). */
+export const STORAGE_ACCESS: NeededAccess = {
+  id: 'storage',
+  what: 'Google Cloud Storage',
+  why: 'to download and delete the exported objects in the bucket',
+  box: 'Manage your data in Google Cloud Storage',
+  scopes: [`${GOOGLE}devstorage.read_write`, `${GOOGLE}devstorage.full_control`, `${GOOGLE}cloud-platform`],
+};
+
 /** The needed access a grant lacks; `granted` is the token response's `scope` (text or list). */
 export function missingAccess(granted: string | readonly string[]): NeededAccess[] {
   const have = new Set(typeof granted === 'string' ? granted.split(/\s+/).filter(Boolean) : granted);
@@ -65,7 +74,7 @@ export class MissingAccessError extends UserError {
 
   constructor(missing: readonly NeededAccess[]) {
     // Runs treat it as signed out (engine/failures.ts isSignedOut knows this name): waiting reason `signed-out`.
-    super(missingAccessMessage(missing), 3);
+    super(missingAccessMessage(missing), 3, 'signed-out');
     this.name = 'MissingAccessError';
     this.missing = missing;
   }

@@ -1,6 +1,6 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { UserError } from '../errors';
-import { writePrivateFileSync } from '../fs-durable';
+import { writePrivateFileSync } from '../../common/atomic-write';
 
 /** What Tessera keeps to act for a person between runs. The refresh token is as sensitive as a password. */
 export interface StoredCredentials {

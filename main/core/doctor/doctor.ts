@@ -16,6 +16,8 @@ import { httpFetch } from '../net/http';
 import { isTransientEeMessage } from '../google/transient';
 import { DriveFolderReader } from './drive-folder';
 import { foreignOperations, foreignOutputFiles, leaseFileName, readLease } from './ownership';
+import { gcsFolderVerdict, isServiceAccountEmail, serviceAccountDriveWarning } from '../gcs/doctor';
+import { gcsClientFor } from '../gcs/session-client';
 
 /**
  * `tessera doctor` (docs/signin-and-doctor.md#doctor): everything a run needs, checked before a run, each `ok`, `warn` or
@@ -54,7 +56,9 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
     await session.accessToken(true);
     put('credentials', ...credentialsVerdict(session, now()));
     const scope = session.grant?.().scope ?? null;
-    if (scope === null) put('scopes', 'warn', 'Google did not say which access it granted; runs will stop if Earth Engine or Drive access is missing');
+    // A service account's token was checked for Earth Engine and Cloud Storage when it was made (auth/service-account.ts).
+    if (isServiceAccountEmail(session.email)) put('scopes', 'ok', 'service account: Earth Engine and Cloud Storage access granted');
+    else if (scope === null) put('scopes', 'warn', 'Google did not say which access it granted; runs will stop if Earth Engine or Drive access is missing');
     else {
       const missing = missingAccess(scope);
       put('scopes', missing.length ? 'fail' : 'ok', missing.length ? missingAccessMessage(missing) : 'Earth Engine and Google Drive access granted');
@@ -102,7 +106,9 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   }
 
   // ---- Drive
-  if (session && !job?.assetFolder) {
+  if (job?.gcs) put('drive', 'ok', `Cloud Storage job: Drive is not used (exports go to gs://${job.gcs.bucket}/${job.gcs.prefix})`);
+  else if (session && job && isServiceAccountEmail(session.email)) put('drive', ...serviceAccountDriveWarning(session.email!));
+  else if (session && !job?.assetFolder) {
     try {
       const drive = new Drive(session);
       const q = await retrying(() => drive.quota());
@@ -126,6 +132,13 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   // ---- the job's Drive folder and output folder
   if (job) {
     if (job.assetFolder) put('folder', 'ok', `asset job: exports go to ${job.assetFolder}, no Drive folder`);
+    else if (job.gcs && session) {
+      try {
+        put('folder', ...(await retrying(() => gcsFolderVerdict(gcsClientFor(session!), job, now()))));
+      } catch (e) {
+        put('folder', 'fail', `gs://${job.gcs.bucket}/${job.gcs.prefix}: ${oneLine(e)}`);
+      }
+    }
     else if (!session) put('folder', 'warn', skipped(noSession));
     else {
       try {
@@ -172,7 +185,7 @@ export type Verdict = [DoctorCheck['status'], string];
  * `refresh_token_expires_in`, and then it is a warning with the date.
  */
 export function credentialsVerdict(session: Pick<Session, 'email' | 'grant'>, now: number): Verdict {
-  const who = session.email ? `signed in as ${session.email}` : 'signed in';
+  const who = session.email ? `signed in as ${isServiceAccountEmail(session.email) ? 'the service account ' : ''}${session.email}` : 'signed in';
   const ends = session.grant?.().refreshTokenExpiresAt ?? null;
   if (ends !== null) {
     const days = Math.max(0, (ends - now) / 86_400_000);

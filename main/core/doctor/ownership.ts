@@ -3,6 +3,8 @@ import type { TileRecord } from '../job/state';
 import { hostname } from 'node:os';
 import { LEASE_STALE_MS, parseLease } from '../sync/lease';
 import type { FolderFile } from './drive-folder';
+import { hasPeriodUnits } from '../sync/names';
+import { tileOfOutputName as unitOfOutputName } from '../sync/local-guard';
 
 /**
  * What in a job's Drive folder and Earth Engine project is not provably this journal's (read-only, for
@@ -14,8 +16,12 @@ export { leaseFileName } from '../sync/lease';
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The tile id an output file name claims (`{job}_{tile}.tif`, split parts `-yMin-xMin`), or undefined. */
-export function tileOfOutputName(job: string, name: string): string | undefined {
+/**
+ * The tile id an output file name claims (`{job}_{tile}.tif`, split parts `-yMin-xMin`), or undefined; in
+ * a job with periods the unit id (`{periodId}@{tileId}`) of `{job}_{tile}_{periodId}.tif`.
+ */
+export function tileOfOutputName(job: string, name: string, withPeriods = false): string | undefined {
+  if (withPeriods) return unitOfOutputName(job, name, true);
   const m = new RegExp(`^${escapeRe(job)}_(.+?)(?:-\\d+-\\d+)?\\.(?:tif|csv|geojson)$`).exec(name);
   return m?.[1];
 }
@@ -35,8 +41,10 @@ const LIVE_STATES = new Set(['submitting', 'queued', 'running', 'exported', 'dow
 export function foreignOutputFiles(job: string, files: readonly FolderFile[], tiles: Readonly<Record<string, TileRecord>>): FolderFile[] {
   const known = new Set<string>();
   for (const t of Object.values(tiles)) for (const f of t.files) known.add(f.id);
+  // A job with periods names its outputs with the period too (docs/periods.md#names).
+  const withPeriods = hasPeriodUnits(tiles);
   return files.filter((f) => {
-    const tileId = tileOfOutputName(job, f.name);
+    const tileId = tileOfOutputName(job, f.name, withPeriods);
     if (tileId === undefined || known.has(f.id)) return false;
     const tile = tiles[tileId];
     if (!tile || !LIVE_STATES.has(tile.state)) return true;

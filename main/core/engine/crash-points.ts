@@ -1,8 +1,8 @@
 /**
- * Named moments where a crash is most dangerous (work done, not yet journaled). Tests set
- * `TESSERA_CRASH_AT=<point>:<n>` to SIGKILL the engine the n-th time it passes that point, so every
- * such window is proven safe on every run, not only when a random kill happens to land in it.
- * Without the variable this is a no-op.
+ * Named moments where a crash is most dangerous (work done, not yet journaled). The engine only calls
+ * `crashPoint`; what happens there is decided by its caller: the CLI installs a hook from the test-only
+ * `TESSERA_CRASH_AT=<point>:<n>` (main/cli/crash-hook.ts) that SIGKILLs the process the n-th time it
+ * passes that point, so every such window is proven safe on every run. Without a hook this is a no-op.
  */
 export type CrashPoint =
   | 'before-export' | 'after-export' | 'mid-download' | 'after-rename' | 'after-cleanup'
@@ -10,14 +10,17 @@ export type CrashPoint =
   // its deletion not yet journaled.
   | 'after-merge' | 'mid-cleanup';
 
-const spec = process.env.TESSERA_CRASH_AT;
-const seen = new Map<string, number>();
+export type CrashHook = (point: CrashPoint) => void;
+
+let hook: CrashHook | undefined;
+
+/** Installs (or, with undefined, removes) what runs at every crash point; returns the previous hook. */
+export function setCrashHook(next: CrashHook | undefined): CrashHook | undefined {
+  const previous = hook;
+  hook = next;
+  return previous;
+}
 
 export function crashPoint(point: CrashPoint): void {
-  if (!spec) return;
-  const [name, nth] = spec.split(':');
-  if (name !== point) return;
-  const count = (seen.get(point) ?? 0) + 1;
-  seen.set(point, count);
-  if (count === Number(nth ?? 1)) process.kill(process.pid, 'SIGKILL');
+  hook?.(point);
 }

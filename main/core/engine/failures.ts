@@ -9,6 +9,8 @@ export function classifyTaskFailure(message: string): TaskFailureKind {
   if (/^Computation timed out\.?$|User memory limit exceeded|Deadline expired before operation could complete|Too many concurrent aggregations/i.test(message)) {
     return /concurrent aggregations/i.test(message) ? 'transient' : 'split';
   }
+  // Over a computePixels request's size limit (Google's words; Tessera's estimate uses them too): split.
+  if (/^Total request size \(\d+ bytes|^Pixel grid dimensions \(\d+x\d+\) must be less than or equal to/.test(message)) return 'split';
   if (isDriveFullMessage(message)) return 'drive-full';
   return isTransientEeMessage(message) ? 'transient' : 'permanent';
 }

@@ -1,5 +1,7 @@
 import type { Operation } from '../google/earthengine';
 import type { TileRecord } from '../job/state';
+import { hasPeriodUnits, unitNameSource } from '../sync/names';
+import { unitId } from '../periods/units';
 
 /**
  * Earth Engine operations of this job that this journal did not start (docs/ownership.md, "Foreign
@@ -23,8 +25,10 @@ export function isTerminal(op: Operation): boolean {
   return TERMINAL.has(String(op.metadata?.state ?? ''));
 }
 
-export function findForeignOperations(ops: readonly Operation[], job: string, tiles: Readonly<Record<string, TileRecord>>): ForeignOperation[] {
+export function findForeignOperations(ops: readonly Operation[], job: string, tiles: Readonly<Record<string, TileRecord>>, withPeriods = hasPeriodUnits(tiles)): ForeignOperation[] {
   const prefix = `${job}_`;
+  // Units: `{tileId}_a{n}`, or `{tileId}_{periodId}_a{n}` in a job with periods (docs/periods.md#names).
+  const pattern = new RegExp(`^${unitNameSource(withPeriods)}_a(\\d+)$`);
   const known = new Set<string>();
   for (const t of Object.values(tiles)) if (t.operation) known.add(t.operation);
   const out: ForeignOperation[] = [];
@@ -32,10 +36,10 @@ export function findForeignOperations(ops: readonly Operation[], job: string, ti
     const description = op.metadata?.description;
     if (!description?.startsWith(prefix) || known.has(op.name)) continue;
     // Tiles only (`x12_ym3`, split children `_q0`…): the merge of asset jobs keeps its own journal.
-    const m = /^(x(?:m?\d+)_y(?:m?\d+)(?:_q[0-3])*)_a(\d+)$/.exec(description.slice(prefix.length));
+    const m = pattern.exec(description.slice(prefix.length));
     if (!m) continue;
-    const tileId = m[1]!;
-    const attempt = Number(m[2]);
+    const tileId = unitId(m[1]!, m[2] || undefined);
+    const attempt = Number(m[3]);
     const tile = tiles[tileId];
     if (tile && attempt < tile.attempt) continue;
     if (tile && attempt === tile.attempt && tile.state === 'submitting' && !tile.operation) continue;

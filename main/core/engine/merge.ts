@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ASSET_EXISTS, ASSET_MISSING, ASSET_QUOTA, EarthEngineError, type EeAsset, type ImageExport, type Operation, type TableExport } from '../google/earthengine';
 import type { Job } from '../job/job-file';
 import type { TileRecord } from '../job/state';
 import { filePrefix } from '../sync/names';
+import { Journal, readJournal } from '../../common/journal';
 import { crashPoint } from './crash-points';
 import { classifyTaskFailure } from './failures';
 
@@ -94,7 +94,7 @@ interface StepState {
   retriesUsed: number;
 }
 
-/** The merge's own journal beside the job's: one JSON line per step, fdatasync'ed. */
+/** The merge's own journal beside the job's (`merge.jsonl`): one JSON line per step, durable before the step. */
 class MergeJournal {
   plan: Plan | undefined;
   steps = new Map<string, StepState>();
@@ -102,26 +102,19 @@ class MergeJournal {
   deleted = new Set<string>();
   finished = false;
 
-  private constructor(private readonly fh: FileHandle) {}
+  private journal: Journal<Entry> | undefined;
 
+  /** Opens the merge's journal (main/common/journal.ts) and replays it. */
   static async open(stateDir: string): Promise<MergeJournal> {
-    await mkdir(stateDir, { recursive: true });
-    const path = join(stateDir, 'merge.jsonl');
-    const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return '';
-      throw e;
-    });
-    const j = new MergeJournal(await open(path, 'a'));
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      let e: Entry;
-      try {
-        e = JSON.parse(line) as Entry;
-      } catch {
-        break; // a torn last line: never acknowledged
-      }
-      j.apply(e);
-    }
+    const j = new MergeJournal();
+    j.journal = (await Journal.open<Entry>(join(stateDir, 'merge.jsonl'), (e) => j.apply(e))).journal;
+    return j;
+  }
+
+  /** Replays the journal read-only (`tessera status`). */
+  static async read(stateDir: string): Promise<MergeJournal> {
+    const j = new MergeJournal();
+    await readJournal<Entry>(join(stateDir, 'merge.jsonl'), (e) => j.apply(e));
     return j;
   }
 
@@ -164,15 +157,12 @@ class MergeJournal {
   }
 
   async append(e: Entry): Promise<void> {
-    const line = Buffer.from(`${JSON.stringify(e)}\n`, 'utf8');
-    let done = 0;
-    while (done < line.length) done += (await this.fh.write(line, done, line.length - done)).bytesWritten;
-    await this.fh.datasync();
+    await this.journal!.append(e);
     this.apply(e);
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
+    await this.journal?.close();
   }
 }
 
@@ -180,18 +170,12 @@ class MergeJournal {
 export async function readMergeState(stateDir: string): Promise<{ target: string; tiles: number; state: 'merging' | 'cleaning' | 'done'; deleted: number } | null> {
   let j: MergeJournal;
   try {
-    const text = await readFile(join(stateDir, 'merge.jsonl'), 'utf8');
-    if (!text.trim()) return null;
-    j = await MergeJournal.open(stateDir);
+    j = await MergeJournal.read(stateDir);
   } catch {
     return null;
   }
-  try {
-    if (!j.plan) return null;
-    return { target: j.plan.target, tiles: j.plan.tiles.length, state: j.finished ? 'done' : j.verified !== undefined ? 'cleaning' : 'merging', deleted: j.deleted.size };
-  } finally {
-    await j.close();
-  }
+  if (!j.plan) return null;
+  return { target: j.plan.target, tiles: j.plan.tiles.length, state: j.finished ? 'done' : j.verified !== undefined ? 'cleaning' : 'merging', deleted: j.deleted.size };
 }
 
 /** Whether the job asks for a merge at the end of `tessera run` (tables: yes unless `merge: false`). */

@@ -3,7 +3,7 @@ import type { Operation } from '../google/earthengine';
 import type { Job } from '../job/job-file';
 import type { JobRepository } from '../job/repository';
 import type { TileRecord } from '../job/state';
-import { acquireLease, type DriveLease, type LeaseDrive } from '../sync/lease';
+import type { Destination, HeldLease } from '../destination/port';
 import { unknownLocalMessage, unknownLocalOutputs } from '../sync/local-guard';
 import { adoptionPlan, findForeignOperations, isTerminal, type ForeignOperation } from './foreign-ops';
 
@@ -17,8 +17,8 @@ export interface SingleDriverDeps {
   job: Job;
   repo: JobRepository;
   listOperations(): Promise<Operation[]>;
-  /** The Drive adapter when it can hold a lease (test fakes may not). */
-  drive: Partial<LeaseDrive>;
+  /** Whether local outputs are guarded, and where the job's lease lives (undefined: none). */
+  destination: Pick<Destination, 'localOutputs' | 'lease'>;
   adopt: boolean;
   overwrite: boolean;
   log(level: 'info' | 'warn', message: string): void;
@@ -36,12 +36,9 @@ export interface SingleDriverDeps {
 const START_TRIES = 5;
 
 export class SingleDriver {
-  private lease: DriveLease | undefined;
+  private lease: HeldLease | undefined;
 
   constructor(private readonly d: SingleDriverDeps) {}
-
-  /** The lease's folder: the job's Drive folder (also where files of an operation without destinationUris are looked for). */
-  folderId: string | undefined;
 
   /**
    * Returns why the run must stop (exit 3, `locked`), or undefined to go on. Bad local files throw (exit 1)
@@ -52,11 +49,11 @@ export class SingleDriver {
     const ops = await this.tries(() => this.d.listOperations());
     const foreign = findForeignOperations(ops, job.name, repo.state.tiles);
     const plan = this.d.adopt ? adoptionPlan(foreign, repo.state.tiles) : undefined;
-    if (!job.assetFolder && !this.d.overwrite) {
+    if (this.d.destination.localOutputs && !this.d.overwrite) {
       const unknown = await unknownLocalOutputs(job.output, job.name, repo.state.tiles, new Set(plan?.adopt.keys() ?? []));
       if (unknown.length) throw new UserError(unknownLocalMessage(job.output, unknown), 1);
     }
-    if (!job.assetFolder) {
+    if (this.d.destination.lease) {
       const locked = await this.tries(() => this.takeLease());
       if (locked) return locked;
     }
@@ -91,16 +88,8 @@ export class SingleDriver {
   }
 
   private async takeLease(): Promise<string | undefined> {
-    const drive = this.d.drive;
-    if (!drive.findFolder || !drive.createFolder || !drive.findByName || !drive.createText || !drive.updateText || !drive.readText || !drive.remove) return undefined;
-    const { job, repo } = this.d;
-    const r = await acquireLease(drive as LeaseDrive, { job: job.name, folderName: job.driveFolder, folderId: repo.state.meta.driveFolderId });
-    this.folderId = r.folderId;
-    if (r.kind === 'locked') {
-      const h = r.holder;
-      const who = 'pid' in h ? `${h.host} (pid ${h.pid}, last heartbeat ${h.heartbeatAt})` : `${h.host}${h.heartbeatAt ? ` (changed ${h.heartbeatAt})` : ''}`;
-      return `the job is being run by ${who}: its lease .tessera-lease-${job.name}.json is in the Drive folder "${job.driveFolder}"; nothing was sent. Stop that run first (a lease nobody renews expires 15 minutes after its last heartbeat)`;
-    }
+    const r = await this.d.destination.lease!.acquire();
+    if (r.kind === 'locked') return r.message;
     for (const t of r.tookOver) this.d.log('warn', `took over the job's stale lease from ${t.host} (pid ${t.pid}, last heartbeat ${t.heartbeatAt})`);
     this.lease = r.lease;
     r.lease.startHeartbeat((m) => this.d.onLeaseLost(m), (m) => this.d.log('warn', m));

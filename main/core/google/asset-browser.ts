@@ -1,6 +1,6 @@
 import type { AssetDeleteResult, AssetRow } from '../../../shared/assets';
 import { AssetTypeSchema } from '../../../shared/assets';
-import { UserError } from '../errors';
+import { RequestError, UserError } from '../errors';
 import { ASSET_MISSING, EarthEngineError, type EarthEngine, type EeAsset } from './earthengine';
 
 /**
@@ -113,8 +113,9 @@ export function assetService(earthEngine: () => Promise<EarthEngine>) {
   // Not signed in, or a project Earth Engine refuses: the panel says so instead of "unexpected error".
   const connected = () =>
     earthEngine().catch((e: unknown) => {
-      if ((e as { status?: unknown }).status !== undefined) throw e;
-      throw Object.assign(new UserError(`Earth Engine cannot be reached for assets: ${(e as Error)?.message ?? String(e)} (check the sign-in and the Earth Engine project in Settings)`), { status: 400 });
+      // A refusal that already says what to do (a RequestError or the host's HostError) passes as it is.
+      if (e instanceof RequestError) throw e;
+      throw new UserError(`Earth Engine cannot be reached for assets: ${(e as Error)?.message ?? String(e)} (check the sign-in and the Earth Engine project in Settings)`);
     });
   return {
     list: async (folder: string, recursive: boolean) => ({ folder, ...(await listFolder(await connected(), folder, recursive)) }),

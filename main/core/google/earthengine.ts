@@ -50,6 +50,8 @@ export interface ImageExport {
   skipEmptyTiles?: boolean;
   /** Asset jobs: export to this asset (`Export.image.toAsset`, never overwriting) instead of Drive. */
   assetId?: string;
+  /** Cloud Storage jobs: export to this bucket (`Export.image.toCloudStorage`, fileNamePrefix the object name's start). */
+  bucket?: string;
 }
 
 /** A table export to Drive (one file per tile): `ee.batch.Export.table.toDrive`. */
@@ -65,6 +67,8 @@ export interface TableExport {
   collection: (ee: EeModule) => unknown;
   /** Asset jobs: export to this TABLE asset (`Export.table.toAsset`, never overwriting). */
   assetId?: string;
+  /** Cloud Storage jobs: export to this bucket (`Export.table.toCloudStorage`). */
+  bucket?: string;
 }
 
 /** An Earth Engine asset as listed (REST `EarthEngineAsset`, the fields Tessera reads). */
@@ -126,8 +130,8 @@ export interface EeModule {
   apiclient: { serialize(o: unknown): unknown };
   batch: {
     Export: {
-      image: { toDrive(params: Record<string, unknown>): { config_: unknown }; toAsset(params: Record<string, unknown>): { config_: unknown } };
-      table: { toDrive(params: Record<string, unknown>): { config_: unknown }; toAsset(params: Record<string, unknown>): { config_: unknown } };
+      image: { toDrive(params: Record<string, unknown>): { config_: unknown }; toAsset(params: Record<string, unknown>): { config_: unknown }; toCloudStorage(params: Record<string, unknown>): { config_: unknown } };
+      table: { toDrive(params: Record<string, unknown>): { config_: unknown }; toAsset(params: Record<string, unknown>): { config_: unknown }; toCloudStorage(params: Record<string, unknown>): { config_: unknown } };
     };
   };
   /** `ee.Image(id)` (Image.load) and `ee.Image.constant`. */
@@ -194,10 +198,10 @@ export class EarthEngine {
         maxPixels: x.maxPixels ?? 1e8,
         ...(x.priority !== undefined ? { priority: x.priority } : {}),
       })
-      : this.ee.batch.Export.image.toDrive({
+      : this.ee.batch.Export.image[x.bucket !== undefined ? 'toCloudStorage' : 'toDrive']({
       image,
       description: x.description,
-      folder: x.folder,
+      ...(x.bucket !== undefined ? { bucket: x.bucket } : { folder: x.folder }),
       fileNamePrefix: x.fileNamePrefix,
       crs: x.crs,
       crsTransform: [...x.crsTransform],
@@ -222,10 +226,10 @@ export class EarthEngine {
     const collection = x.collection(this.ee);
     const task = x.assetId !== undefined
       ? this.ee.batch.Export.table.toAsset({ collection, description: x.description, assetId: x.assetId, overwrite: false, ...(x.priority !== undefined ? { priority: x.priority } : {}) })
-      : this.ee.batch.Export.table.toDrive({
+      : this.ee.batch.Export.table[x.bucket !== undefined ? 'toCloudStorage' : 'toDrive']({
       collection,
       description: x.description,
-      folder: x.folder,
+      ...(x.bucket !== undefined ? { bucket: x.bucket } : { folder: x.folder }),
       fileNamePrefix: x.fileNamePrefix,
       fileFormat: x.fileFormat,
       ...(x.selectors ? { selectors: x.selectors } : {}),

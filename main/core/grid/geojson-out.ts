@@ -1,8 +1,7 @@
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { commitFile, tempPathFor } from '../../common/atomic-write';
 import { transformer, WGS84, type Crs } from '../geo/crs';
 import { tileBounds, type Tile } from './grid';
 
@@ -32,7 +31,7 @@ export function tileOutline(tile: Tile, fwd: (x: number, y: number) => [number, 
  * dimensions. Streams to a temporary file beside the target and renames it, so a failure leaves nothing.
  */
 export async function writeTilesGeoJson(path: string, tiles: Iterable<Tile>, crs: Crs): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPathFor(path);
   const out = createWriteStream(tmp, { flags: 'wx' });
   const fwd = transformer(crs, WGS84);
   try {
@@ -49,7 +48,7 @@ export async function writeTilesGeoJson(path: string, tiles: Iterable<Tile>, crs
     await write(out, '\n]}\n');
     out.end();
     await once(out, 'close');
-    await rename(tmp, path);
+    await commitFile(tmp, path);
   } catch (e) {
     out.destroy();
     await rm(tmp, { force: true });

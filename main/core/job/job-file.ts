@@ -7,6 +7,10 @@ import { DATA_TYPES } from '../grid';
 import { PRESET_NAMES, parsePresetParams, type PresetName } from '../../../shared/recipes';
 import { didYouMean } from '../../../shared/suggest';
 import { driveFolderProblem, jsonErrorPosition, knownKeysAt } from './job-input';
+import { DirectSchema, ModeSchema, productionKeys, type JobMode } from '../direct/job-keys';
+import { parseGcsDestination, type GcsDestination } from '../gcs/job-destination';
+import { paramsForPeriod, periodProblem } from '../recipes/period';
+import { descriptionProblem, parsePeriods, PeriodError, tileIdBound, type Period, type PeriodOrder } from '../periods';
 
 /**
  * The job file of docs/job-file.md#keys. Keys not yet implemented are refused with a clear
@@ -55,8 +59,11 @@ export const JobFileSchema = z
     drive: z.object({ folder: z.string().min(1).max(200), listingGraceSeconds: z.number().positive().max(86_400).optional() }).strict().optional(),
     destination: z
       .object({
-        type: z.enum(['drive', 'asset']),
-        folder: z.string().min(1).max(200),
+        type: z.enum(['drive', 'asset', 'gcs']),
+        // Drive and asset jobs: the folder; Cloud Storage jobs (docs/cloud-storage.md): the bucket and prefix.
+        folder: z.string().min(1).max(200).optional(),
+        bucket: z.string().min(1).max(222).optional(),
+        prefix: z.string().max(900).optional(),
         // Asset jobs (README "Earth Engine assets as a destination"): what happens once every tile is done.
         merge: z.boolean().optional(),
         imageMerge: z.enum(['collection', 'mosaic']).optional(),
@@ -77,6 +84,12 @@ export const JobFileSchema = z
     driveReserveBytes: z.number().int().nonnegative().default(0),
     eecuBudgetHours: z.number().positive().optional(),
     notify: z.object({ webhook: z.url({ protocol: /^https?$/ }) }).strict().optional(),
+    // A time series (docs/periods.md): checked by parsePeriods for one-line messages naming the key.
+    periods: z.unknown().optional(),
+    periodOrder: z.enum(['time-first', 'space-first']).optional(),
+    // Direct download (docs/job-file.md#mode): computePixels instead of, or before, batch exports.
+    mode: ModeSchema.optional(),
+    direct: DirectSchema.optional(),
     poll: z
       .object({ minSeconds: z.number().positive().default(5), maxSeconds: z.number().positive().default(60) })
       .strict()
@@ -100,6 +113,8 @@ export interface Job {
    * tiles export into as `{folder}/{job}_{tileId}`; no Drive, no downloads.
    */
   readonly assetFolder?: string;
+  /** Cloud Storage jobs (`destination: { type: "gcs", bucket, prefix }`, docs/cloud-storage.md). */
+  readonly gcs?: GcsDestination;
   /**
    * Asset jobs: the merge after the last tile. `enabled` undefined = the default (on for table jobs and
    * for `imageMerge: "mosaic"`, off for an image collection); `target` the merged asset's name when given.
@@ -126,8 +141,16 @@ export interface Job {
   /** Hashes of what defines the outputs; a change in these makes a resumed run refuse. */
   readonly fingerprint: Record<string, string>;
   readonly poll: { readonly minSeconds: number; readonly maxSeconds: number };
+  /** A time series: the unit of work is (tile, period) (docs/periods.md); absent: one date range. */
+  readonly periods?: readonly Period[];
+  /** Which units go first: every tile of period 1, then period 2 (`time-first`), or every period of a tile. */
+  readonly periodOrder: PeriodOrder;
   /** `<job folder>/.tessera/<name>`: journal, lock and log. */
   readonly stateDir: string;
+  /** How tiles are made (docs/job-file.md#mode); absent: `export`. */
+  readonly mode?: JobMode;
+  /** `direct`/`auto`: computePixels requests in flight at most. */
+  readonly direct?: { readonly concurrency: number };
 }
 
 export async function loadJobFile(path: string): Promise<Job> {
@@ -149,13 +172,18 @@ export function parseJob(raw: unknown, file: string): Job {
   const parsed = JobFileSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(`job file: ${describeIssue(parsed.error.issues[0]!, raw)}`);
   const j = parsed.data;
-  const folder = j.destination?.folder ?? j.drive?.folder;
+  const gcs = j.destination?.type === 'gcs' ? parseGcsDestination(j.destination, j.cleanup) : undefined;
+  if (j.destination && j.destination.type !== 'gcs' && (j.destination.bucket !== undefined || j.destination.prefix !== undefined)) {
+    throw new UserError('job file: "destination.bucket" and "prefix" belong to Cloud Storage jobs ("type": "gcs")');
+  }
+  // A Cloud Storage job has no Drive folder; its location reads as a gs:// URL where one is shown.
+  const folder = gcs ? `gs://${gcs.bucket}/${gcs.prefix}` : (j.destination?.folder ?? j.drive?.folder);
   if (!folder) throw new UserError('job file: give the Drive folder as "drive": { "folder": … }');
   if (j.drive && j.destination) throw new UserError('job file: give either "drive" or "destination", not both');
   if (j.export?.maskToRoi && j.export.noData === undefined) {
     throw new UserError('job file: "export.maskToRoi" needs "export.noData": the value masked pixels get in the GeoTIFFs (e.g. -9999, or 0 for unsigned types), so they read as NoData and not as zeros');
   }
-  const folderProblem = j.destination?.type === 'asset' ? undefined : driveFolderProblem(j.drive ? 'drive.folder' : 'destination.folder', folder);
+  const folderProblem = j.destination?.type === 'asset' || gcs ? undefined : driveFolderProblem(j.drive ? 'drive.folder' : 'destination.folder', folder);
   if (folderProblem) throw new UserError(`job file: ${folderProblem}`);
   const assetFolder = j.destination?.type === 'asset' ? folder.replace(/\/+$/, '') : undefined;
   if (assetFolder !== undefined && !/^projects\/[a-z0-9-]+\/assets\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(assetFolder)) {
@@ -174,6 +202,9 @@ export function parseJob(raw: unknown, file: string): Job {
   if (fileDimensions !== undefined && fileDimensions % shard !== 0) {
     throw new UserError(`job file: "export.fileDimensions" (${fileDimensions}) must be a multiple of "export.shardSize" (${shard}${j.export?.shardSize === undefined ? ', its default' : ''}), as Earth Engine requires; use ${Math.max(shard, Math.round(fileDimensions / shard) * shard)}`);
   }
+  const periods = j.periods === undefined ? undefined : jobPeriods(j.periods, j);
+  const production = productionKeys(j, raw);
+  if (j.periodOrder !== undefined && !periods) throw new UserError('job file: "periodOrder" goes with "periods"');
   const dir = dirname(file);
   const roi = typeof j.roi === 'string' ? { path: j.roi } : j.roi;
   const points = j.points === undefined ? undefined : typeof j.points === 'string' ? { path: j.points } : j.points;
@@ -187,7 +218,10 @@ export function parseJob(raw: unknown, file: string): Job {
     } else {
       if (!PRESET_NAMES.includes(r.preset as PresetName)) throw new UserError(`job file: "recipe.preset": unknown preset "${r.preset}" (presets: ${PRESET_NAMES.join(', ')})`);
       recipe = { preset: r.preset as PresetName, params: r.params ?? {} };
-      checkPresetParams(recipe.preset, recipe.params);
+      const clash = periods && periodProblem(recipe.preset, recipe.params);
+      if (clash) throw new UserError(`job file: ${clash}`);
+      // With periods, a preset's dates come from each period: checked here with the first one's.
+      checkPresetParams(recipe.preset, paramsForPeriod(recipe.preset, recipe.params, periods?.[0]));
     }
   }
   return {
@@ -199,11 +233,12 @@ export function parseJob(raw: unknown, file: string): Job {
     driveFolder: folder,
     listingGraceSeconds: j.drive?.listingGraceSeconds ?? 600,
     ...(assetFolder !== undefined ? { assetFolder } : {}),
+    ...(gcs ? { gcs } : {}),
     ...(assetFolder !== undefined
       ? { assetMerge: { enabled: j.destination?.merge, image: j.destination?.imageMerge ?? 'collection', ...(mergedAsset !== undefined ? { target: mergedAsset } : {}) } }
       : {}),
     output: resolve(dir, j.output),
-    maxInFlight: j.maxInFlight,
+    maxInFlight: production.maxInFlight,
     project: j.ee?.project,
     export: j.export ?? {},
     recipe,
@@ -219,14 +254,32 @@ export function parseJob(raw: unknown, file: string): Job {
       roi: hash({ path: roi.path, layer: roi.layer ?? null }), // as written: moving the job folder is fine
       grid: hash({ crs: j.grid.crs.toUpperCase(), scale: j.grid.scale, tilePixels: j.grid.tilePixels }),
       export: hash(j.export ?? {}),
-      destination: hash(assetFolder !== undefined ? { type: 'asset', folder: assetFolder } : { folder }),
+      destination: hash(assetFolder !== undefined ? { type: 'asset', folder: assetFolder } : gcs ? { type: 'gcs', ...gcs } : { folder }),
       // Only present with the keys, so journals of jobs without them keep matching.
       ...(j.recipe ? { recipe: hash(j.recipe) } : {}),
       ...(points ? { points: hash(points) } : {}),
     },
     poll: j.poll,
+    ...(periods ? { periods } : {}),
+    periodOrder: j.periodOrder ?? 'time-first',
     stateDir: resolve(dir, '.tessera', j.name),
+    mode: production.mode,
+    ...(production.direct ? { direct: production.direct } : {}),
   };
+}
+
+function jobPeriods(raw: unknown, j: { name: string; grid: { scale: number; tilePixels: number }; splitDepth: number; retries: number }): Period[] {
+  let periods: Period[];
+  try {
+    periods = parsePeriods(raw);
+  } catch (e) {
+    if (e instanceof PeriodError) throw new UserError(`job file: ${e.message}`);
+    throw e;
+  }
+  // Checked again with the planned tiles' real ids before anything is sent (docs/periods.md).
+  const problem = descriptionProblem({ job: j.name, tileId: tileIdBound(j.grid), splitDepth: j.splitDepth, retries: j.retries, periods });
+  if (problem) throw new UserError(`job file: ${problem}`);
+  return periods;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {

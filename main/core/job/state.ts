@@ -1,5 +1,7 @@
 import type { TileState } from '../../../shared/tile-state';
 import type { WaitingReason } from '../../../shared/tile-state';
+import type { Period } from '../periods/periods';
+import { PlannedUnits } from './planned-unit';
 
 /** One output file of a tile, as Drive reported it, and how far it got. */
 export interface FileRecord {
@@ -38,6 +40,8 @@ export interface TileRecord {
   retriesUsed?: number;
   /** A retrying tile is not submitted before this time (ISO). */
   notBefore?: string;
+  /** How the unit's pixels were made in `direct`/`auto` jobs (docs/direct-download.md): computePixels or a batch export. */
+  via?: 'direct' | 'export';
   history: { state: TileState; at: string }[];
 }
 
@@ -52,6 +56,8 @@ export interface JobMeta {
   driveFolderId?: string;
   /** Ids of Drive files with the job's output names that are not its outputs (docs/ownership.md). */
   foreignFiles?: string[];
+  /** A time series: the periods the units were planned for (docs/periods.md, "Changing periods"). */
+  periods?: Period[];
 }
 
 export interface JobSnapshot {
@@ -89,12 +95,12 @@ export function tileTable(from?: Record<string, TileRecord>): Record<string, Til
 export function applyEntry(s: JobSnapshot, e: JournalEntry): void {
   s.seq = e.seq;
   switch (e.type) {
-    case 'plan':
-      for (const t of e.tiles) {
-        s.tiles[t.id] ??= { ...t, state: 'pending', attempt: 0, files: [], history: [{ state: 'pending', at: e.at }] };
-      }
+    case 'plan': {
+      const planned = new PlannedUnits();
+      for (const t of e.tiles) s.tiles[t.id] ??= planned.record(t, e.at);
       s.meta.planned = true;
       break;
+    }
     case 'tile': {
       const tile = s.tiles[e.id];
       if (!tile) throw new Error(`journal names unknown tile ${e.id}`);

@@ -3,11 +3,16 @@ import { UserError } from '../errors';
 import type { EeModule } from '../google/earthengine';
 import { checkPresetParams, type Job } from '../job/job-file';
 import { loadRecipe, type EeConnection } from './index';
+import { paramsForPeriod } from './period';
+import { unitId } from '../periods/units';
+import type { Period } from '../periods/periods';
 
 /** What `tessera recipes check` (and the dashboard's recipe field) learns by building the first tile. */
 export interface RecipeCheck {
   label: string;
   tile: string;
+  /** A job with periods: the period the tile was built for. */
+  period?: string;
   kind: 'image' | 'table';
   /** What the recipe printed (print, Map.*, Export.*). */
   logs: string[];
@@ -32,16 +37,18 @@ export interface RecipeCheckEe {
  * syntax error, an exception, a wrong result type or a recipe that never returns throws (RecipeError /
  * UserError, with the file's line for custom recipes). The logic of `tessera recipes check`.
  */
-export async function checkRecipe(job: Job, ee: RecipeCheckEe): Promise<RecipeCheck> {
-  if (job.recipe && 'preset' in job.recipe) checkPresetParams(job.recipe.preset, job.recipe.params);
+export async function checkRecipe(job: Job, ee: RecipeCheckEe, options: { period?: string } = {}): Promise<RecipeCheck> {
+  const period = checkedPeriod(job, options.period);
+  if (job.recipe && 'preset' in job.recipe) checkPresetParams(job.recipe.preset, paramsForPeriod(job.recipe.preset, job.recipe.params, period));
   const recipe = await loadRecipe(job, ee.connection());
   if (!recipe) throw new UserError('the job has no recipe to check');
   try {
     const { tiles } = await planTiles(job);
     const tile = recipe.kind === 'table' ? (tiles.find((t) => (recipe.pointsFor(t)?.length ?? 1) > 0) ?? tiles[0]) : tiles[0];
     if (!tile) throw new UserError('the ROI covers no tile');
-    const built = await recipe.build(tile);
-    const out: RecipeCheck = { label: recipe.label, tile: tile.id, kind: built.kind, logs: built.logs, bands: [] };
+    // With periods the unit (tile, period) is built, so the recipe sees the period's dates.
+    const built = await recipe.build(period ? { ...tile, id: unitId(tile.id, period.id) } : tile);
+    const out: RecipeCheck = { label: recipe.label, tile: tile.id, ...(period ? { period: period.id } : {}), kind: built.kind, logs: built.logs, bands: [] };
     try {
       if (built.kind === 'image') {
         const info = (await ee.compute(built.make)) as { bands?: { id: string; data_type?: { precision?: string; min?: number; max?: number } }[] };
@@ -57,6 +64,15 @@ export async function checkRecipe(job: Job, ee: RecipeCheckEe): Promise<RecipeCh
   } finally {
     await recipe.close();
   }
+}
+
+/** The period `tessera recipes check --period ID` names (default: the job's first), or a UserError. */
+export function checkedPeriod(job: Job, id: string | undefined): Period | undefined {
+  if (id === undefined) return job.periods?.[0];
+  if (!job.periods) throw new UserError(`--period ${id}: the job has no "periods"`);
+  const p = job.periods.find((x) => x.id === id);
+  if (!p) throw new UserError(`--period ${id}: the job has no such period (periods: ${job.periods.slice(0, 12).map((x) => x.id).join(', ')}${job.periods.length > 12 ? ', …' : ''})`);
+  return p;
 }
 
 /** An EE band data type as the Int8…Float64 names of the job file. */

@@ -5,6 +5,7 @@ import { childCommand, childScript, permissionFlag, RECIPE_HEAP_MB, runningInEle
 import type { FromChild, ToChild } from './sandbox/protocol';
 import { UserError } from '../errors';
 import type { PointRow, TileSpec } from './presets';
+import type { Period } from '../periods/periods';
 
 /**
  * The engine's Earth Engine connection. The token stays in this process: a recipe's child gets only the
@@ -97,13 +98,13 @@ export class CustomRecipeRunner {
   ) {}
 
   /** Builds one tile's expression; one build at a time. */
-  build(tile: TileSpec, points?: readonly PointRow[]): Promise<CustomResult> {
-    const next = this.chain.then(() => this.buildNow(tile, points));
+  build(tile: TileSpec, points?: readonly PointRow[], period?: Period): Promise<CustomResult> {
+    const next = this.chain.then(() => this.buildNow(tile, points, period));
     this.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async buildNow(tile: TileSpec, points?: readonly PointRow[]): Promise<CustomResult> {
+  private async buildNow(tile: TileSpec, points?: readonly PointRow[], period?: Period): Promise<CustomResult> {
     this.source ??= await readRecipeSource(this.file);
     const child = (this.child ??= this.spawn());
     const id = ++this.seq;
@@ -183,6 +184,7 @@ export class CustomRecipeRunner {
         type: 'build', id, file: this.file, source: this.source!, baseUrl: this.conn.baseUrl, project: this.conn.project,
         tile: { id: tile.id, crs: tile.crs, crsTransform: [...tile.crsTransform], dimensions: [tile.dimensions[0], tile.dimensions[1]] },
         ...(points ? { points } : {}),
+        ...(period ? { period: { id: period.id, start: period.start, end: period.end } } : {}),
       };
       child.send(request);
     });

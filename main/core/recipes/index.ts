@@ -6,6 +6,7 @@ import { UserError } from '../errors';
 import { CustomRecipeRunner, RecipeError, type EeConnection } from './custom';
 import { loadPoints, pointsInTile } from './points';
 import { IMAGE_PRESETS, pointsTable, recipeTile, type Ee, type PointRow, type TileSpec } from './presets';
+import { paramsForPeriod, recipeUnit } from './period';
 
 export { RecipeError, type EeConnection } from './custom';
 export { loadPoints, pointsInTile } from './points';
@@ -74,11 +75,16 @@ export async function loadRecipe(job: Job, conn?: EeConnection): Promise<Recipe 
     if (points) throw new UserError('job file: "points" needs a recipe that uses them: "recipe": { "preset": "points", … } or a recipe file');
     return undefined;
   }
+  // A unit of a job with periods is built with its period (docs/periods.md#recipes).
+  const periods = new Map((job.periods ?? []).map((p) => [p.id, p]));
   if ('preset' in spec) {
     const name = spec.preset;
-    const parsed = parsePresetParams(name, spec.params);
+    const parsed = parsePresetParams(name, paramsForPeriod(name, spec.params, job.periods?.[0]));
     if (!parsed.ok) throw new UserError(`job file: ${parsed.message}`);
-    const params = spec.params ?? {};
+    const paramsOf = (unit: TileSpec) => {
+      const { tile, period } = recipeUnit(unit, periods);
+      return { tile, params: paramsForPeriod(name, spec.params, period) };
+    };
     if (name === 'points') {
       if (!points) throw new UserError('job file: the "points" recipe needs the point layer as "points": "points.geojson" (or { "path", "layer" })');
       const inner = (parsed.value as { image: { preset: PresetName; params?: unknown } }).image;
@@ -90,8 +96,9 @@ export async function loadRecipe(job: Job, conn?: EeConnection): Promise<Recipe 
         label: `preset points (${inner.preset})`,
         bytesPerPixel: 0.001,
         pointsFor,
-        build: (tile) => {
-          const pts = pointsInTile(points!, tile);
+        build: (unit) => {
+          const pts = pointsInTile(points!, unit);
+          const { tile, params } = paramsOf(unit);
           return Promise.resolve({ kind: 'table', format, logs: [], make: (ee: Ee) => pointsTable(ee, recipeTile(ee, tile), params, pts) });
         },
         close: () => Promise.resolve(),
@@ -101,9 +108,12 @@ export async function loadRecipe(job: Job, conn?: EeConnection): Promise<Recipe 
     return {
       kind: PRESETS[name].kind,
       label: `preset ${name}`,
-      bytesPerPixel: presetBytesPerPixel(name, params, job.export),
+      bytesPerPixel: presetBytesPerPixel(name, spec.params ?? {}, job.export),
       pointsFor,
-      build: (tile) => Promise.resolve({ kind: 'image', logs: [], make: (ee: Ee) => finishImage(ee, make(ee, recipeTile(ee, tile), params), job.export) }),
+      build: (unit) => {
+        const { tile, params } = paramsOf(unit);
+        return Promise.resolve({ kind: 'image', logs: [], make: (ee: Ee) => finishImage(ee, make(ee, recipeTile(ee, tile), params), job.export) });
+      },
       close: () => Promise.resolve(),
     };
   }
@@ -115,8 +125,9 @@ export async function loadRecipe(job: Job, conn?: EeConnection): Promise<Recipe 
     label: `recipe file ${spec.file}`,
     bytesPerPixel: 4 * (job.export.bands?.length ?? 4),
     pointsFor,
-    build: async (tile) => {
-      const r = await runner.build(tile, pointsFor(tile));
+    build: async (unit) => {
+      const { tile, period } = recipeUnit(unit, periods);
+      const r = await runner.build(tile, pointsFor(unit), period);
       recipe.kind = r.kind; // known once the recipe ran: decides table or image handling of every tile
       return {
         kind: r.kind,

@@ -1,8 +1,13 @@
 import { execFile } from 'node:child_process';
-import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { commitFile, writeFileAtomic } from '../../common/atomic-write';
 import type { Job } from '../job/job-file';
 import type { JobSnapshot, TileRecord } from '../job/state';
+import { periodOf, unitParts } from '../periods/units';
+import { countByPeriod } from '../periods/status';
+import { filePrefix, periodMosaicPath } from '../sync/names';
+import { newStacState, writeStac, type StacState } from '../stac';
 
 /**
  * What a job hands back beside the per-tile files: a VRT mosaic of the GeoTIFFs (one seamless layer in
@@ -169,10 +174,8 @@ export function vrtXml(rasters: RasterInfo[], crs: string, noData?: number): str
   return lines.join('\n');
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
-}
+/** The one atomic writer (main/common/atomic-write.ts): temporary file, fsync, rename, folder fsync. */
+const writeAtomic = writeFileAtomic;
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -187,6 +190,10 @@ export interface ResultsCache {
   done?: Set<string>;
   /** Files left out of the mosaic because they are not GeoTIFFs (warned about once each). */
   skipped?: Set<string>;
+  /** A job with periods: how many done units each period's mosaic was last written with. */
+  periodMosaics?: Map<string, number>;
+  /** A job with periods: the STAC Items written so far. */
+  stac?: StacState;
 }
 
 /** Told of a file left out of the results (one line, once per file). */
@@ -198,12 +205,12 @@ function doneTiles(state: JobSnapshot, cache?: ResultsCache): TileRecord[] {
   return [...cache.done].flatMap((id) => (state.tiles[id] ? [state.tiles[id]] : []));
 }
 
-async function tileOutputs(job: Job, state: JobSnapshot, ext: string, cache?: ResultsCache): Promise<{ name: string; tile: TileRecord }[]> {
-  const names = new Set(await readdir(job.output).catch(() => [] as string[]));
+async function tileOutputs(job: Job, state: JobSnapshot, ext: string, cache?: ResultsCache, only?: { dir: string; units: TileRecord[] }): Promise<{ name: string; tile: TileRecord }[]> {
+  const names = new Set(await readdir(only?.dir ?? job.output).catch(() => [] as string[]));
   const out: { name: string; tile: TileRecord }[] = [];
-  for (const tile of doneTiles(state, cache)) {
+  for (const tile of only?.units ?? doneTiles(state, cache)) {
     if (tile.state !== 'done' && tile.state !== 'verified') continue;
-    const re = new RegExp(`^${escapeRe(`${job.name}_${tile.id}`)}(-\\d{10}-\\d{10})?\\.${ext}$`);
+    const re = new RegExp(`^${escapeRe(filePrefix(job.name, tile.id))}(-\\d{10}-\\d{10})?\\.${ext}$`);
     for (const f of tile.files) if (f.verified && re.test(f.name) && names.has(f.name)) out.push({ name: f.name, tile });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -214,7 +221,43 @@ async function tileOutputs(job: Job, state: JobSnapshot, ext: string, cache?: Re
  * `cache` keeps what a rewrite may reuse (see ResultsCache).
  */
 export async function writeMosaic(job: Job, state: JobSnapshot, cache?: ResultsCache, warn?: ResultsWarning): Promise<string | undefined> {
-  const files = await tileOutputs(job, state, 'tif', cache);
+  if (job.periods) return writePeriodMosaics(job, state, cache, warn);
+  return mosaicOf(job, state, join(job.output, `${job.name}.vrt`), cache, warn);
+}
+
+/**
+ * A job with periods: one mosaic per period, `{output}/{periodId}/{job}_{periodId}.vrt`, over that
+ * period's units only (docs/periods.md#names); a period is rewritten only when its done units changed.
+ * Returns the newest period's mosaic.
+ */
+async function writePeriodMosaics(job: Job, state: JobSnapshot, cache?: ResultsCache, warn?: ResultsWarning): Promise<string | undefined> {
+  const byPeriod = new Map<string, TileRecord[]>();
+  for (const t of doneTiles(state, cache)) {
+    const p = periodOf(t.id);
+    if (p === undefined) continue;
+    let list = byPeriod.get(p);
+    if (!list) byPeriod.set(p, (list = []));
+    list.push(t);
+  }
+  const written = cache ? (cache.periodMosaics ??= new Map<string, number>()) : new Map<string, number>();
+  let last: string | undefined;
+  for (const p of job.periods ?? []) {
+    const units = byPeriod.get(p.id);
+    if (!units) continue;
+    const path = periodMosaicPath(job.output, job.name, p.id);
+    if (written.get(p.id) !== units.length) {
+      const made = await mosaicOf(job, state, path, cache, warn, { dir: join(job.output, p.id), units });
+      if (!made) continue;
+      written.set(p.id, units.length);
+    }
+    last = path;
+  }
+  return last;
+}
+
+async function mosaicOf(job: Job, state: JobSnapshot, path: string, cache?: ResultsCache, warn?: ResultsWarning, only?: { dir: string; units: TileRecord[] }): Promise<string | undefined> {
+  const dir = only?.dir ?? job.output;
+  const files = await tileOutputs(job, state, 'tif', cache, only);
   const headers = cache?.headers ?? new Map<string, RasterInfo>();
   const skipped = cache ? (cache.skipped ??= new Set<string>()) : new Set<string>();
   if (files.length === 0) return undefined;
@@ -224,11 +267,11 @@ export async function writeMosaic(job: Job, state: JobSnapshot, cache?: ResultsC
       let info = headers.get(f.name);
       if (!info) {
         try {
-          info = await readGeoTiffInfo(join(job.output, f.name), f.name);
+          info = await readGeoTiffInfo(join(dir, f.name), f.name);
         } catch (e) {
           if (!skipped.has(f.name)) {
             skipped.add(f.name);
-            warn?.(`${join(job.output, f.name)} is not a GeoTIFF Tessera can read (${(e as Error).message}); it is left out of the mosaic`);
+            warn?.(`${join(dir, f.name)} is not a GeoTIFF Tessera can read (${(e as Error).message}); it is left out of the mosaic`);
           }
           return undefined;
         }
@@ -239,7 +282,6 @@ export async function writeMosaic(job: Job, state: JobSnapshot, cache?: ResultsC
   );
   const good = read.filter((r): r is { info: RasterInfo; tile: TileRecord } => r !== undefined);
   if (good.length === 0) return undefined;
-  const path = join(job.output, `${job.name}.vrt`);
   await writeAtomic(path, vrtXml(good.map((g) => g.info), good[0]!.tile.crs, job.export.noData));
   return path;
 }
@@ -288,35 +330,57 @@ const csvField = (v: unknown) => {
  * of every table's columns. Each tile's file is read once, so a point appears exactly once.
  */
 export async function mergeTables(job: Job, state: JobSnapshot, cache?: ResultsCache): Promise<{ path: string; rows: number; gpkg: string } | undefined> {
-  const files = [...(await tileOutputs(job, state, 'csv', cache)), ...(await tileOutputs(job, state, 'geojson', cache))];
+  const files = job.periods ? await periodTableFiles(job, state, cache) : [...(await tileOutputs(job, state, 'csv', cache)), ...(await tileOutputs(job, state, 'geojson', cache))].map((f) => ({ ...f, dir: job.output }));
   if (files.length === 0) return undefined;
+  // A time series: one table over all periods, each row naming its tile and its period (docs/periods.md).
+  const lead = job.periods ? ['tile_id', 'period'] : ['tile_id'];
+  const tagOf = (t: TileRecord) => (job.periods ? { tile_id: unitParts(t.id).tileId, period: unitParts(t.id).periodId } : { tile_id: t.id });
   const columns: string[] = [];
   const rows: Record<string, unknown>[] = [];
   const addColumn = (c: string) => !columns.includes(c) && columns.push(c);
   for (const f of files) {
-    const text = await readFile(join(job.output, f.name), 'utf8');
+    const text = await readFile(join(f.dir, f.name), 'utf8');
     if (f.name.endsWith('.csv')) {
       const [header, ...body] = parseCsv(text);
       if (!header) continue;
       header.forEach(addColumn);
-      for (const r of body) if (r.length > 1 || r[0] !== '') rows.push({ tile_id: f.tile.id, ...Object.fromEntries(header.map((h, i) => [h, r[i]])) });
+      for (const r of body) if (r.length > 1 || r[0] !== '') rows.push({ ...tagOf(f.tile), ...Object.fromEntries(header.map((h, i) => [h, r[i]])) });
     } else {
       const doc = JSON.parse(text) as { features?: { id?: unknown; geometry?: unknown; properties?: Record<string, unknown> }[] };
       for (const feat of doc.features ?? []) {
-        const r: Record<string, unknown> = { tile_id: f.tile.id, 'system:index': feat.id, ...feat.properties, '.geo': feat.geometry ?? null };
-        Object.keys(r).forEach((k) => k !== 'tile_id' && addColumn(k));
+        const r: Record<string, unknown> = { ...tagOf(f.tile), 'system:index': feat.id, ...feat.properties, '.geo': feat.geometry ?? null };
+        Object.keys(r).forEach((k) => !lead.includes(k) && addColumn(k));
         rows.push(r);
       }
     }
   }
-  const header = ['tile_id', ...columns.filter((c) => c !== 'tile_id')];
+  const header = [...lead, ...columns.filter((c) => !lead.includes(c))];
   const text = [header.map(csvField).join(','), ...rows.map((r) => header.map((h) => csvField(r[h])).join(','))].join('\r\n') + '\r\n';
   const path = join(job.output, `${job.name}.csv`);
   await writeAtomic(path, text);
   const gpkg = join(job.output, `${job.name}.gpkg`);
-  await writeFile(`${gpkg}.tmp`, await geoPackageOf(job.name, header, rows));
-  await rename(`${gpkg}.tmp`, gpkg);
+  await writeAtomic(gpkg, await geoPackageOf(job.name, header, rows));
   return { path, rows: rows.length, gpkg };
+}
+
+/** A job with periods: the table files of each period's folder, with the unit each belongs to. */
+async function periodTableFiles(job: Job, state: JobSnapshot, cache?: ResultsCache): Promise<{ name: string; tile: TileRecord; dir: string }[]> {
+  const byPeriod = new Map<string, TileRecord[]>();
+  for (const t of doneTiles(state, cache)) {
+    const p = periodOf(t.id);
+    if (p === undefined) continue;
+    let list = byPeriod.get(p);
+    if (!list) byPeriod.set(p, (list = []));
+    list.push(t);
+  }
+  const out: { name: string; tile: TileRecord; dir: string }[] = [];
+  for (const p of job.periods ?? []) {
+    const units = byPeriod.get(p.id);
+    if (!units) continue;
+    const dir = join(job.output, p.id);
+    for (const ext of ['csv', 'geojson']) for (const f of await tileOutputs(job, state, ext, cache, { dir, units })) out.push({ ...f, dir });
+  }
+  return out;
 }
 
 /** A point (lon, lat) from an EE `.geo` value (GeoJSON text or object), when it is one. */
@@ -392,6 +456,8 @@ export interface JobSummary {
   failures: { tile: string; error: string }[];
   mosaic?: string;
   table?: { path: string; rows: number; gpkg?: string };
+  /** A time series: units by period and state (docs/periods.md#status). */
+  periods?: Record<string, Partial<Record<string, number>>>;
 }
 
 /** Writes `{job}.summary.json` and `{job}.summary.txt` into the output folder. */
@@ -411,7 +477,7 @@ export async function writeSummary(job: Job, state: JobSnapshot, extra: Pick<Job
     eecu += t.eecuSeconds ?? 0;
     if (t.state === 'failed') failures.push({ tile: t.id, error: t.error ?? 'failed' });
   }
-  const summary: JobSummary = { job: job.name, finishedAt: new Date().toISOString(), tiles, files, bytes, eecuSeconds: eecu, failures, ...extra };
+  const summary: JobSummary = { job: job.name, finishedAt: new Date().toISOString(), tiles, files, bytes, eecuSeconds: eecu, failures, ...extra, ...(job.periods ? { periods: countByPeriod(Object.values(state.tiles), job.periods) } : {}) };
   await writeAtomic(join(job.output, `${job.name}.summary.json`), `${JSON.stringify(summary, null, 2)}\n`);
   const text = [
     `job ${job.name} — ${summary.finishedAt}`,
@@ -420,6 +486,7 @@ export async function writeSummary(job: Job, state: JobSnapshot, extra: Pick<Job
     `EECU-seconds reported by Earth Engine: ${eecu.toFixed(1)}`,
     ...(extra.mosaic ? [`mosaic: ${extra.mosaic}`] : []),
     ...(extra.table ? [`table: ${extra.table.path} (${extra.table.rows} rows)${extra.table.gpkg ? `, ${extra.table.gpkg}` : ''}`] : []),
+    ...(summary.periods ? ['periods:', ...Object.entries(summary.periods).map(([id, c]) => `  ${id}: ${Object.entries(c).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}`)] : []),
     `failures: ${failures.length}`,
     ...failures.map((f) => `  ${f.tile}: ${f.error}`),
     '',
@@ -432,6 +499,8 @@ export async function writeSummary(job: Job, state: JobSnapshot, extra: Pick<Job
 export async function updateResults(job: Job, state: JobSnapshot, cache?: ResultsCache, warn?: ResultsWarning): Promise<Pick<JobSummary, 'mosaic' | 'table'>> {
   const mosaic = await writeMosaic(job, state, cache, warn);
   const table = await mergeTables(job, state, cache);
+  // A time series also gets its STAC catalog, one Item per finished unit (docs/stac.md).
+  if (job.periods) await writeStac(job, state, doneTiles(state, cache), cache ? (cache.stac ??= newStacState()) : newStacState());
   return { ...(mosaic ? { mosaic } : {}), ...(table ? { table } : {}) };
 }
 
@@ -446,7 +515,7 @@ export async function buildCog(job: Job, vrt: string): Promise<{ path: string } 
     new Promise<void>((ok, fail) => execFile('gdal_translate', args, { maxBuffer: 1 << 20 }, (e, _o, err) => (e ? fail(Object.assign(e, { stderr: err })) : ok())));
   try {
     await run(['-q', '-of', 'COG', '-co', 'COMPRESS=DEFLATE', vrt, tmp]);
-    await rename(tmp, out);
+    await commitFile(tmp, out);
     return { path: out };
   } catch (e) {
     await rm(tmp, { force: true });

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from '../../../shared/settings';
-import { writePrivateFileSync } from '../fs-durable';
+import { writePrivateFileSync } from '../../common/atomic-write';
+import { RequestError } from '../errors';
 
 export { DEFAULT_SETTINGS };
 
@@ -41,7 +42,7 @@ export class SettingsService {
   /** Validates the patch (a bad value throws a 400), writes it, tells listeners which keys changed. */
   set(patch: Partial<Settings>): Settings {
     const r = SettingsSchema.partial().strict().safeParse(patch);
-    if (!r.success) throw Object.assign(new Error(`invalid settings: ${z.prettifyError(r.error).replace(/\s*\n\s*/g, '; ')}`), { status: 400 });
+    if (!r.success) throw new RequestError(400, `invalid settings: ${z.prettifyError(r.error).replace(/\s*\n\s*/g, '; ')}`);
     const before = this.get();
     this.store.set(r.data as Record<string, unknown>);
     const after = this.get();

@@ -134,7 +134,8 @@ export class WorkerMd5 implements Md5Hasher {
   }
 }
 
-async function hashFilePrefix(hash: Hash, path: string, length: number): Promise<void> {
+/** Feeds the first `length` bytes of a file to `hash` (an MD5, or another checksum with `update`). */
+export async function hashFilePrefix(hash: { update(chunk: Buffer): unknown }, path: string, length: number): Promise<void> {
   const fh = await open(path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(Math.min(8 << 20, Math.max(1, length)));

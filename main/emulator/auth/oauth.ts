@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign, t
 import type { EmuRequest } from '../http/router';
 import { driveError, eeError, json, oauthError, type Reply } from '../http/reply';
 import type { IdFactory } from '../random';
+import type { ServiceAccounts } from './service-accounts';
 
 /**
  * Google's OAuth 2.0 for installed apps, on loopback: an authorization endpoint that approves at once
@@ -16,7 +17,10 @@ const ISSUER = 'https://accounts.google.com';
 const CODE_LIFETIME_MS = 10 * 60_000;
 export const DEFAULT_EMAIL = 'emulated-user@example.com';
 
-export type Service = 'ee' | 'drive';
+export type Service = 'ee' | 'drive' | 'storage';
+
+/** RFC 7523's grant type: a service account's signed assertion instead of a consent. */
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** One consent: what a refresh token stands for. Access tokens die with it when it is revoked. */
 export interface Grant {
@@ -77,6 +81,8 @@ export class OAuthServer {
   private readonly kid: string;
   /** What changed since the last takeChanges() (persistence journals it). */
   private changed = { grants: new Set<Grant>(), tokens: new Set<AccessToken>(), codes: new Set<string>() };
+  /** Keys whose JWT bearer grants the token endpoint accepts (service-accounts.ts), and its own URL. */
+  private serviceAccounts: { accounts: ServiceAccounts; tokenUrl: () => string } | null = null;
 
   private constructor(
     private readonly ids: IdFactory,
@@ -140,6 +146,30 @@ export class OAuthServer {
     for (const { code, ...c } of state.codes) this.codes.set(code, c);
   }
 
+  /** Accepts JWT bearer grants signed by these keys (main/emulator/README.md, "Service accounts"). */
+  trustServiceAccounts(accounts: ServiceAccounts, tokenUrl: () => string): void {
+    this.serviceAccounts = { accounts, tokenUrl };
+  }
+
+  /**
+   * A service account's grant: the assertion is checked, then an access token is issued for the scopes it
+   * names, without a refresh token (a service account signs a new assertion instead).
+   */
+  private jwtBearer(form: URLSearchParams): Reply {
+    const assertion = form.get('assertion');
+    if (!assertion) return oauthError(400, 'invalid_request', 'Missing required parameter: assertion');
+    if (!this.serviceAccounts) return oauthError(400, 'invalid_grant', 'Invalid grant: account not found');
+    const v = this.serviceAccounts.accounts.verify(assertion, this.serviceAccounts.tokenUrl());
+    if (!v.ok) return oauthError(400, v.error, v.description);
+    const grant: Grant = { refreshToken: this.ids.token('sa//', 60), clientId: v.email, scopes: normalizeScopes(v.scopes.join(' ')), email: v.email, revoked: false, createdAt: this.now() };
+    this.grants.set(grant.refreshToken, grant);
+    this.changed.grants.add(grant);
+    const out = this.issue(grant, false);
+    // Google's answer to a JWT grant carries no id_token unless one was asked for (target_audience).
+    delete out.id_token;
+    return json(200, out, { 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+  }
+
   // ---- GET /o/oauth2/v2/auth -----------------------------------------------------------------------
 
   authorize(req: EmuRequest): Reply {
@@ -189,6 +219,7 @@ export class OAuthServer {
     const clientId = form.get('client_id') ?? basic?.id ?? null;
     const clientSecret = form.get('client_secret') ?? basic?.secret ?? null;
     const grantType = form.get('grant_type');
+    if (grantType === JWT_BEARER) return this.jwtBearer(form);
     if (!clientId) return oauthError(400, 'invalid_request', 'Could not determine client ID from request.');
     if (!clientSecret) return oauthError(400, 'invalid_request', 'client_secret is missing.');
 
@@ -306,8 +337,9 @@ export class OAuthServer {
   // ---- token info, user info, certs, discovery ---------------------------------------------------------
 
   tokenInfo(req: EmuRequest): Reply {
+    // google-auth-library 10 sends the token as a bearer header; older clients in the query or form.
     const token = req.query.get('access_token') ?? readForm(req).get('access_token');
-    const t = token ? this.tokens.get(token) : undefined;
+    const t = token ? this.tokens.get(token) : this.lookup(req);
     if (!t || !this.valid(t)) return oauthError(400, 'invalid_token', 'Invalid Value');
     const expiresIn = Math.max(0, Math.floor((t.expiresAt - this.now()) / 1000));
     return json(200, {
@@ -344,7 +376,7 @@ export class OAuthServer {
       id_token_signing_alg_values_supported: ['RS256'],
       scopes_supported: ['openid', 'email', 'profile'],
       code_challenge_methods_supported: ['plain', 'S256'],
-      grant_types_supported: ['authorization_code', 'refresh_token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', JWT_BEARER],
     });
   }
 
@@ -383,7 +415,7 @@ const WWW_AUTH = { 'WWW-Authenticate': 'Bearer realm="https://accounts.google.co
 
 function unauthenticated(service: Service, why: 'missing' | 'invalid' | 'expired'): Reply {
   const message = why === 'missing' ? MISSING_CREDENTIALS : INVALID_CREDENTIALS;
-  if (service === 'drive') {
+  if (service === 'drive' || service === 'storage') {
     const item = why === 'missing'
       ? { message: 'Login Required.', reason: 'required', location: 'Authorization', locationType: 'header' as const }
       : { message: 'Invalid Credentials', reason: 'authError', location: 'Authorization', locationType: 'header' as const };
@@ -395,13 +427,14 @@ function unauthenticated(service: Service, why: 'missing' | 'invalid' | 'expired
 
 function insufficientScopes(service: Service): Reply {
   const message = 'Request had insufficient authentication scopes.';
-  if (service === 'drive') return driveError(403, message, { message: 'Insufficient Permission', reason: 'insufficientPermissions' });
+  if (service === 'drive' || service === 'storage') return driveError(403, message, { message: 'Insufficient Permission', reason: 'insufficientPermissions' });
   return eeError(403, message, { info: { reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT', metadata: { service: 'earthengine.googleapis.com' } } });
 }
 
 function hasScope(scopes: readonly string[], service: Service, method: string): boolean {
   const read = method === 'GET' || method === 'HEAD';
   const has = (s: string): boolean => scopes.includes(SCOPE + s);
+  if (service === 'storage') return has('devstorage.full_control') || has('devstorage.read_write') || has('cloud-platform') || (read && (has('devstorage.read_only') || has('cloud-platform.read-only')));
   if (service === 'ee') return has('earthengine') || has('cloud-platform') || (read && (has('earthengine.readonly') || has('cloud-platform.read-only')));
   return has('drive') || has('drive.file') || (read && has('drive.readonly'));
 }

@@ -72,6 +72,24 @@ export function evaluateImageExport(body: unknown, assets?: AssetLookup): ImageP
 }
 
 /**
+ * The image of a `computePixels` request in the request's own pixel grid (ee/compute-pixels.ts): its
+ * bands and clip masks as an export of the same image in that grid would write them.
+ */
+export function evaluateImageInGrid(expression: unknown, grid: ExportGrid, assets?: AssetLookup): ImageProduct {
+  const result = evaluateExpression(expression, assets);
+  if (result instanceof CollectionV) throw new NotEmulatedError('computePixels of an ImageCollection');
+  if (!(result instanceof ImageV)) throw new EeEvaluationError('computePixels: the expression is not an Image.');
+  if (result.bands.length === 0) throw new EeEvaluationError('computePixels: the image has no bands.');
+  const product: ImageProduct = {
+    kind: 'image',
+    grid,
+    bands: result.bands.map((b): ExportBand => ({ name: b.name, dataType: dataTypeOf(b.type) })),
+    pixels: grid.width * grid.height,
+  };
+  return result.clips.length ? { ...product, clips: result.clips.map((c) => clipInGrid(c, grid)) } : product;
+}
+
+/**
  * Derives the features of `POST /v1/projects/{p}/table:export` from its JSON body: constant features
  * and points sampled from an image (`Image.sampleRegions`), with synthetic band values that match the
  * pixels an image export of the same image would write.

@@ -42,6 +42,8 @@ export interface ExportJob {
   readonly selectors?: readonly string[] | null;
   /** `toAsset` exports: the asset written when the task succeeds (instead of Drive files). */
   readonly asset?: { readonly name: string; readonly overwrite: boolean } | null;
+  /** `toCloudStorage` exports: the bucket the files go to (their names are `prefix` + suffix, slashes kept). */
+  readonly bucket?: string | null;
 }
 
 /** The table formats the emulator writes. */
@@ -62,6 +64,8 @@ export const MESSAGES = {
   queueFull: (limit: number) => `Too many tasks already in the queue (${limit}). Please wait for some of them to complete.`,
   /** UNVERIFIED wording, defined once in shared/ so the engine matches the same text. */
   driveFull: DRIVE_FULL_MESSAGE,
+  /** UNVERIFIED wording (main/emulator/README.md, "Cloud Storage"): an export to a bucket that does not exist. */
+  noBucket: (bucket: string) => `Unable to write to bucket ${bucket}: the bucket does not exist, or the account running the export may not create objects in it.`,
 } as const;
 
 const int64 = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform((v) => Number(v));
@@ -78,7 +82,7 @@ const bodySchema = z
       .object({
         fileFormat: z.string().optional(),
         driveDestination: z.object({ folder: z.string().optional(), filenamePrefix: z.string().optional() }).loose().optional(),
-        cloudStorageDestination: z.unknown().optional(),
+        cloudStorageDestination: z.object({ bucket: z.string().min(1), filenamePrefix: z.string().optional() }).loose().optional(),
         geoTiffOptions: z
           .object({
             cloudOptimized: z.boolean().optional(),
@@ -146,8 +150,9 @@ export function readExportRequest(raw: unknown, type: ExportKind, assets?: Asset
   if (asset && fx !== undefined) throw new RequestError('Invalid value: exactly one destination (fileExportOptions or assetExportOptions) is required.');
   if (asset) {
     // checked when the task ends (assets.ts)
-  } else if (fx?.cloudStorageDestination !== undefined) failure = notEmulated('exports to Cloud Storage');
-  else if (!drive) throw new RequestError('Invalid value: exactly one destination (fileExportOptions or assetExportOptions) is required.');
+  } else if (fx?.cloudStorageDestination !== undefined) {
+    // The bucket is checked when the task ends (tasks.ts): the harsher reading, the task runs its time first.
+  } else if (!drive) throw new RequestError('Invalid value: exactly one destination (fileExportOptions or assetExportOptions) is required.');
 
   if (!failure && type === 'EXPORT_IMAGE') {
     const image = evaluated(() => evaluateImageExport(raw, assets));
@@ -168,7 +173,7 @@ export function readExportRequest(raw: unknown, type: ExportKind, assets?: Asset
     priority: b.priority ?? DEFAULT_PRIORITY,
     folder: drive?.folder ?? '',
     // EE names the file after the task when no prefix is given.
-    prefix: drive?.filenamePrefix || b.description || (type === 'EXPORT_IMAGE' ? 'myExportImageTask' : 'myExportTableTask'),
+    prefix: fx?.cloudStorageDestination?.filenamePrefix || drive?.filenamePrefix || b.description || (type === 'EXPORT_IMAGE' ? 'myExportImageTask' : 'myExportTableTask'),
     fileFormat: fx?.fileFormat ?? defaultFormat,
     product,
     pixels: product === null ? 0 : product.kind === 'image' ? product.pixels : product.features.length,
@@ -179,6 +184,7 @@ export function readExportRequest(raw: unknown, type: ExportKind, assets?: Asset
     noData,
     selectors: type === 'EXPORT_FEATURES' ? (b.selectors ?? null) : null,
     asset,
+    bucket: fx?.cloudStorageDestination?.bucket ?? null,
   };
 }
 

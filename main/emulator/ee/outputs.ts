@@ -110,7 +110,7 @@ export class ImageOutputProducer implements OutputProducer {
     if (product.kind === 'table') {
       const ext = op.job.fileFormat === 'GEO_JSON' ? 'geojson' : 'csv';
       const name = `${op.job.prefix}.${ext}`;
-      const path = join(this.stagingDir, `${opId}-a${op.attempt}-${name}`);
+      const path = join(this.stagingDir, `${opId}-a${op.attempt}-${encodeURIComponent(name)}`); // a bucket prefix has slashes
       const text = ext === 'csv' ? tableCsv(product, op.job.selectors ?? null) : tableGeoJson(product, op.job.selectors ?? null);
       const bytes = Buffer.from(text, 'utf8');
       const fh = await open(path, 'w');
@@ -127,7 +127,7 @@ export class ImageOutputProducer implements OutputProducer {
     try {
       for (const part of parts) {
         // Attempt in the name: a retried task never writes over files of an attempt still being discarded.
-        const path = join(this.stagingDir, `${opId}-a${op.attempt}-${part.name}`);
+        const path = join(this.stagingDir, `${opId}-a${op.attempt}-${encodeURIComponent(part.name)}`);
         const { size, md5 } = await this.gate.run(() =>
           writeGeoTiff(
             path,

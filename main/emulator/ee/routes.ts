@@ -7,6 +7,7 @@ import { MESSAGES, readExportRequest, RequestError, type ExportKind } from './ex
 import { NotEmulatedError } from './product';
 import type { Operation, TaskEngine } from './tasks';
 import { assetRoutes, type AssetStore } from './assets';
+import type { ComputePixels } from './compute-pixels';
 
 /**
  * Earth Engine REST v1 as `@google/earthengine` calls it (docs/earth-engine-client.md#what-the-emulator-must-serve): the algorithm catalog,
@@ -23,7 +24,7 @@ export interface EeSettings {
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1000;
 
-export function eeRoutes(engine: TaskEngine, settings: EeSettings, assets: AssetStore | null = null): Route[] {
+export function eeRoutes(engine: TaskEngine, settings: EeSettings, assets: AssetStore | null = null, compute: ComputePixels | null = null): Route[] {
   let catalogCache: { path: string; body: string } | null = null;
   const catalogBody = (): string => {
     const path = settings.catalogPath();
@@ -153,6 +154,13 @@ export function eeRoutes(engine: TaskEngine, settings: EeSettings, assets: Asset
       },
     },
     ...(assets ? assetRoutes(assets, projectError) : []),
+    ...(compute
+      ? [{
+        // Direct download (ee/compute-pixels.ts): computed beside other requests, not under the lock.
+        method: 'POST', template: '/v1/projects/{project}/image:computePixels', service: 'ee' as const, concurrent: true,
+        handler: (req: EmuRequest) => projectError(req) ?? compute.handle(req),
+      }]
+      : []),
   ];
 }
 

@@ -1,5 +1,6 @@
 import type { SimClock } from '../clock';
 import type { DriveStore } from '../drive/store';
+import type { ObjectStore } from '../storage/store';
 import { AssetError, type AssetStore } from './assets';
 import type { IdFactory, Rng } from '../random';
 import { MESSAGES, type ExportJob, type ExportKind, type TaskFailure } from './export-request';
@@ -62,6 +63,8 @@ export interface TaskSettings {
   timeoutMessage?(): string;
   /** True when this SUCCEEDED Drive export is to have no destinationUris (`omitDestinationUrisRate`). */
   omitDestinationUris?(): boolean;
+  /** True when this exported object is to be a composite one, without md5Hash (`compositeRate`). */
+  composite?(): boolean;
 }
 
 export interface StagedFile {
@@ -107,6 +110,7 @@ export class TaskEngine {
     private readonly producer: OutputProducer,
     private readonly log: (message: string) => void,
     private readonly assets: AssetStore | null = null,
+    private readonly objects: ObjectStore | null = null,
   ) {
     this.cursor = clock.now();
   }
@@ -365,6 +369,10 @@ export class TaskEngine {
       this.finish(op, 'FAILED', t, { code: 13, message: MESSAGES.internal });
       return;
     }
+    if (op.job.bucket) {
+      await this.publishObjects(op, t, op.job.bucket, staged.files);
+      return;
+    }
     const total = staged.files.reduce((n, f) => n + f.size, 0);
     if (total > this.drive.freeBytes()) {
       await this.producer.discard(staged.files);
@@ -386,6 +394,33 @@ export class TaskEngine {
     }
     // Google documents destinationUris without promising it: some SUCCEEDED operations may lack it.
     if (!this.settings.omitDestinationUris?.()) op.destinationUris = [`https://drive.google.com/#folders/${folder.id}`];
+    this.finish(op, 'SUCCEEDED', t, null);
+  }
+
+  /**
+   * A Cloud Storage export: the objects appear in the bucket when the task succeeds. A bucket the emulator
+   * does not have fails the task (main/emulator/README.md, "Cloud Storage": wording unverified).
+   */
+  private async publishObjects(op: Operation, t: number, bucket: string, files: readonly StagedFile[]): Promise<void> {
+    if (!this.objects || !this.objects.hasBucket(bucket)) {
+      await this.producer.discard(files);
+      this.finish(op, 'FAILED', t, { code: 5, message: MESSAGES.noBucket(bucket) });
+      return;
+    }
+    try {
+      for (const f of files) {
+        const o = await this.objects.adopt(f.path, bucket, f.name, f.mimeType, { composite: this.settings.composite?.() ?? false });
+        op.outputs.push(`${bucket}/${o.name}`);
+      }
+    } catch (e) {
+      this.log(`task ${op.name}: moving its output into the bucket failed: ${String(e)}`);
+      await this.producer.discard(files);
+      this.finish(op, 'FAILED', t, { code: 13, message: MESSAGES.internal });
+      return;
+    }
+    // The format of a Cloud Storage destinationUri is unverified; this is the console's browser link of the prefix's folder.
+    const folder = op.job.prefix.includes('/') ? op.job.prefix.slice(0, op.job.prefix.lastIndexOf('/') + 1) : '';
+    if (!this.settings.omitDestinationUris?.()) op.destinationUris = [`https://console.developers.google.com/storage/browser/${bucket}/${folder}`];
     this.finish(op, 'SUCCEEDED', t, null);
   }
 

@@ -18,7 +18,7 @@ export interface EmuRequest {
 }
 
 /** Which of Google's services a route belongs to: decides auth, error format and (part 2) faults. */
-export type Service = 'ee' | 'drive' | 'oauth';
+export type Service = 'ee' | 'drive' | 'storage' | 'oauth';
 
 export type Handler = (req: EmuRequest) => Promise<Reply> | Reply;
 
@@ -28,6 +28,11 @@ export interface Route {
   readonly template: string;
   readonly service: Service;
   readonly handler: Handler;
+  /**
+   * Runs beside other requests instead of alone under the emulator's lock: for handlers that change no
+   * shared state and take real time (computePixels), so concurrent requests really are concurrent.
+   */
+  readonly concurrent?: boolean;
 }
 
 interface Compiled extends Route {

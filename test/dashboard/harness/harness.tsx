@@ -41,15 +41,33 @@ for (let i = 0; i < extra; i++) {
   }
 }
 
+// `?periods=N`: a finished time series instead — every tile in N periods (`2021@x0_y0`, docs/periods.md), all
+// done; its quicklooks are set by the test (`harness.setPreviews`) and served through the `preview` channel.
+const PERIODS = Number(new URLSearchParams(location.search).get('periods') ?? 0);
+if (PERIODS > 0) {
+  const base = tiles.splice(0, tiles.length);
+  for (let k = 0; k < PERIODS; k++) for (const t of base) tiles.push({ ...t, id: `${2021 + k}@${t.id}`, state: 'done', attempt: 1 });
+}
+let previews: Record<string, string> = {};
+const previewCalls: string[] = [];
+
+// `&fit=grid`: the job's bounds take in the extra tiles, so the map opens on all of them (the 1M bench: the raster).
+const FIT_GRID = new URLSearchParams(location.search).get('fit') === 'grid';
+
 /** Tiles by id (the bench changes thousands of states a second: no linear search per event). */
 const byId = new Map(tiles.map((t) => [t.id, t]));
 
 let quota: Quota = { limit: 15 * GIB, usage: Math.round(9.8 * GIB), usageInDrive: Math.round(9.8 * GIB), usageInDriveTrash: GIB, at: NOW };
 
+/** Counted once, then kept by `emit` (a summary every second over a million tiles would be the bench's longest task). */
+let counted: Record<TileState, number> | null = null;
+
 function counts(): Record<TileState, number> {
-  const c = { pending: 0, submitting: 0, queued: 0, running: 0, exported: 0, downloading: 0, verified: 0, done: 0, retrying: 0, split: 0, failed: 0, cancelled: 0, skipped: 0 };
-  for (const t of tiles) c[t.state]++;
-  return c;
+  if (!counted) {
+    counted = { pending: 0, submitting: 0, queued: 0, running: 0, exported: 0, downloading: 0, verified: 0, done: 0, retrying: 0, split: 0, failed: 0, cancelled: 0, skipped: 0 };
+    for (const t of tiles) counted[t.state]++;
+  }
+  return { ...counted };
 }
 
 /** Fields a test sets on the job's summary (e.g. a finished run's outcome and results): `harness.setSummary`. */
@@ -93,6 +111,10 @@ function emit(e: EngineEvent): void {
   if (e.type === 'tile-state') {
     const t = byId.get(e.tile);
     if (t) {
+      if (counted) {
+        counted[t.state]--;
+        counted[e.state]++;
+      }
       t.state = e.state;
       t.attempt = e.attempt;
     }
@@ -102,7 +124,7 @@ function emit(e: EngineEvent): void {
 }
 
 const host: InProcessHost = {
-  snapshot: (): DashboardSnapshot => ({ seq, jobs: [{ ...summary(), tiles: tiles.map((t) => ({ ...t })), roi: [[10, 50, 10.3, 50, 10.3, 50.3, 10, 50.3]], bounds: [10, 50, 10.3, 50.3] }] }),
+  snapshot: (): DashboardSnapshot => ({ seq, jobs: [{ ...summary(), tiles: tiles.map((t) => ({ ...t })), roi: [[10, 50, 10.3, 50, 10.3, 50.3, 10, 50.3]], bounds: FIT_GRID ? [10, 50, 11 + extra * 0.01, 50 + Math.max(0.3, extra * 0.01)] : [10, 50, 10.3, 50.3] }] }),
   summary: () => summary(),
   tile: (job: string, id: string): TileDetail => {
     const t = byId.get(id);
@@ -144,14 +166,35 @@ const host: InProcessHost = {
     wizardCalls.push({ kind: 'create', input });
     return { ok: true, name: 'made', file: '/tmp/made.json' };
   },
+  // The time series' host answers the `preview` channel (its other services are absent: refused).
+  ...(PERIODS > 0
+    ? {
+        service: async (name: string, body?: unknown) => {
+          if (name !== 'preview') throw new Error(`this harness has no ${name}`);
+          const { unit } = body as { unit: string };
+          previewCalls.push(unit);
+          return { unit, png: previews[unit] ?? null };
+        },
+      }
+    : {}),
 };
 
 declare global {
   interface Window {
-    harness: { emit: typeof emit; commands: Command[]; summary: typeof summary; ids: () => string[]; wizardCalls: typeof wizardCalls; setSummary: (patch: Partial<JobSummary>) => void };
+    harness: {
+      emit: typeof emit;
+      commands: Command[];
+      summary: typeof summary;
+      ids: () => string[];
+      wizardCalls: typeof wizardCalls;
+      setSummary: (patch: Partial<JobSummary>) => void;
+      /** Base64 PNGs by unit id, answered by the `preview` channel; and the units it was asked for. */
+      setPreviews: (byUnit: Record<string, string>) => void;
+      previewCalls: string[];
+    };
   }
 }
-window.harness = { emit, commands, summary, ids: () => tiles.map((t) => t.id), wizardCalls, setSummary: (patch) => (summaryPatch = patch) };
+window.harness = { emit, commands, summary, ids: () => tiles.map((t) => t.id), wizardCalls, setSummary: (patch) => (summaryPatch = patch), setPreviews: (byUnit) => (previews = byUnit), previewCalls };
 
 const store = new DashboardStore();
 createRoot(document.getElementById('root')!).render(<App client={new TesseraClient(new InProcessTransport(host))} store={store} />);

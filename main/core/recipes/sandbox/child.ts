@@ -119,12 +119,13 @@ async function build(msg: BuildRequest): Promise<FromChild> {
   const t = msg.tile;
   const [sx, , x0, , sy, y1] = t.crsTransform as [number, number, number, number, number, number];
   const tile = {
-    id: t.id, crs: t.crs, crsTransform: t.crsTransform, dimensions: t.dimensions, points: msg.points,
+    id: t.id, crs: t.crs, crsTransform: t.crsTransform, dimensions: t.dimensions, points: msg.points, period: msg.period,
     geometry: ee.Geometry.Rectangle([x0, y1 + t.dimensions[1] * sy, x0 + t.dimensions[0] * sx, y1], t.crs, false),
   };
   let r: unknown;
   try {
-    r = await (recipe as (tile: unknown, ee: Ee) => unknown)(tile, ee);
+    // The period also comes as a third argument, beside the tile (docs/periods.md#recipes).
+    r = await (recipe as (tile: unknown, ee: Ee, period: unknown) => unknown)(tile, ee, msg.period);
   } catch (e) {
     throw fail(`${where(file, e)}: ${explain(e)}`, 'runtime');
   }

@@ -16,6 +16,8 @@ export interface BuildRequest {
   project: string;
   tile: { id: string; crs: string; crsTransform: number[]; dimensions: [number, number] };
   points?: readonly PointRow[];
+  /** A job with periods: the unit's period (ISO dates, `end` exclusive; docs/periods.md#recipes). */
+  period?: { id: string; start: string; end: string };
 }
 
 /** Parent → child: the algorithm list the child's client asked for (raw REST answer), or why not. */

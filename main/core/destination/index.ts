@@ -1,0 +1,34 @@
+import type { Job } from '../job/job-file';
+import { assetDestination } from './asset';
+import { driveDestination } from './drive';
+import { noDestination } from './none';
+import { gcsDestination } from './gcs';
+import type { Destination, DestinationClients, DestinationContext, DestinationFactory, DestinationKind } from './port';
+
+export type * from './port';
+
+/**
+ * The destination adapters, by kind (docs/ARCHITECTURE.md, "Adding a destination"). A new destination is
+ * one file implementing `Destination` (port.ts) and one line here; the runner does not change.
+ */
+const ADAPTERS: Partial<Record<DestinationKind, DestinationFactory>> = {
+  drive: driveDestination,
+  asset: assetDestination,
+  none: noDestination,
+  gcs: gcsDestination,
+};
+
+/** Which destination a job's outputs go to, from its job file. */
+export function destinationKind(job: Job): DestinationKind {
+  // Direct jobs write the output folder themselves (producer/direct.ts): nothing goes to Drive.
+  if (job.mode === 'direct') return 'none';
+  if (job.gcs !== undefined) return 'gcs';
+  return job.assetFolder !== undefined ? 'asset' : 'drive';
+}
+
+export function createDestination(ctx: DestinationContext, clients: DestinationClients): Destination {
+  const kind = destinationKind(ctx.job);
+  const make = ADAPTERS[kind];
+  if (!make) throw new Error(`no destination adapter is registered for "${kind}"`);
+  return make(ctx, clients);
+}

@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fromArrayBuffer } from 'geotiff';
+import { syncDir } from '../fs-durable';
+import { checkGrids, describeTile, type RasterGrid, type TileGrid } from '../sync/grid-check';
+
+/**
+ * A directly fetched GeoTIFF on its way to the output folder (docs/direct-download.md#writing-and-verifying): its header
+ * is read back first (size, transform, CRS, band count against the unit's grid), then it is written to a
+ * temporary name in the same folder, fsynced, renamed to the export's name and the folder fsynced. A
+ * crash leaves either no file or the whole verified one.
+ */
+export interface WrittenOutput {
+  readonly name: string;
+  readonly size: number;
+  readonly md5: string;
+}
+
+/** The header of a GeoTIFF held in memory: its grid and band count. */
+export async function readGeoTiffHeader(bytes: Uint8Array): Promise<RasterGrid & { bands: number }> {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const tiff = await fromArrayBuffer(buffer);
+  const image = await tiff.getImage();
+  const [originX, originY] = image.getOrigin();
+  const [pixelX, pixelY] = image.getResolution();
+  const keys = image.getGeoKeys() ?? {};
+  const code = (keys.ProjectedCSTypeGeoKey ?? keys.GeographicTypeGeoKey) as number | undefined;
+  return {
+    width: image.getWidth(),
+    height: image.getHeight(),
+    originX: originX!,
+    originY: originY!,
+    pixelX: pixelX!,
+    pixelY: pixelY!,
+    crs: typeof code === 'number' && code > 0 && code !== 32767 ? `EPSG:${code}` : undefined,
+    bands: image.getSamplesPerPixel(),
+  };
+}
+
+/** The problem with a fetched GeoTIFF in one line, or undefined when its header is the unit's grid. */
+export async function checkFetched(name: string, bytes: Uint8Array, unit: TileGrid, bands: number | undefined): Promise<string | undefined> {
+  let header;
+  try {
+    header = await readGeoTiffHeader(bytes);
+  } catch (e) {
+    return `${name}: the answer is not a readable GeoTIFF (${(e as Error).message}); the tile's grid is ${describeTile(unit)}`;
+  }
+  const grid = checkGrids(unit, [{ name, grid: header }], false);
+  if (grid) return grid;
+  if (bands !== undefined && header.bands !== bands) return `${name}: ${header.bands} bands, where ${bands} were expected`;
+  return undefined;
+}
+
+/** Writes the bytes under `path` atomically and durably (temp + fsync + rename + folder fsync). */
+export async function writeDurably(path: string, bytes: Uint8Array): Promise<WrittenOutput> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  // A dot name that no output pattern matches, so a leftover is never taken for an output.
+  const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.part`);
+  try {
+    const fh = await open(temp, 'wx');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, path);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+  await syncDir(dir);
+  return { name: basename(path), size: bytes.byteLength, md5: createHash('md5').update(bytes).digest('hex') };
+}

@@ -1,0 +1,15 @@
+import type { Session } from '../google/session';
+import { GcsClient } from './client';
+
+/**
+ * The Cloud Storage client of a signed-in session: the session's token (a person's or a service
+ * account's), Google's endpoint or — with `--emulator` — the emulator's (docs/cloud-storage.md).
+ */
+export function gcsClientFor(session: Session): GcsClient {
+  return new GcsClient({
+    accessToken: async (force) => (await session.accessToken(force)).token,
+    projectId: session.project,
+    // On loopback a stall of seconds is a broken connection (the emulator's reset and truncate faults).
+    ...(session.endpoints.emulator ? { apiEndpoint: session.endpoints.eeBaseUrl, stallMs: 3_000 } : {}),
+  });
+}

@@ -1,0 +1,89 @@
+import { PlannedUnits } from './planned-unit';
+import { tileTable, type JobMeta, type JobSnapshot, type TileRecord } from './state';
+
+/**
+ * The job's snapshot on disk (docs/scale.md). Version 1 stored every unit as a full record (about 235
+ * bytes per unit, a quarter of a gigabyte for a million units). Version 2 stores the units in the same
+ * order, but a unit that was only planned (pending, never touched since) goes into a run of its
+ * neighbours as nine values: id, transform, dimensions. Every other unit keeps its full record. Both
+ * versions are read; version 2 is written.
+ */
+interface PlannedRun {
+  /** When the run was planned (the `at` of each unit's one history entry), and its CRS. */
+  at: string;
+  crs: string;
+  /** id, crsTransform[0..5], width, height — per unit, flat. */
+  rows: (string | number)[];
+}
+
+interface SnapshotV2 {
+  version: 2;
+  seq: number;
+  meta: JobMeta;
+  units: (TileRecord | { run: PlannedRun })[];
+}
+
+interface SnapshotV1 {
+  version: 1;
+  seq: number;
+  meta: JobMeta;
+  tiles: Record<string, TileRecord>;
+}
+
+const ROW = 9;
+/** The keys of a record fresh from planning: id, crs, crsTransform, dimensions, state, attempt, files, history. */
+const PLANNED_KEYS = 8;
+
+/** A record that `PlannedUnits.record` would make again from its plan and time. */
+function onlyPlanned(t: TileRecord): boolean {
+  return (
+    t.state === 'pending' &&
+    t.attempt === 0 &&
+    t.files.length === 0 &&
+    t.history.length === 1 &&
+    t.history[0]!.state === 'pending' &&
+    Object.keys(t).length === PLANNED_KEYS
+  );
+}
+
+export function encodeSnapshot(state: JobSnapshot): string {
+  const units: SnapshotV2['units'] = [];
+  let run: PlannedRun | undefined;
+  for (const id in state.tiles) {
+    const t = state.tiles[id]!;
+    if (!onlyPlanned(t)) {
+      units.push(t);
+      run = undefined;
+      continue;
+    }
+    const at = t.history[0]!.at;
+    if (!run || run.at !== at || run.crs !== t.crs) units.push({ run: (run = { at, crs: t.crs, rows: [] }) });
+    const x = t.crsTransform;
+    run.rows.push(t.id, x[0], x[1], x[2], x[3], x[4], x[5], t.dimensions[0], t.dimensions[1]);
+  }
+  const out: SnapshotV2 = { version: 2, seq: state.seq, meta: state.meta, units };
+  return JSON.stringify(out);
+}
+
+/** Parses a snapshot of either version into the in-memory state; throws on anything else. */
+export function decodeSnapshot(text: string): JobSnapshot {
+  const parsed = JSON.parse(text) as SnapshotV1 | SnapshotV2;
+  if (parsed.version === 1) return { version: 1, seq: parsed.seq, meta: parsed.meta, tiles: tileTable(parsed.tiles) };
+  if (parsed.version !== 2 || !Array.isArray(parsed.units)) throw new Error(`unknown snapshot version ${String((parsed as { version?: unknown }).version)}`);
+  const tiles = tileTable();
+  const planned = new PlannedUnits();
+  for (const u of parsed.units) {
+    if (!('run' in u)) {
+      tiles[u.id] = u;
+      continue;
+    }
+    const { at, crs, rows } = u.run;
+    if (rows.length % ROW !== 0) throw new Error('a run of planned units is cut short');
+    for (let k = 0; k < rows.length; k += ROW) {
+      const id = rows[k] as string;
+      const x = rows as number[];
+      tiles[id] = planned.record({ id, crs, crsTransform: [x[k + 1]!, x[k + 2]!, x[k + 3]!, x[k + 4]!, x[k + 5]!, x[k + 6]!], dimensions: [x[k + 7]!, x[k + 8]!] }, at);
+    }
+  }
+  return { version: 1, seq: parsed.seq, meta: parsed.meta, tiles };
+}

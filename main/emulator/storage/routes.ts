@@ -1,0 +1,214 @@
+import { createReadStream } from 'node:fs';
+import { driveError, json, noContent, type Reply } from '../http/reply';
+import type { EmuRequest, Route } from '../http/router';
+import type { ObjectStore, StoredObject } from './store';
+
+/**
+ * The Cloud Storage JSON API subset that `@google-cloud/storage` 7.x uses for Tessera (main/emulator/README.md,
+ * "Cloud Storage"): objects.list (`prefix`, `pageToken`, `maxResults`), objects.get (metadata, or the bytes
+ * with `alt=media` and an optional `Range`), objects.delete, buckets.get, and simple/multipart uploads
+ * (the lease object). Errors are the JSON API's `{ error: { code, message, errors: [{ reason }] } }`.
+ */
+
+/** Google's cap on one page: "this parameter or 1,000 items, whichever is smaller". */
+const MAX_PAGE = 1000;
+
+export function storageRoutes(store: ObjectStore, rfc3339: (t: number) => string): Route[] {
+  const r = (method: string, template: string, handler: (req: EmuRequest) => Promise<Reply> | Reply): Route => ({ method, template, service: 'storage', handler });
+  const resource = (o: StoredObject) => objectResource(o, rfc3339);
+  return [
+    r('GET', '/storage/v1/b/{bucket}', (req) => {
+      const b = req.params.bucket as string;
+      if (!store.hasBucket(b)) return noBucket();
+      return json(200, { kind: 'storage#bucket', id: b, name: b, location: 'US', storageClass: 'STANDARD', metageneration: '1' });
+    }),
+    r('GET', '/storage/v1/b/{bucket}/o', (req) => list(store, req, resource)),
+    r('GET', '/storage/v1/b/{bucket}/o/{object}', (req) => {
+      const b = req.params.bucket as string;
+      if (!store.hasBucket(b)) return noBucket();
+      const o = store.get(b, req.params.object as string);
+      if (!o || !generationMatches(o, req.query.get('generation'))) return noObject(b, req.params.object as string);
+      if (req.query.get('alt') === 'media') return media(store, o, req.headers.range);
+      return json(200, resource(o));
+    }),
+    r('DELETE', '/storage/v1/b/{bucket}/o/{object}', async (req) => {
+      const b = req.params.bucket as string;
+      const name = req.params.object as string;
+      if (!store.hasBucket(b)) return noBucket();
+      const o = store.get(b, name);
+      if (!o || !generationMatches(o, req.query.get('generation'))) return noObject(b, name);
+      const want = req.query.get('ifGenerationMatch');
+      if (want !== null && want !== o.generation) return preconditionFailed();
+      await store.remove(b, name);
+      return noContent();
+    }),
+    r('POST', '/upload/storage/v1/b/{bucket}/o', async (req) => {
+      const b = req.params.bucket as string;
+      if (!store.hasBucket(b)) return noBucket();
+      const upload = readUpload(req);
+      if ('error' in upload) return driveError(400, upload.error, { reason: 'invalid' });
+      const existing = store.get(b, upload.name);
+      const want = req.query.get('ifGenerationMatch');
+      // ifGenerationMatch=0: "only if no live object has this name" (how a lease is taken without a race).
+      if (want !== null && (want === '0' ? existing !== undefined : existing?.generation !== want)) return preconditionFailed();
+      const o = await store.write(b, upload.name, upload.bytes, upload.contentType);
+      return json(200, resource(o));
+    }),
+  ];
+}
+
+function list(store: ObjectStore, req: EmuRequest, resource: (o: StoredObject) => Record<string, unknown>): Reply {
+  const b = req.params.bucket as string;
+  if (!store.hasBucket(b)) return noBucket();
+  const prefix = req.query.get('prefix') ?? '';
+  const rawMax = req.query.get('maxResults');
+  const max = rawMax === null ? MAX_PAGE : Number(rawMax);
+  if (!Number.isInteger(max) || max < 0) return driveError(400, `Invalid unsigned integer: "${rawMax}"`, { reason: 'invalidParameter', location: 'maxResults', locationType: 'parameter' });
+  const size = Math.min(max === 0 ? MAX_PAGE : max, MAX_PAGE);
+  const token = req.query.get('pageToken');
+  // The page token is the last name of the previous page (opaque to clients, base64 like Google's).
+  const after = token ? Buffer.from(token, 'base64').toString('utf8') : null;
+  const all = store.list(b, prefix).filter((o) => after === null || o.name > after);
+  const page = all.slice(0, size);
+  const out: Record<string, unknown> = { kind: 'storage#objects' };
+  // An empty listing has no `items` key at all, as Google answers.
+  if (page.length) out.items = page.map(resource);
+  if (all.length > size) out.nextPageToken = Buffer.from((page[page.length - 1] as StoredObject).name, 'utf8').toString('base64');
+  return json(200, out);
+}
+
+/** The bytes, whole (200) or one `Range` (206); faults may cut the body (reply.media). */
+function media(store: ObjectStore, o: StoredObject, range: string | undefined): Reply {
+  const headers: Record<string, string> = {
+    'Content-Type': o.contentType,
+    'x-goog-hash': [`crc32c=${o.crc32c}`, ...(o.md5Hash ? [`md5=${o.md5Hash}`] : [])].join(','),
+    'x-goog-generation': o.generation,
+    'x-goog-metageneration': '1',
+    'x-goog-stored-content-length': String(o.size),
+    'x-goog-stored-content-encoding': 'identity',
+    'Accept-Ranges': 'bytes',
+  };
+  let start = 0;
+  let end = o.size - 1;
+  let status = 200;
+  if (range) {
+    const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+    if (m && (m[1] !== '' || m[2] !== '')) {
+      if (m[1] === '') {
+        start = Math.max(0, o.size - Number(m[2]));
+      } else {
+        start = Number(m[1]);
+        if (m[2] !== '') end = Math.min(end, Number(m[2]));
+      }
+      if (start >= o.size || start > end) {
+        return { ...driveError(416, 'The requested range cannot be satisfied.', { reason: 'requestedRangeNotSatisfiable' }), headers: { 'Content-Range': `bytes */${o.size}`, 'Content-Type': 'application/json; charset=UTF-8' } };
+      }
+      status = 206;
+      headers['Content-Range'] = `bytes ${start}-${end}/${o.size}`;
+    }
+  }
+  const length = o.size === 0 ? 0 : end - start + 1;
+  headers['Content-Length'] = String(length);
+  if (length === 0) return { status, headers, body: Buffer.alloc(0) };
+  return { status, headers, body: createReadStream(store.path(o), { start, end }), media: true };
+}
+
+export function objectResource(o: StoredObject, rfc3339: (t: number) => string): Record<string, unknown> {
+  const id = `${o.bucket}/${o.name}/${o.generation}`;
+  const enc = encodeURIComponent(o.name);
+  return {
+    kind: 'storage#object',
+    id,
+    selfLink: `https://www.googleapis.com/storage/v1/b/${o.bucket}/o/${enc}`,
+    mediaLink: `https://storage.googleapis.com/download/storage/v1/b/${o.bucket}/o/${enc}?generation=${o.generation}&alt=media`,
+    name: o.name,
+    bucket: o.bucket,
+    generation: o.generation,
+    metageneration: '1',
+    contentType: o.contentType,
+    storageClass: 'STANDARD',
+    // int64 fields are strings in the JSON API.
+    size: String(o.size),
+    ...(o.md5Hash ? { md5Hash: o.md5Hash } : {}),
+    crc32c: o.crc32c,
+    ...(o.componentCount !== null ? { componentCount: o.componentCount } : {}),
+    etag: Buffer.from(o.generation).toString('base64'),
+    timeCreated: rfc3339(o.timeCreated),
+    updated: rfc3339(o.updated),
+    timeStorageClassUpdated: rfc3339(o.timeCreated),
+  };
+}
+
+function generationMatches(o: StoredObject, generation: string | null): boolean {
+  return generation === null || generation === o.generation;
+}
+
+export function noBucket(): Reply {
+  return driveError(404, 'The specified bucket does not exist.', { reason: 'notFound' });
+}
+
+function noObject(bucket: string, name: string): Reply {
+  return driveError(404, `No such object: ${bucket}/${name}`, { reason: 'notFound' });
+}
+
+function preconditionFailed(): Reply {
+  return driveError(412, 'At least one of the pre-conditions you specified did not hold.', { reason: 'conditionNotMet', location: 'If-Match', locationType: 'header' });
+}
+
+type Upload = { name: string; bytes: Buffer; contentType: string } | { error: string };
+
+/** `uploadType=media` (name in the query) or `multipart` (JSON metadata part, then the bytes). */
+function readUpload(req: EmuRequest): Upload {
+  const type = req.query.get('uploadType');
+  if (type === 'media') {
+    const name = req.query.get('name');
+    if (!name) return { error: 'Required parameter: name' };
+    return { name, bytes: req.body, contentType: req.headers['content-type'] ?? 'application/octet-stream' };
+  }
+  if (type !== 'multipart') return { error: `uploadType ${type ?? '(missing)'} is not emulated; use media or multipart` };
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(req.headers['content-type'] ?? '');
+  const boundary = m?.[1] ?? m?.[2];
+  if (!boundary) return { error: 'Multipart upload needs a boundary' };
+  const parts = splitMultipart(req.body, boundary.trim());
+  if (parts.length < 2) return { error: 'Multipart upload needs a metadata part and a media part' };
+  const [metaPart, mediaPart] = parts as [Part, Part];
+  let meta: { name?: unknown; contentType?: unknown };
+  try {
+    meta = JSON.parse(metaPart.body.toString('utf8')) as typeof meta;
+  } catch {
+    return { error: 'Metadata part is not JSON' };
+  }
+  const name = typeof meta.name === 'string' ? meta.name : req.query.get('name');
+  if (!name) return { error: 'Required parameter: name' };
+  const contentType = typeof meta.contentType === 'string' ? meta.contentType : (mediaPart.headers['content-type'] ?? 'application/octet-stream');
+  return { name, bytes: mediaPart.body, contentType };
+}
+
+interface Part {
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+function splitMultipart(body: Buffer, boundary: string): Part[] {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: Part[] = [];
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) break;
+    // Between the delimiter's CRLF and the CRLF before the next delimiter.
+    const raw = body.subarray(start + 2, next - 2);
+    const split = raw.indexOf('\r\n\r\n');
+    const head = split < 0 ? '' : raw.subarray(0, split).toString('utf8');
+    const headers: Record<string, string> = {};
+    for (const line of head.split('\r\n')) {
+      const i = line.indexOf(':');
+      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    parts.push({ headers, body: split < 0 ? raw : raw.subarray(split + 4) });
+    at = next;
+  }
+  return parts;
+}

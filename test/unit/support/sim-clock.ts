@@ -1,0 +1,31 @@
+import type { Clock } from '../../../main/core/ports/clock';
+
+/**
+ * Simulated time for scheduler tests: every sleep moves the clock forward by its length at once (the
+ * runner is the only sleeper), then yields to the event loop so work started beside the loop settles.
+ * Hours of a run pass in milliseconds. `sleeps` records each sleep's length for pace assertions.
+ */
+export class SimClock implements Clock {
+  readonly sleeps: number[] = [];
+  private t: number;
+
+  constructor(start = Date.parse('2026-01-01T00:00:00Z')) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return;
+    this.sleeps.push(ms);
+    this.t += ms;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Simulated milliseconds since `from`. */
+  since(from: number): number {
+    return this.t - from;
+  }
+}
