@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { OAuthServer } from './auth/oauth';
 import { SeededFaults } from './faults';
 import { SimClock } from './clock';
@@ -15,82 +15,22 @@ import { rfc3339, TaskEngine } from './ee/tasks';
 import { boundaryOf, BatchError, buildBatchReply, parseBatch, type BatchAnswer } from './http/batch';
 import { driveError, eeError, json, type Reply } from './http/reply';
 import { Router, type EmuRequest, type Route } from './http/router';
+import { lowerHeaders, MAX_BODY, readBody, send } from './http/transport';
 import { applyPatch, OPTION_SPECS, OptionsError, parseOptions, type EmulatorConfig, type EmulatorOptions } from './options';
 import type { PersistedMeta, Persistence, Snapshot } from './persist';
+import { stateFile, stateOperation, type EmulatorState } from './state';
 import { IdFactory, Rng } from './random';
 import { syncDir, writePrivateFileSync } from '../common/atomic-write';
 import { ServiceAccounts } from './auth/service-accounts';
 import { ObjectStore } from './storage/store';
 import { noBucket as storageNotFound, storageRoutes } from './storage/routes';
 
-/** Google refuses larger request bodies too ("Request payload size exceeds the limit: 10485760 bytes."). */
-const MAX_BODY = 10 * 1024 * 1024;
 /** Changes that need no immediate write (request counters, fault draws, the clock) are written this late. */
 const SOFT_FLUSH_MS = 500;
 /** Options that belong to the process, not to the persisted state. */
 const NOT_PERSISTED = new Set(['port', 'dataDir', 'catalogPath', 'serviceAccountKey']);
 
-export interface StateOperation {
-  name: string;
-  requestId: string | null;
-  description: string | null;
-  type: string;
-  state: string;
-  attempt: number;
-  createTime: string;
-  startTime: string | null;
-  endTime: string | null;
-  error: { code: number; message: string } | null;
-  history: { state: string; time: string }[];
-  project: string;
-  priority: number;
-  pixels: number;
-  progress: number;
-  batchEecuUsageSeconds: number;
-  destinationUris: string[];
-  outputs: string[];
-}
-
-/** One Cloud Storage object version in `GET /__emulator/state` (deleted ones included). */
-export interface StateObject {
-  bucket: string;
-  name: string;
-  size: number;
-  md5Hash: string | null;
-  crc32c: string;
-  timeCreated: string;
-  deletedAt: string | null;
-  generation: string;
-}
-
-export interface StateFile {
-  id: string;
-  name: string;
-  parents: string[];
-  mimeType: string;
-  size: number | null;
-  md5Checksum: string | null;
-  trashed: boolean;
-  createdTime: string;
-  modifiedTime: string;
-  deletedAt: string | null;
-}
-
-/** `GET /__emulator/state` (docs/emulator.md#state-endpoint): numbers are numbers; times are RFC 3339 strings. */
-export interface EmulatorState {
-  operations: StateOperation[];
-  files: StateFile[];
-  /** Every Cloud Storage object ever written (main/emulator/README.md, "Cloud Storage"). */
-  objects: StateObject[];
-  /** `dimensions` ([width, height]) for IMAGE assets: their pixel grid. */
-  assets: { name: string; type: string; featureCount: number | null; sizeBytes: number | null; deletedAt: string | null; dimensions?: [number, number] }[];
-  /** getAssetRootQuota's figures per project holding assets (numbers, not Google's strings). */
-  assetQuota: Record<string, { assetCount: number; maxAssets: number; sizeBytes: number }>;
-  quota: { limit: number | null; usage: number; usageInDriveTrash: number };
-  requests: Record<string, number>;
-  /** The simulated time the task queue has reached, and the real time of the snapshot. */
-  clock: { simulated: string; real: string; timeScale: number };
-}
+export type { EmulatorState, StateFile, StateObject, StateOperation } from './state';
 
 /**
  * Everything behind the one port: the router, the services' state and the one lock that orders all
@@ -402,38 +342,8 @@ export class Emulator {
   state(): EmulatorState {
     const e = this.engine;
     const iso = (t: number | null): string | null => (t === null ? null : rfc3339(t));
-    const operations = [...e.ops.values()].map((op) => ({
-      name: op.name,
-      requestId: op.job.requestId,
-      description: op.job.description,
-      type: op.job.type,
-      state: op.state,
-      attempt: op.attempt,
-      createTime: rfc3339(op.createTime),
-      startTime: iso(op.startTime),
-      endTime: iso(op.endTime),
-      error: op.error ? { code: op.error.code, message: op.error.message } : null,
-      history: op.history.map((h) => ({ state: h.state, time: rfc3339(h.time) })),
-      project: op.project,
-      priority: op.job.priority,
-      pixels: op.job.pixels,
-      progress: e.progress(op),
-      batchEecuUsageSeconds: e.eecu(op),
-      destinationUris: op.destinationUris ?? [],
-      outputs: [...op.outputs],
-    }));
-    const files = [...this.drive.everything()].map((f) => ({
-      id: f.id,
-      name: f.name,
-      parents: [...f.parents],
-      mimeType: f.mimeType,
-      size: f.size,
-      md5Checksum: f.md5Checksum,
-      trashed: f.trashed,
-      createdTime: new Date(f.createdTime).toISOString(),
-      modifiedTime: new Date(f.modifiedTime).toISOString(),
-      deletedAt: f.deletedAt === null ? null : new Date(f.deletedAt).toISOString(),
-    }));
+    const operations = [...e.ops.values()].map((op) => stateOperation(e, op));
+    const files = [...this.drive.everything()].map(stateFile);
     return {
       operations,
       files,
@@ -649,117 +559,6 @@ function notFound(req: EmuRequest): Reply {
     return driveError(404, `not emulated: ${what}`, { reason: 'notFound' });
   }
   return eeError(404, `not emulated: ${what}`);
-}
-
-/** The body, or null when it is larger than Google accepts. */
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > MAX_BODY) tooLarge = true;
-    else chunks.push(b);
-  }
-  return tooLarge ? null : Buffer.concat(chunks);
-}
-
-function lowerHeaders(h: IncomingMessage['headers']): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  if (reply.lost === 'close') {
-    // A clean close with nothing sent: the client sees "other side closed" (or a socket hang up).
-    const socket = res.socket;
-    if (socket && !socket.destroyed) socket.end(() => socket.destroy());
-    return;
-  }
-  if (reply.lost === 'timeout') {
-    // No answer at all: the connection stays open until the client gives up or the emulator stops.
-    return;
-  }
-  if (reply.reset) {
-    if (reply.body instanceof Readable) reply.body.destroy();
-    resetSocket(res.socket);
-    return;
-  }
-  const headers: Record<string, string> = { ...(reply.headers ?? {}) };
-  const body = reply.body;
-  if (body instanceof Readable) {
-    res.writeHead(reply.status, headers);
-    body.on('error', () => res.destroy());
-    res.on('close', () => body.destroy());
-    if (reply.cut) {
-      sendCut(res, body, reply.cut);
-      return;
-    }
-    body.pipe(res);
-    return;
-  }
-  const buf = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  if (reply.status !== 204 && reply.status !== 304) headers['Content-Length'] = String(buf.length);
-  res.writeHead(reply.status, headers);
-  res.end(reply.status === 204 ? undefined : buf);
-}
-
-/** A connection reset (RST) where the platform can send one; otherwise a plain close. */
-function resetSocket(socket: Socket | null): void {
-  if (!socket || socket.destroyed) return;
-  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
-  else socket.destroy();
-}
-
-/**
- * The headers went out with the full Content-Length; send only the first `afterBytes` bytes, then reset
- * the connection or close it early, as a dropped download looks to the client.
- */
-function sendCut(res: ServerResponse, body: Readable, cut: NonNullable<Reply['cut']>): void {
-  const target = cut.afterBytes;
-  let taken = 0;
-  let written = 0;
-  let ended = false;
-  const end = (): void => {
-    if (ended) return;
-    ended = true;
-    body.unpipe();
-    body.destroy();
-    const socket = res.socket;
-    if (cut.how === 'reset') resetSocket(socket);
-    // Truncation: what was written is flushed, then the connection ends (FIN) with the body incomplete.
-    else if (socket && !socket.destroyed) socket.end(() => socket.destroy());
-  };
-  const limiter = new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      if (taken >= target) return done();
-      const part = chunk.length > target - taken ? chunk.subarray(0, target - taken) : chunk;
-      taken += part.length;
-      done(null, part);
-    },
-  });
-  limiter.on('data', (part: Buffer) => {
-    const ok = res.write(part, () => {
-      written += part.length;
-      if (written >= target) end();
-    });
-    if (!ok) {
-      limiter.pause();
-      res.once('drain', () => limiter.resume());
-    }
-  });
-  // A body shorter than promised ends the same way.
-  limiter.on('end', () => {
-    if (written >= taken) end();
-  });
-  body.pipe(limiter);
-  if (target <= 0) {
-    // Nothing of the body at all: the headers are flushed, then the connection goes.
-    res.flushHeaders();
-    setImmediate(end);
-  }
 }
 
 /** The `buckets` option: a comma list or an array. */

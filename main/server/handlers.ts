@@ -7,20 +7,18 @@
 import type { InvokeName, InvokeRequest, InvokeResponse } from '../../shared/ipc';
 import type { HttpRoutedName } from '../../shared/http-routes';
 import { RequestError } from '../core/errors';
-import { attachPreviews } from '../core/preview/attach';
+import { attachPreviews, type HostPreviews } from '../core/preview/attach';
 import type { DashboardHost } from './server';
 import type { DashboardServices } from './services';
 
 export type ChannelHandlers<K extends InvokeName> = { [N in K]: (request: InvokeRequest<N>) => InvokeResponse<N> | Promise<InvokeResponse<N>> };
 
 /** One handler per HTTP-routed channel: the engine host's calls, the wizard, settings, sign-in, assets, checks. */
-export function dashboardHandlers(host: DashboardHost, services: DashboardServices | undefined, what = 'dashboard'): ChannelHandlers<HttpRoutedName> {
+export function dashboardHandlers(host: DashboardHost, services: DashboardServices | undefined, what = 'dashboard', previews: HostPreviews = attachPreviews(host)): ChannelHandlers<HttpRoutedName> {
   const wizard = <T>(f: T | undefined): T => {
     if (!f) throw new RequestError(404, `this ${what} has no job wizard`);
     return f;
   };
-  // Quicklooks of finished units, made in the background as units finish (docs/previews.md).
-  const previews = attachPreviews(host);
   const svc = (): DashboardServices => {
     if (!services) throw new RequestError(404, `this ${what} has no settings, sign-in or assets`);
     return services;

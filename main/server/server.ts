@@ -12,6 +12,7 @@ import { matchRoute, requestOf, STREAM_PATH } from '../../shared/http-routes';
 import { rendererContentType } from './renderer-files';
 import { answerUnread } from './unread-body';
 import type { DashboardServices } from './services';
+import { attachPreviews } from '../core/preview/attach';
 import { dashboardHandlers } from './handlers';
 import { basemapOrigin, DEFAULT_BASEMAP_URL } from '../../shared/settings';
 
@@ -105,7 +106,9 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const token = options.token ?? randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(token);
   const host = options.host;
-  const handlers = dashboardHandlers(host, options.services);
+  // Quicklooks of finished units, made in the background as units finish (docs/previews.md); stopped on close.
+  const previews = attachPreviews(host);
+  const handlers = dashboardHandlers(host, options.services, 'dashboard', previews);
   const streams = new Set<() => void>();
   let port = 0;
 
@@ -175,7 +178,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       if (!handler) throw new RequestError(404, 'not found');
       const body = route.method === 'GET' ? undefined : await readJson(req, route.name === 'command' ? 'the command' : undefined, true);
       const parsed = INVOKE_CHANNELS[route.name].request.safeParse(requestOf(route, params, body));
-      if (!parsed.success) throw new RequestError(400, invalidRequest(`${route.method} ${path}`, z.prettifyError(parsed.error)).message);
+      if (!parsed.success) {
+        // A path field no resource can have (a job name no job can bear) names nothing: 404, as an unknown
+        // job does; a bad body is a bad request.
+        if (parsed.error.issues.some((i) => typeof i.path[0] === 'string' && i.path[0] in params)) throw new RequestError(404, `${route.method} ${path}: not found`);
+        throw new RequestError(400, invalidRequest(`${route.method} ${path}`, z.prettifyError(parsed.error)).message);
+      }
       return json(res, 200, await handler(parsed.data));
     } catch (e) {
       // The error model's one mapping to HTTP (shared/errors.ts): a 4xx kept, anything else a 500.
@@ -237,12 +245,14 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     url: `http://127.0.0.1:${port}`,
     port,
     token,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         for (const end of [...streams]) end();
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await previews.stop();
+    },
   };
 }
 

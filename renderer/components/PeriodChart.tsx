@@ -43,7 +43,7 @@ function throughput(s: { t: number[]; done: number[] }): number[] {
 }
 
 /**
- * The shape of a time series' progress (docs/dashboard.md#periods): done units per period as bars, the
+ * The shape of a time series' progress (docs/dashboard.md#periods-and-result-previews): done units per period as bars, the
  * period's total as a line; and the job's done units and throughput since the page opened. Drawn with
  * uPlot (canvas, ~50 kB), updated in place.
  */

@@ -7,7 +7,7 @@ interface Props {
 }
 
 /**
- * The period the map, legend, progress and tile details show (docs/dashboard.md#periods, `period-select`):
+ * The period the map, legend, progress and tile details show (docs/dashboard.md#periods-and-result-previews, `period-select`):
  * a native `<select>` — keyboard and screen readers work as everywhere — whose first option is all periods
  * (each tile in the state of its least advanced unit), then one option per period id (value = the id),
  * each with its units done. A job without periods has none.

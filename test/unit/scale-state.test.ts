@@ -69,7 +69,7 @@ describe('compact state of planned units (docs/scale.md)', () => {
     applyEntry(s, entry);
     applyEntry(s, { ...entry, seq: 2, at: '2026-01-03T00:00:00.000Z', tiles: [{ id: 'late', crs: 'EPSG:4326', crsTransform: [1, 0, 0, 0, -1, 0], dimensions: [2, 2] }] });
     for (const e of events(touched)) applyEntry(s, e);
-    const text = encodeSnapshot(s);
+    const text = Buffer.from(encodeSnapshot(s)).toString('utf8');
     const back = decodeSnapshot(text);
     expect(Object.keys(back.tiles)).toEqual(Object.keys(s.tiles));
     expect(JSON.parse(JSON.stringify(back))).toEqual(JSON.parse(JSON.stringify(s)));

@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fromArrayBuffer } from 'geotiff';
 import { syncDir } from '../fs-durable';
-import { checkGrids, describeTile, type RasterGrid, type TileGrid } from '../sync/grid-check';
+import { checkGrids, describeTile, gridOfImage, type RasterGrid, type TileGrid } from '../sync/grid-check';
 
 /**
  * A directly fetched GeoTIFF on its way to the output folder (docs/direct-download.md#writing-and-verifying): its header
@@ -21,21 +21,7 @@ export interface WrittenOutput {
 export async function readGeoTiffHeader(bytes: Uint8Array): Promise<RasterGrid & { bands: number }> {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const tiff = await fromArrayBuffer(buffer);
-  const image = await tiff.getImage();
-  const [originX, originY] = image.getOrigin();
-  const [pixelX, pixelY] = image.getResolution();
-  const keys = image.getGeoKeys() ?? {};
-  const code = (keys.ProjectedCSTypeGeoKey ?? keys.GeographicTypeGeoKey) as number | undefined;
-  return {
-    width: image.getWidth(),
-    height: image.getHeight(),
-    originX: originX!,
-    originY: originY!,
-    pixelX: pixelX!,
-    pixelY: pixelY!,
-    crs: typeof code === 'number' && code > 0 && code !== 32767 ? `EPSG:${code}` : undefined,
-    bands: image.getSamplesPerPixel(),
-  };
+  return gridOfImage(await tiff.getImage());
 }
 
 /** The problem with a fetched GeoTIFF in one line, or undefined when its header is the unit's grid. */

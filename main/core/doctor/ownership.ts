@@ -2,6 +2,7 @@ import type { Operation } from '../google/earthengine';
 import type { TileRecord } from '../job/state';
 import { hostname } from 'node:os';
 import { LEASE_STALE_MS, parseLease } from '../sync/lease';
+import { pidAlive } from '../../common/process';
 import type { FolderFile } from './drive-folder';
 import { hasPeriodUnits } from '../sync/names';
 import { tileOfOutputName as unitOfOutputName } from '../sync/local-guard';
@@ -79,14 +80,6 @@ export function readLease(text: string, now: number, createdTime?: string | null
   };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 

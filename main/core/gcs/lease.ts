@@ -1,5 +1,6 @@
 import type { DriveTextFile } from '../google/drive';
 import type { LeaseDrive } from '../sync/lease';
+import { statusOf } from './client';
 import type { GcsFolder } from './location';
 import type { GcsPort } from './port';
 
@@ -29,7 +30,19 @@ export function leaseStorage(gcs: GcsPort, at: GcsFolder): LeaseDrive {
       return (await gcs.readText(at.bucket, id))?.text;
     },
     async remove(id: string): Promise<void> {
-      await gcs.remove(at.bucket, id);
+      // Google's client does not retry a delete without a generation precondition (not idempotent to it),
+      // and a run gives its lease back only once, at its end: a lost answer or a 429/5xx is tried again
+      // here, a few times (a 404 after a lost answer counts as done in gcs.remove).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await gcs.remove(at.bucket, id);
+        } catch (e) {
+          const status = statusOf(e);
+          const transient = status === undefined || status === 408 || status === 429 || status >= 500;
+          if (!transient || attempt >= 4) throw e;
+          await new Promise((r) => setTimeout(r, 250 * attempt));
+        }
+      }
     },
   };
 }

@@ -2,6 +2,7 @@ import { open, readFile, unlink, mkdir } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../../common/process';
 import { UserError } from '../errors';
 
 /** What the lock file says about its holder. */
@@ -80,11 +81,7 @@ export async function readLock(path: string): Promise<LockInfo | undefined> {
 function isHeld(holder: LockInfo): boolean {
   if (holder.host !== hostname()) return true; // cannot check another machine: assume it runs
   if (holder.pid === process.pid) return true;
-  try {
-    process.kill(holder.pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // ESRCH: no such process
-  }
+  if (!pidAlive(holder.pid)) return false;
   const start = processStart(holder.pid);
   return holder.processStart === null || start === null || start === holder.processStart;
 }

@@ -46,23 +46,51 @@ function onlyPlanned(t: TileRecord): boolean {
   );
 }
 
-export function encodeSnapshot(state: JobSnapshot): string {
-  const units: SnapshotV2['units'] = [];
-  let run: PlannedRun | undefined;
+/**
+ * The snapshot as UTF-8 JSON, written piece by piece into buffers of about a megabyte: a million units
+ * never exist as one array of rows or one string beside the state (that doubled the memory at compaction).
+ */
+export function encodeSnapshot(state: JobSnapshot): Uint8Array {
+  const parts: Buffer[] = [];
+  let text = `{"version":2,"seq":${JSON.stringify(state.seq)},"meta":${JSON.stringify(state.meta)},"units":[`;
+  const put = (piece: string) => {
+    text += piece;
+    if (text.length > 1 << 20) {
+      parts.push(Buffer.from(text));
+      text = '';
+    }
+  };
+  let run: { at: string; crs: string } | undefined;
+  let first = true;
   for (const id in state.tiles) {
     const t = state.tiles[id]!;
     if (!onlyPlanned(t)) {
-      units.push(t);
+      if (run) put(']}}');
       run = undefined;
+      put((first ? '' : ',') + JSON.stringify(t));
+      first = false;
       continue;
     }
     const at = t.history[0]!.at;
-    if (!run || run.at !== at || run.crs !== t.crs) units.push({ run: (run = { at, crs: t.crs, rows: [] }) });
-    const x = t.crsTransform;
-    run.rows.push(t.id, x[0], x[1], x[2], x[3], x[4], x[5], t.dimensions[0], t.dimensions[1]);
+    if (!run || run.at !== at || run.crs !== t.crs) {
+      if (run) put(']}}');
+      run = { at, crs: t.crs };
+      put(`${first ? '' : ','}{"run":{"at":${JSON.stringify(at)},"crs":${JSON.stringify(t.crs)},"rows":[${row(t)}`);
+      first = false;
+    } else put(',' + row(t));
   }
-  const out: SnapshotV2 = { version: 2, seq: state.seq, meta: state.meta, units };
-  return JSON.stringify(out);
+  if (run) put(']}}');
+  put(']}');
+  parts.push(Buffer.from(text));
+  return Buffer.concat(parts);
+}
+
+/** One unit of a run: id, crsTransform[0..5], width, height (JSON numbers: finite by construction of a grid). */
+function row(t: TileRecord): string {
+  const x = t.crsTransform;
+  const d = t.dimensions;
+  if (!Number.isFinite(x[0] + x[1] + x[2] + x[3] + x[4] + x[5] + d[0] + d[1])) throw new Error(`unit ${t.id} has a non-finite transform or size`);
+  return `${JSON.stringify(t.id)},${x[0]},${x[1]},${x[2]},${x[3]},${x[4]},${x[5]},${d[0]},${d[1]}`;
 }
 
 /** Parses a snapshot of either version into the in-memory state; throws on anything else. */

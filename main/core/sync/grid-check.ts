@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fromFile } from 'geotiff';
+import { fromFile, type GeoTIFFImage as GeoTiffImage } from 'geotiff';
 
 /**
  * Verify the grid, not only the bytes (docs/ownership.md, "Grid check"): an MD5 that matches Drive says
@@ -31,24 +31,29 @@ export interface RasterGrid {
 export async function readRasterGrid(path: string): Promise<RasterGrid> {
   const tiff = await fromFile(path);
   try {
-    const image = await tiff.getImage();
-    const [originX, originY] = image.getOrigin();
-    const [pixelX, pixelY] = image.getResolution();
-    const keys = image.getGeoKeys() ?? {};
-    const code = (keys.ProjectedCSTypeGeoKey ?? keys.GeographicTypeGeoKey) as number | undefined;
-    return {
-      width: image.getWidth(),
-      height: image.getHeight(),
-      originX: originX!,
-      originY: originY!,
-      pixelX: pixelX!,
-      pixelY: pixelY!,
-      // 32767 is GeoTIFF's "user-defined": no EPSG code to compare.
-      crs: typeof code === 'number' && code > 0 && code !== 32767 ? `EPSG:${code}` : undefined,
-    };
+    return gridOfImage(await tiff.getImage());
   } finally {
     await tiff.close();
   }
+}
+
+/** The grid and band count in one GeoTIFF image's header (the `geotiff` package's image). */
+export function gridOfImage(image: GeoTiffImage): RasterGrid & { bands: number } {
+  const [originX, originY] = image.getOrigin();
+  const [pixelX, pixelY] = image.getResolution();
+  const keys = image.getGeoKeys() ?? {};
+  const code = (keys.ProjectedCSTypeGeoKey ?? keys.GeographicTypeGeoKey) as number | undefined;
+  return {
+    width: image.getWidth(),
+    height: image.getHeight(),
+    originX: originX!,
+    originY: originY!,
+    pixelX: pixelX!,
+    pixelY: pixelY!,
+    // 32767 is GeoTIFF's "user-defined": no EPSG code to compare.
+    crs: typeof code === 'number' && code > 0 && code !== 32767 ? `EPSG:${code}` : undefined,
+    bands: image.getSamplesPerPixel(),
+  };
 }
 
 export function describeRaster(g: RasterGrid): string {

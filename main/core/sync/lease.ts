@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { pidAlive } from '../../common/process';
 import type { DriveTextFile } from '../google/drive';
 
 /**
@@ -154,11 +155,3 @@ export function parseLease(text: string): LeaseContent | undefined {
   return undefined;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

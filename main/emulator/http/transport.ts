@@ -1,0 +1,120 @@
+/** Node's HTTP plumbing under the router: reading a request body, and writing a Reply — including the
+ * lost, reset and cut-short answers the fault plan asks for. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Reply } from './reply';
+
+/** Google refuses larger request bodies too ("Request payload size exceeds the limit: 10485760 bytes."). */
+export const MAX_BODY = 10 * 1024 * 1024;
+
+/** The body, or null when it is larger than Google accepts. */
+export async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_BODY) tooLarge = true;
+    else chunks.push(b);
+  }
+  return tooLarge ? null : Buffer.concat(chunks);
+}
+
+export function lowerHeaders(h: IncomingMessage['headers']): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+export function send(res: ServerResponse, reply: Reply): void {
+  if (reply.lost === 'close') {
+    // A clean close with nothing sent: the client sees "other side closed" (or a socket hang up).
+    const socket = res.socket;
+    if (socket && !socket.destroyed) socket.end(() => socket.destroy());
+    return;
+  }
+  if (reply.lost === 'timeout') {
+    // No answer at all: the connection stays open until the client gives up or the emulator stops.
+    return;
+  }
+  if (reply.reset) {
+    if (reply.body instanceof Readable) reply.body.destroy();
+    resetSocket(res.socket);
+    return;
+  }
+  const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+  const body = reply.body;
+  if (body instanceof Readable) {
+    res.writeHead(reply.status, headers);
+    body.on('error', () => res.destroy());
+    res.on('close', () => body.destroy());
+    if (reply.cut) {
+      sendCut(res, body, reply.cut);
+      return;
+    }
+    body.pipe(res);
+    return;
+  }
+  const buf = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  if (reply.status !== 204 && reply.status !== 304) headers['Content-Length'] = String(buf.length);
+  res.writeHead(reply.status, headers);
+  res.end(reply.status === 204 ? undefined : buf);
+}
+
+/** A connection reset (RST) where the platform can send one; otherwise a plain close. */
+function resetSocket(socket: Socket | null): void {
+  if (!socket || socket.destroyed) return;
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+/**
+ * The headers went out with the full Content-Length; send only the first `afterBytes` bytes, then reset
+ * the connection or close it early, as a dropped download looks to the client.
+ */
+function sendCut(res: ServerResponse, body: Readable, cut: NonNullable<Reply['cut']>): void {
+  const target = cut.afterBytes;
+  let taken = 0;
+  let written = 0;
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    body.unpipe();
+    body.destroy();
+    const socket = res.socket;
+    if (cut.how === 'reset') resetSocket(socket);
+    // Truncation: what was written is flushed, then the connection ends (FIN) with the body incomplete.
+    else if (socket && !socket.destroyed) socket.end(() => socket.destroy());
+  };
+  const limiter = new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      if (taken >= target) return done();
+      const part = chunk.length > target - taken ? chunk.subarray(0, target - taken) : chunk;
+      taken += part.length;
+      done(null, part);
+    },
+  });
+  limiter.on('data', (part: Buffer) => {
+    const ok = res.write(part, () => {
+      written += part.length;
+      if (written >= target) end();
+    });
+    if (!ok) {
+      limiter.pause();
+      res.once('drain', () => limiter.resume());
+    }
+  });
+  // A body shorter than promised ends the same way.
+  limiter.on('end', () => {
+    if (written >= taken) end();
+  });
+  body.pipe(limiter);
+  if (target <= 0) {
+    // Nothing of the body at all: the headers are flushed, then the connection goes.
+    res.flushHeaders();
+    setImmediate(end);
+  }
+}
