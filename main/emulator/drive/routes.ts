@@ -387,23 +387,9 @@ async function create(drive: DriveStore, req: EmuRequest): Promise<Reply> {
  * Resumable uploads are not emulated.
  */
 async function upload(drive: DriveStore, req: EmuRequest): Promise<Reply> {
-  const type = req.query.get('uploadType');
-  let meta: Record<string, unknown> = {};
-  let bytes: Buffer;
-  if (type === 'media') {
-    bytes = req.body;
-  } else if (type === 'multipart') {
-    const parts = multipartRelated(req.headers['content-type'], req.body);
-    if (!parts || parts.length !== 2) return driveError(400, 'Malformed multipart body.', { reason: 'badContent' });
-    try {
-      meta = JSON.parse(parts[0]!.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return driveError(400, 'Invalid JSON payload received.', { reason: 'parseError' });
-    }
-    bytes = parts[1]!;
-  } else {
-    return driveError(400, `Invalid value for uploadType: ${type ?? '(none)'}`, { reason: 'invalidParameter', location: 'uploadType', locationType: 'parameter' });
-  }
+  const upload = uploadBody(req);
+  if ('reply' in upload) return upload.reply;
+  const { meta, bytes } = upload;
   const parents = Array.isArray(meta.parents) ? meta.parents.filter((p): p is string => typeof p === 'string') : [];
   const parent = drive.get(parents[0] ?? 'root');
   if (!parent) return driveNotFound(parents[0] ?? 'root');
@@ -416,24 +402,27 @@ async function upload(drive: DriveStore, req: EmuRequest): Promise<Reply> {
   return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
 }
 
+/** An upload's metadata and bytes (`uploadType=media`: bytes only; `multipart`: JSON part, then bytes), or Drive's refusal. */
+function uploadBody(req: EmuRequest): { meta: Record<string, unknown>; bytes: Buffer } | { reply: Reply } {
+  const type = req.query.get('uploadType');
+  if (type === 'media') return { meta: {}, bytes: req.body };
+  if (type !== 'multipart') {
+    return { reply: driveError(400, `Invalid value for uploadType: ${type ?? '(none)'}`, { reason: 'invalidParameter', location: 'uploadType', locationType: 'parameter' }) };
+  }
+  const parts = multipartRelated(req.headers['content-type'], req.body);
+  if (!parts || parts.length !== 2) return { reply: driveError(400, 'Malformed multipart body.', { reason: 'badContent' }) };
+  try {
+    return { meta: JSON.parse(parts[0]!.toString('utf8')) as Record<string, unknown>, bytes: parts[1]! };
+  } catch {
+    return { reply: driveError(400, 'Invalid JSON payload received.', { reason: 'parseError' }) };
+  }
+}
+
 /** `PATCH /upload/drive/v3/files/{id}?uploadType=media|multipart`: `files.update({ fileId, media })`, new content. */
 async function uploadUpdate(drive: DriveStore, f: DriveFile, req: EmuRequest): Promise<Reply> {
-  const type = req.query.get('uploadType');
-  let meta: Record<string, unknown> = {};
-  let bytes: Buffer;
-  if (type === 'media') bytes = req.body;
-  else if (type === 'multipart') {
-    const parts = multipartRelated(req.headers['content-type'], req.body);
-    if (!parts || parts.length !== 2) return driveError(400, 'Malformed multipart body.', { reason: 'badContent' });
-    try {
-      meta = JSON.parse(parts[0]!.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return driveError(400, 'Invalid JSON payload received.', { reason: 'parseError' });
-    }
-    bytes = parts[1]!;
-  } else {
-    return driveError(400, `Invalid value for uploadType: ${type ?? '(none)'}`, { reason: 'invalidParameter', location: 'uploadType', locationType: 'parameter' });
-  }
+  const upload = uploadBody(req);
+  if ('reply' in upload) return upload.reply;
+  const { meta, bytes } = upload;
   if (f.mimeType === FOLDER_MIME) return driveError(400, 'A folder has no content.', { reason: 'badContent' });
   if (bytes.length - (f.size ?? 0) > drive.freeBytes()) {
     return driveError(403, "The user's Drive storage quota has been exceeded.", { reason: 'storageQuotaExceeded' });
