@@ -5,6 +5,7 @@ import {
   type CommandResult, type DashboardSnapshot, type FileKind, type GridPreview, type GridPreviewRequest, type JobSummary, type NewJobRequest, type NewJobResult, type StreamMessage, type TileDetail,
 } from '../shared/dashboard';
 import { PreviewRequestSchema, PreviewSchema } from '../shared/previews';
+import { CompactSnapshotSchema, type CompactSnapshot } from '../shared/compact-view';
 import { ServicesClient } from './services-client';
 import type { ConnectionState, Transport } from './transport/types';
 
@@ -17,6 +18,28 @@ export class TesseraClient {
 
   async snapshot(): Promise<DashboardSnapshot> {
     return DashboardSnapshotSchema.parse(await this.transport.snapshot());
+  }
+
+  /**
+   * Every job, each regular grid as one state byte per unit (shared/compact-view.ts); from a transport
+   * without the channel, the snapshot of objects in the same shape.
+   */
+  async compactSnapshot(): Promise<CompactSnapshot> {
+    const t = this.transport;
+    const objects = async (): Promise<CompactSnapshot> => {
+      const s = await this.snapshot();
+      return { seq: s.seq, jobs: s.jobs.map((j) => ({ ...j, grid: null })) };
+    };
+    if (typeof t.compactSnapshot !== 'function') return objects();
+    let raw: unknown;
+    try {
+      raw = await t.compactSnapshot();
+    } catch (e) {
+      // A host from before the channel (404): its snapshot of objects.
+      if ((e as { status?: unknown }).status === 404) return objects();
+      throw e;
+    }
+    return CompactSnapshotSchema.parse(raw);
   }
 
   async summary(job: string): Promise<JobSummary> {

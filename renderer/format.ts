@@ -20,10 +20,16 @@ export function formatHours(seconds: number): string {
   return `${h < 10 ? h.toFixed(2) : h.toFixed(1)} EECU-h`;
 }
 
+/**
+ * One formatter for every log line: `toLocaleTimeString` with options builds a new Intl formatter per call,
+ * and the log panel formats its 60 lines on every render (a long task at 1,000 state changes a second).
+ */
+const TIME = new Intl.DateTimeFormat('en-GB', { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
 export function formatTime(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const today = new Date();
-  const time = d.toLocaleTimeString('en-GB', { hour12: false });
+  const time = TIME.format(d);
   return d.toDateString() === today.toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
 }

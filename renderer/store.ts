@@ -1,15 +1,17 @@
 import { type EngineEvent, type TileCounts, type TileState } from '../shared/contract';
-import type { DashboardSnapshot, JobSummary, JobView, LogEntry, StreamMessage, TileView } from '../shared/dashboard';
+import type { DashboardSnapshot, JobSummary, LogEntry, StreamMessage, TileView } from '../shared/dashboard';
 import type { TesseraClient } from './api';
 import type { ConnectionState } from './transport/types';
 import { boundsOfFlatRings } from '../shared/flat-rings';
 import { periodOf, zeroCounts } from './periods';
+import { decodeGrid, stateOfCode, type CompactJob, type CompactSnapshot } from '../shared/compact-view';
+import { UnitTable } from './units';
 
 export interface JobModel {
   readonly name: string;
   summary: JobSummary;
-  /** Tiles by id, in plan order; a TileView is updated in place when its state changes. */
-  readonly tiles: Map<string, TileView>;
+  /** Units by id (the grid's as bytes, the others as objects, ./units.ts); a TileView read from it is kept in step. */
+  readonly tiles: UnitTable;
   counts: Record<TileState, number>;
   roi: number[][];
   bounds: [number, number, number, number] | null;
@@ -21,9 +23,11 @@ export interface JobModel {
 }
 
 /** What the map hears about: all tiles may have changed (a snapshot), tiles were added, or states changed. */
-export type TileChange = { kind: 'reset' } | { kind: 'added'; tiles: TileView[] } | { kind: 'state'; tiles: TileView[] };
+export type TileChange = { kind: 'reset' } | { kind: 'added'; tiles: TileView[] } | { kind: 'state'; ids: string[] };
 
 const LOG_KEEP = 200;
+/** Stream changes reach React at most this often (user choices at once). */
+const RENDER_EVERY_MS = 250;
 
 
 /**
@@ -34,7 +38,7 @@ export class DashboardStore {
   private readonly jobs = new Map<string, JobModel>();
   private readonly listeners = new Set<() => void>();
   private readonly tileListeners = new Set<(job: string, change: TileChange) => void>();
-  private readonly changedTiles = new Map<string, Map<string, TileView>>();
+  private readonly changedTiles = new Map<string, Set<string>>();
   private versionNo = 0;
   private scheduled = false;
   connection: ConnectionState = 'connecting';
@@ -79,13 +83,13 @@ export class DashboardStore {
     this.selectedJob = name;
     this.selectedTile = null;
     this.selectedPeriod = null;
-    this.changed();
+    this.changedByUser();
   }
 
   selectPeriod(period: string | null): void {
     if (this.selectedPeriod === period) return;
     this.selectedPeriod = period;
-    this.changed();
+    this.changedByUser();
   }
 
   /** Unit counts by state of the selected period (all periods: the job's counts). */
@@ -99,7 +103,7 @@ export class DashboardStore {
   selectTile(id: string | null): void {
     if (this.selectedTile === id) return;
     this.selectedTile = id;
-    this.changed();
+    this.changedByUser();
   }
 
   // ---- writing (the sync controller calls these) ------------------------------------------------------------
@@ -114,12 +118,18 @@ export class DashboardStore {
     this.changed();
   }
 
+  /** A snapshot of objects (the `snapshot` channel): every unit an object. */
   loadSnapshot(snapshot: DashboardSnapshot): void {
+    this.loadCompact({ seq: snapshot.seq, jobs: snapshot.jobs.map((j) => ({ ...j, grid: null })) });
+  }
+
+  /** The compact snapshot (shared/compact-view.ts): grids stay bytes. */
+  loadCompact(snapshot: CompactSnapshot): void {
     const seen = new Set<string>();
     for (const view of snapshot.jobs) {
       seen.add(view.name);
-      const existing = this.jobs.get(view.name);
-      this.jobs.set(view.name, modelOf(view, existing));
+      this.jobs.set(view.name, modelOf(view));
+      this.changedTiles.delete(view.name);
       for (const l of this.tileListeners) l(view.name, { kind: 'reset' });
     }
     for (const name of [...this.jobs.keys()]) if (!seen.has(name)) this.jobs.delete(name);
@@ -146,12 +156,11 @@ export class DashboardStore {
       if (!job) return;
       const added: TileView[] = [];
       for (const t of m.tiles) {
-        const old = job.tiles.get(t.id);
-        if (old) {
-          this.setState(m.job, job, old, t.state, t.attempt);
+        if (job.tiles.has(t.id)) {
+          this.setState(m.job, job, t.id, t.state, t.attempt);
           continue;
         }
-        job.tiles.set(t.id, t);
+        job.tiles.add(t);
         job.counts[t.state]++;
         countPeriod(job, t.id, t.state, 1);
         added.push(t);
@@ -170,8 +179,7 @@ export class DashboardStore {
     switch (e.type) {
       case 'tile-state': {
         const job = this.jobs.get(e.job);
-        const tile = job?.tiles.get(e.tile);
-        if (job && tile) this.setState(e.job, job, tile, e.state, e.attempt);
+        if (job) this.setState(e.job, job, e.tile, e.state, e.attempt);
         // Every transition reaches the log panel (a bounded buffer, LOG_KEEP lines): failures as errors, retries as warnings.
         if (job) pushLog(job, { level: e.state === 'failed' ? 'error' : e.state === 'retrying' ? 'warn' : 'info', message: transitionText(e.tile, e.state, e.attempt, e.message), at: e.at });
         break;
@@ -195,56 +203,108 @@ export class DashboardStore {
     this.changed();
   }
 
-  private setState(name: string, job: JobModel, tile: TileView, state: TileState, attempt: number): void {
-    if (tile.state === state && tile.attempt === attempt) return;
-    if (tile.state !== state) {
-      job.counts[tile.state]--;
+  private setState(name: string, job: JobModel, id: string, state: TileState, attempt: number): void {
+    const changed = job.tiles.update(id, state, attempt);
+    if (!changed) return;
+    if (changed.before !== state) {
+      job.counts[changed.before]--;
       job.counts[state]++;
-      countPeriod(job, tile.id, tile.state, -1);
-      countPeriod(job, tile.id, state, 1);
+      countPeriod(job, id, changed.before, -1);
+      countPeriod(job, id, state, 1);
     }
-    tile.state = state;
-    tile.attempt = attempt;
-    let changed = this.changedTiles.get(name);
-    if (!changed) this.changedTiles.set(name, (changed = new Map()));
-    changed.set(tile.id, tile);
+    let ids = this.changedTiles.get(name);
+    if (!ids) this.changedTiles.set(name, (ids = new Set()));
+    ids.add(id);
   }
 
-  /** Coalesces every change within a frame into one React render and one map restyle per job. */
+  /**
+   * Coalesces every change within a frame into one map restyle per job, and stream changes into at most one
+   * React render per RENDER_EVERY_MS: at 1,000 state changes a second, re-rendering the side panel (legend,
+   * progress, log) every frame is what made long tasks; counts moving four times a second read the same.
+   */
   private changed(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     const run = () => {
-      this.scheduled = false;
-      for (const [name, tiles] of this.changedTiles) {
-        const list = [...tiles.values()];
-        for (const l of this.tileListeners) l(name, { kind: 'state', tiles: list });
-      }
-      this.changedTiles.clear();
-      this.versionNo++;
-      for (const l of this.listeners) l();
+      if (!this.scheduled) return;
+      this.flushTiles();
+      this.renderSoon();
     };
     if (typeof requestAnimationFrame === 'function' && typeof document !== 'undefined' && document.visibilityState === 'visible') requestAnimationFrame(run);
     else setTimeout(run, 50);
   }
+
+  /**
+   * A user's choice (job, period, tile) is shown at once, not at the next frame: React puts a controlled
+   * `<select>` back to the value it rendered when its change handler returns, so a second key pressed before
+   * the frame would start from the old choice and the user's keystroke would be lost.
+   */
+  private changedByUser(): void {
+    this.flushTiles();
+    this.render();
+  }
+
+  private flushTiles(): void {
+    this.scheduled = false;
+    for (const [name, set] of this.changedTiles) {
+      const ids = [...set];
+      for (const l of this.tileListeners) l(name, { kind: 'state', ids });
+    }
+    this.changedTiles.clear();
+  }
+
+  private lastRender = 0;
+  private renderTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * Always in a task of its own, never inside the frame callback that restyled the map: the first render of a
+   * burst (the side panel's counts, log and charts all changing) and the map's first repaint were one long
+   * task together (docs/dashboard.md, "A million units").
+   */
+  private renderSoon(): void {
+    if (this.renderTimer) return;
+    const wait = Math.max(0, this.lastRender + RENDER_EVERY_MS - Date.now());
+    this.renderTimer = setTimeout(() => this.render(), wait);
+  }
+
+  private render(): void {
+    if (this.renderTimer) clearTimeout(this.renderTimer);
+    this.renderTimer = null;
+    this.lastRender = Date.now();
+    this.versionNo++;
+    for (const l of this.listeners) l();
+  }
 }
 
-function modelOf(view: JobView, existing: JobModel | undefined): JobModel {
+function modelOf(view: CompactJob): JobModel {
   const counts = zeroCounts();
-  const tiles = new Map<string, TileView>();
+  const grid = view.grid ? decodeGrid(view.grid) : null;
+  const tiles = new UnitTable(grid);
   const model = { periods: [] as string[], periodCounts: new Map<string, Record<TileState, number>>() };
+  if (grid) {
+    // Counted from the bytes: one pass, no object per unit.
+    const layers = tiles.gridCounts();
+    layers.forEach((byCode, layer) => {
+      const period = grid.periods[layer];
+      let perPeriod: Record<TileState, number> | undefined;
+      if (period !== undefined) {
+        model.periods.push(period);
+        model.periodCounts.set(period, (perPeriod = zeroCounts()));
+      }
+      for (let code = 0; code < byCode.length; code++) {
+        const state = stateOfCode(code);
+        if (!state || !byCode[code]) continue;
+        counts[state] += byCode[code]!;
+        if (perPeriod) perPeriod[state] += byCode[code]!;
+      }
+    });
+  }
   for (const t of view.tiles) {
-    // Keep the objects the map already holds (it restyles them in place).
-    const old = existing?.tiles.get(t.id);
-    if (old) {
-      old.state = t.state;
-      old.attempt = t.attempt;
-      tiles.set(t.id, old);
-    } else tiles.set(t.id, t);
+    tiles.add(t);
     counts[t.state]++;
     countPeriod(model, t.id, t.state, 1);
   }
-  const { tiles: _t, roi, bounds, ...summary } = view;
+  const { tiles: _t, grid: _g, roi, bounds, ...summary } = view;
   return { name: view.name, summary, tiles, counts, roi, bounds, log: summary.log.slice(-LOG_KEEP), ...model };
 }
 
@@ -260,12 +320,34 @@ function countPeriod(job: Pick<JobModel, 'periods' | 'periodCounts'>, id: string
   c[state] += delta;
 }
 
+/**
+ * In place (the store owns `job.log`; the panel reads it on each render): two copies of LOG_KEEP lines per
+ * event were, at 1,000 state changes a second, a steady share of every stream task.
+ */
 function pushLog(job: JobModel, entry: LogEntry): void {
-  job.log = [...job.log.slice(-(LOG_KEEP - 1)), entry];
+  job.log.push(entry);
+  if (job.log.length > LOG_KEEP) job.log.splice(0, job.log.length - LOG_KEEP);
 }
 
 function boundsOf(job: JobModel): [number, number, number, number] | null {
-  return boundsOfFlatRings(job.roi, [...job.tiles.values()].map((t) => t.ring));
+  const g = job.tiles.grid;
+  const gridBox: number[][] = [];
+  if (g) {
+    // The grid's extent from its corners (no object per unit).
+    const flat: number[] = [];
+    const [w, h] = [g.cols + 1, g.rows + 1];
+    const push = (c: number, r: number) => flat.push(g.origin[0] + g.corners[2 * (r * w + c)]!, g.origin[1] + g.corners[2 * (r * w + c) + 1]!);
+    for (let c = 0; c < w; c++) {
+      push(c, 0);
+      push(c, h - 1);
+    }
+    for (let r = 0; r < h; r++) {
+      push(0, r);
+      push(w - 1, r);
+    }
+    gridBox.push(flat);
+  }
+  return boundsOfFlatRings(job.roi, gridBox, [...job.tiles.objectUnits()].map((t) => t.ring));
 }
 
 /**
@@ -286,10 +368,10 @@ export function syncStore(client: TesseraClient, store: DashboardStore, summaryE
     phase = 'syncing';
     buffer = [];
     const g = ++generation;
-    client.snapshot().then(
+    client.compactSnapshot().then(
       (snap) => {
         if (g !== generation || stopped) return;
-        store.loadSnapshot(snap);
+        store.loadCompact(snap);
         for (const m of buffer) if (m.seq > snap.seq) store.apply(m);
         buffer = [];
         phase = 'live';

@@ -7,19 +7,17 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+// What the CommonJS bundles share (the CLI, a recipe's child, the desktop shell): one .cjs file per entry in out/.
+const cjsBundle = { absWorkingDir: root, outdir: 'out', outExtension: { '.js': '.cjs' }, bundle: true, format: 'cjs', logLevel: 'warning' };
+
 await build({
-  absWorkingDir: root,
+  ...cjsBundle,
   entryPoints: { 'cli/tessera': 'main/cli/index.ts', 'demo/demo': 'main/demo/index.ts' },
-  outdir: 'out',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'cjs',
   packages: 'external', // dependencies stay in node_modules (sql.js finds its .wasm there)
   sourcemap: 'linked',
   define: { __TESSERA_VERSION__: JSON.stringify(pkg.version) },
-  logLevel: 'warning',
 });
 
 // A custom recipe's child process (main/core/recipes/sandbox): one self-contained file, the Earth Engine
@@ -35,16 +33,11 @@ const recipeChildAliases = {
   },
 };
 await build({
-  absWorkingDir: root,
+  ...cjsBundle,
   entryPoints: { 'recipe/child': 'main/core/recipes/sandbox/child.ts' },
-  outdir: 'out',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'cjs',
   plugins: [recipeChildAliases],
-  logLevel: 'warning',
 });
 
 // The dashboard (renderer/): one browser bundle, app.js + app.css (Leaflet's CSS included), and index.html.
@@ -101,31 +94,21 @@ const bundleElectronStore = {
   },
 };
 await build({
-  absWorkingDir: root,
+  ...cjsBundle,
   entryPoints: { 'electron/main': 'main/electron/main.ts' },
-  outdir: 'out',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
   platform: 'node',
   target: 'node22',
-  format: 'cjs',
   plugins: [bundleElectronStore],
   sourcemap: 'linked',
   define: { __TESSERA_VERSION__: JSON.stringify(pkg.version) },
-  logLevel: 'warning',
 });
 await build({
+  ...cjsBundle,
   plugins: [zodEnglishOnly],
-  absWorkingDir: root,
   entryPoints: { 'electron/preload': 'main/electron/preload.ts' },
-  outdir: 'out',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
   platform: 'browser',
   target: 'chrome130',
-  format: 'cjs',
   external: ['electron'],
   minify: true,
   sourcemap: 'linked',
-  logLevel: 'warning',
 });

@@ -16,6 +16,7 @@ import { AssetDeleteRequestSchema, AssetDeleteResultSchema, AssetListRequestSche
 import { AuthStatusSchema, OAuthClientInputSchema, SettingsSchema } from './settings';
 import { DoctorReportSchema, DoctorRequestSchema } from './doctor';
 import { PreviewRequestSchema, PreviewSchema } from './previews';
+import { CompactSnapshotSchema } from './compact-view';
 import { invalidRequest, refusalOf, RemoteError, type Refusal } from './errors';
 
 const JobName = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
@@ -43,6 +44,8 @@ export { AuthStatusSchema, SettingsSchema, type AuthStatus, type Settings } from
 /** Every invoke channel: name, IPC channel, HTTP binding, request schema, response schema — the one transport contract. */
 export const INVOKE_CHANNELS = {
   snapshot: { channel: 'tessera:snapshot', http: 'GET /api/snapshot', request: Nothing, response: DashboardSnapshotSchema },
+  /** The same jobs with each regular grid as its parameters and one state byte per unit (shared/compact-view.ts): what the dashboard loads. */
+  compactSnapshot: { channel: 'tessera:snapshot:compact', http: 'GET /api/snapshot/compact', request: Nothing, response: CompactSnapshotSchema },
   summary: { channel: 'tessera:summary', http: 'GET /api/jobs/:job/summary', request: z.object({ job: JobName }).strict(), response: JobSummarySchema },
   tile: { channel: 'tessera:tile', http: 'GET /api/jobs/:job/tiles/:id', request: z.object({ job: JobName, id: z.string().min(1).max(200) }).strict(), response: TileDetailSchema },
   command: { channel: 'tessera:command', http: 'POST /api/command', request: CommandSchema, response: CommandResultSchema },

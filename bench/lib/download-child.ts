@@ -1,6 +1,6 @@
 /**
  * A process that does only what the engine does to fetch one output: Tessera's Drive adapter (its media
- * request: google/drive-media.ts) and `downloadVerified` (stream to `.part`, MD5 on a worker, fsync, rename). It prints one JSON
+ * request: google/drive-media.ts) and `downloadVerified` (stream to `.part`, SHA-256 or MD5 on a worker, fsync, rename). It prints one JSON
  * line: the wall time of the download and the process's peak RSS.
  *
  * Usage (bundled by bench/download.bench.ts into out/bench/): node download-child.cjs URL FILE_JSON OUT_PATH

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { copyFile, link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -13,6 +13,11 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Mode of the folder when it must be created (0700 beside secrets); default: not created. */
   dirMode?: number;
+  /**
+   * Create the file, never replace one: when the target exists the call fails with EEXIST and leaves it
+   * as it was (the temporary file is linked to its name, which refuses an existing one, instead of renamed).
+   */
+  exclusive?: boolean;
 }
 
 /** fsyncs a folder so a rename inside it survives a power cut; a no-op where the OS refuses. */
@@ -68,12 +73,21 @@ export async function commitFile(temp: string, path: string): Promise<void> {
   await syncDir(dirname(path));
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+/**
+ * `data` may be a sequence of chunks, made one at a time while they are written, so a large file (the job's
+ * snapshot, docs/scale.md) never exists whole in memory.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>, options: AtomicWriteOptions = {}): Promise<void> {
   if (options.dirMode !== undefined) await mkdir(dirname(path), { recursive: true, mode: options.dirMode });
   const tmp = tempPathFor(path);
   const fh = await open(tmp, 'wx', options.mode ?? 0o644);
   try {
-    await fh.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await fh.writeFile(data);
+    else
+      for (const chunk of data) {
+        let written = 0;
+        while (written < chunk.length) written += (await fh.write(chunk, written, chunk.length - written)).bytesWritten;
+      }
     if (options.mode !== undefined) await fh.chmod(options.mode);
     await fh.sync();
   } catch (e) {
@@ -83,11 +97,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   }
   await fh.close();
   try {
-    await rename(tmp, path);
+    if (options.exclusive) await linkOrCopyExclusive(tmp, path);
+    else await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
+  if (options.exclusive) await rm(tmp, { force: true });
   await syncDir(dirname(path));
 }
 
@@ -122,4 +138,23 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, opt
  */
 export function writePrivateFileSync(path: string, data: string | Uint8Array): void {
   writeFileAtomicSync(path, data, { mode: 0o600, dirMode: 0o700 });
+}
+
+/**
+ * `tmp` under the name `path` unless `path` exists (EEXIST). A hard link is atomic; a file system without
+ * hard links (FAT, exFAT, some network shares: EPERM, ENOTSUP, ENOSYS) gets an exclusive copy, fsynced.
+ */
+async function linkOrCopyExclusive(tmp: string, path: string): Promise<void> {
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    await copyFile(tmp, path, constants.COPYFILE_EXCL);
+    const fh = await open(path, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
 }

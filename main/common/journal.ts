@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from './atomic-write';
 
@@ -10,7 +10,12 @@ import { writeFileAtomic } from './atomic-write';
  * - on open, the lines are replayed in order up to the first that is incomplete or does not parse — a
  *   crash mid-append, never acknowledged — and the file is cut there, so new lines never follow a torn one;
  * - `compact` writes a snapshot with the atomic writer and empties the journal, in the same queue as the
- *   appends: no line can be written between the snapshot and the truncation and be lost.
+ *   appends: no line can be written between the snapshot and the truncation and be lost;
+ * - `appendLines` writes lines made one at a time straight into the file, with one flush at the end, so a
+ *   value of a hundred megabytes (a million-unit plan) never exists as one string or buffer (docs/scale.md);
+ * - the file is read back in blocks, never as one string. A caller can keep lines together as a group:
+ *   its `apply` returns true while a group is still incomplete, and a file that ends inside a group is
+ *   cut before the group's first line, as for a torn line (the group was never acknowledged).
  */
 export interface JournalReplay {
   /** Lines replayed. */
@@ -21,7 +26,13 @@ export interface JournalReplay {
   damaged?: { line: number; followedByMore: boolean };
 }
 
-type Job = { kind: 'lines'; text: string; resolve: () => void; reject: (e: unknown) => void } | { kind: 'compact'; path: string; data: () => string | Uint8Array; resolve: () => void; reject: (e: unknown) => void };
+/** Returns `true` (exactly) when the entry opens or continues a group of lines that is not complete yet. */
+export type ApplyEntry<E> = (entry: E) => unknown;
+
+type Job =
+  | { kind: 'lines'; text: string; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'stream'; lines: Iterable<string>; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'compact'; path: string; data: () => string | Uint8Array | Iterable<Uint8Array>; resolve: () => void; reject: (e: unknown) => void };
 
 export class Journal<E> {
   private queue: Job[] = [];
@@ -37,13 +48,13 @@ export class Journal<E> {
   }
 
   /** Opens (creating) the journal at `path`, replays its lines into `apply` and cuts a torn tail. */
-  static async open<E>(path: string, apply: (entry: E) => void): Promise<{ journal: Journal<E>; replay: JournalReplay }> {
+  static async open<E>(path: string, apply: ApplyEntry<E>): Promise<{ journal: Journal<E>; replay: JournalReplay }> {
     await mkdir(dirname(path), { recursive: true });
-    const text = await readText(path);
-    const replay = replayText(text, apply);
     const fh = await open(path, 'a+');
+    let replay: JournalReplay;
     try {
-      if (replay.validBytes < Buffer.byteLength(text)) {
+      replay = await replayFile(fh, apply);
+      if (replay.validBytes < (await fh.stat()).size) {
         await fh.truncate(replay.validBytes);
         await fh.sync();
       }
@@ -67,10 +78,19 @@ export class Journal<E> {
   }
 
   /**
+   * Writes `lines` (each a JSON value with its newline, made when its turn comes) one after the other and
+   * resolves once all are durable: one flush at the end. A crash part-way leaves complete lines of the
+   * first part only; the caller marks them as a group (see `ApplyEntry`) so they are not taken for the whole.
+   */
+  appendLines(lines: Iterable<string>): Promise<void> {
+    return this.enqueue((resolve, reject) => ({ kind: 'stream', lines, resolve, reject }));
+  }
+
+  /**
    * Replaces the snapshot at `path` atomically with `data()` — called when the compaction's turn comes, so
    * it sees every entry appended before it — then empties the journal.
    */
-  compact(path: string, data: () => string | Uint8Array): Promise<void> {
+  compact(path: string, data: () => string | Uint8Array | Iterable<Uint8Array>): Promise<void> {
     return this.enqueue((resolve, reject) => ({ kind: 'compact', path, data, resolve, reject }));
   }
 
@@ -104,12 +124,25 @@ export class Journal<E> {
           }
           continue;
         }
+        if (first.kind === 'stream') {
+          this.queue.shift();
+          try {
+            for (const line of first.lines) {
+              const buf = Buffer.from(line, 'utf8');
+              await this.write(buf);
+              this.bytes += buf.length;
+            }
+            await this.fh.datasync();
+            first.resolve();
+          } catch (e) {
+            first.reject(e);
+          }
+          continue;
+        }
         const batch: Extract<Job, { kind: 'lines' }>[] = [];
         while (this.queue[0]?.kind === 'lines') batch.push(this.queue.shift() as Extract<Job, { kind: 'lines' }>);
         try {
-          const buf = Buffer.from(batch.map((b) => b.text).join(''), 'utf8');
-          let written = 0;
-          while (written < buf.length) written += (await this.fh.write(buf, written, buf.length - written)).bytesWritten;
+          await this.write(Buffer.from(batch.map((b) => b.text).join(''), 'utf8'));
           await this.fh.datasync();
           for (const b of batch) b.resolve();
         } catch (e) {
@@ -120,41 +153,85 @@ export class Journal<E> {
       this.draining = undefined;
     }
   }
+
+  private async write(buf: Buffer): Promise<void> {
+    let written = 0;
+    while (written < buf.length) written += (await this.fh.write(buf, written, buf.length - written)).bytesWritten;
+  }
 }
 
 /** Replays a journal without opening it for writing (`tessera status` beside a running engine). */
-export async function readJournal<E>(path: string, apply: (entry: E) => void): Promise<JournalReplay> {
-  return replayText(await readText(path), apply);
+export async function readJournal<E>(path: string, apply: ApplyEntry<E>): Promise<JournalReplay> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: 0, validBytes: 0 };
+    throw e;
+  }
+  try {
+    return await replayFile(fh, apply);
+  } finally {
+    await fh.close();
+  }
 }
 
-function replayText<E>(text: string, apply: (entry: E) => void): JournalReplay {
-  let pos = 0;
+/** Bytes read at a time: a journal (or one line of it) can be a hundred megabytes. */
+const BLOCK = 1 << 20;
+const NEWLINE = 0x0a;
+
+/** Reads lines from the start of `fh` in blocks and replays them (see the class comment for what stops it). */
+async function replayFile<E>(fh: FileHandle, apply: ApplyEntry<E>): Promise<JournalReplay> {
   let entries = 0;
   let line = 0;
-  for (let nl = text.indexOf('\n', pos); nl >= 0; nl = text.indexOf('\n', pos)) {
-    line++;
-    const body = text.slice(pos, nl);
-    if (body.trim()) {
-      let entry: E;
-      try {
-        entry = JSON.parse(body) as E;
-      } catch {
-        return { entries, validBytes: Buffer.byteLength(text.slice(0, pos)), damaged: { line, followedByMore: text.slice(nl + 1).trim() !== '' } };
+  /** Bytes up to the end of the last complete line, and the pieces of the line being read. */
+  let pos = 0;
+  let pending: Buffer[] = [];
+  let group: { start: number; line: number } | undefined;
+  const block = Buffer.allocUnsafe(BLOCK);
+  let offset = 0;
+  const stop = (damaged: { line: number; followedByMore: boolean }): JournalReplay =>
+    group ? { entries, validBytes: group.start, damaged: { line: group.line, followedByMore: damaged.followedByMore } } : { entries, validBytes: pos, damaged };
+  for (;;) {
+    const { bytesRead } = await fh.read(block, 0, BLOCK, offset);
+    if (bytesRead === 0) break;
+    offset += bytesRead;
+    let from = 0;
+    for (let nl = block.indexOf(NEWLINE, from); nl >= 0 && nl < bytesRead; nl = block.indexOf(NEWLINE, from)) {
+      line++;
+      pending.push(Buffer.from(block.subarray(from, nl)));
+      const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      const body = bytes.toString('utf8');
+      pending = [];
+      const end = pos + bytes.length + 1;
+      from = nl + 1;
+      if (body.trim()) {
+        let entry: E;
+        try {
+          entry = JSON.parse(body) as E;
+        } catch {
+          return stop({ line, followedByMore: await nonBlankFollows(fh, block.subarray(from, bytesRead), offset) });
+        }
+        if (apply(entry) === true) group ??= { start: pos, line };
+        else group = undefined;
+        entries++;
       }
-      apply(entry);
-      entries++;
+      pos = end;
     }
-    pos = nl + 1;
+    if (from < bytesRead) pending.push(Buffer.from(block.subarray(from, bytesRead)));
   }
-  const validBytes = Buffer.byteLength(text.slice(0, pos));
-  return pos < text.length ? { entries, validBytes, damaged: { line: line + 1, followedByMore: false } } : { entries, validBytes };
+  if (pending.some((p) => p.length > 0)) return stop({ line: line + 1, followedByMore: false });
+  return group ? stop({ line: group.line, followedByMore: false }) : { entries, validBytes: pos };
 }
 
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw e;
+/** Whether anything but whitespace follows a damaged line (damage, not a torn tail). */
+async function nonBlankFollows(fh: FileHandle, rest: Buffer, offset: number): Promise<boolean> {
+  if (rest.toString('utf8').trim()) return true;
+  const block = Buffer.allocUnsafe(BLOCK);
+  for (;;) {
+    const { bytesRead } = await fh.read(block, 0, BLOCK, offset);
+    if (bytesRead === 0) return false;
+    offset += bytesRead;
+    if (block.subarray(0, bytesRead).toString('utf8').trim()) return true;
   }
 }

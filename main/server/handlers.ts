@@ -7,6 +7,7 @@
 import type { InvokeName, InvokeRequest, InvokeResponse } from '../../shared/ipc';
 import type { HttpRoutedName } from '../../shared/http-routes';
 import { RequestError } from '../core/errors';
+import { compactOfSnapshot } from '../core/host/compact-grid';
 import { attachPreviews, type HostPreviews } from '../core/preview/attach';
 import type { DashboardHost } from './server';
 import type { DashboardServices } from './services';
@@ -25,6 +26,7 @@ export function dashboardHandlers(host: DashboardHost, services: DashboardServic
   };
   return {
     snapshot: () => host.snapshot(),
+    compactSnapshot: () => (host.compactSnapshot ? host.compactSnapshot() : compactOfSnapshot(host.snapshot())),
     summary: ({ job }) => host.summary(job),
     tile: ({ job, id }) => host.tile(job, id),
     command: (cmd) => host.command(cmd),

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { UPLOAD_MAX_BYTES, type CommandResult, type DashboardSnapshot, type GridPreview, type JobSummary, type NewJobResult, type RecipeCheck, type StreamMessage, type TileDetail, type UploadResult } from '../../shared/dashboard';
 import { z } from 'zod';
+import type { CompactSnapshot } from '../../shared/compact-view';
 import { RequestError, UserError } from '../core/errors';
 import { invalidRequest, refusalOf } from '../../shared/errors';
 import { INVOKE_CHANNELS, type InvokeName } from '../../shared/ipc';
@@ -19,6 +20,8 @@ import { basemapOrigin, DEFAULT_BASEMAP_URL } from '../../shared/settings';
 /** What the server needs from the engine host (main/core/engine/host.ts implements it). */
 export interface DashboardHost {
   snapshot(): DashboardSnapshot;
+  /** The compact snapshot (shared/compact-view.ts); a host without it is answered from `snapshot`, every unit an object. */
+  compactSnapshot?(): CompactSnapshot;
   summary(job: string): JobSummary;
   tile(job: string, id: string): TileDetail;
   command(input: unknown): Promise<CommandResult>;

@@ -122,7 +122,9 @@ export function App({ client, store }: Props) {
 
   const pickState = (state: TileState) => {
     if (!job) return;
-    const ids = [...job.tiles.values()].filter((t) => t.state === state && (period === null || periodOf(t.id) === period)).map((t) => t.id);
+    // By id and state only: a grid's units are not made into objects for this (docs/dashboard.md).
+    const ids: string[] = [];
+    for (const id of job.tiles.keys()) if ((period === null || periodOf(id) === period) && job.tiles.stateOf(id) === state) ids.push(id);
     if (!ids.length) return;
     const k = ((cursor.current.get(state) ?? -1) + 1) % ids.length;
     cursor.current.set(state, k);

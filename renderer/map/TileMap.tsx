@@ -10,6 +10,10 @@ import { gridPreview, type GridPreviewOutlines } from './preview';
 import { PreviewOverlays, type PreviewTarget } from './preview-layer';
 import { GridIndex } from './spatial-index';
 import { TileCanvasLayer } from './tile-layer';
+import { NO_UNIT, STATE_CODE, stateOfCode, tileIdAt, type GridData } from '../../shared/compact-view';
+import type { UnitTable } from '../units';
+import { cellAt, cellBox, gridGeometry, type GridGeometry } from './grid-geometry';
+import { MAX_IN_VIEW } from './preview-layer';
 
 interface Props {
   store: DashboardStore;
@@ -37,8 +41,18 @@ interface MapParts {
   fitted: string | null;
   /** The period drawn (null: all); undefined before the first draw. */
   period: string | null | undefined;
-  /** Drawn tile id → the units drawn there: one (a period, or a job without periods), or every period's. */
+  /** Drawn tile id → the units drawn there: one (a period, or a job without periods), or every period's. Units that came as objects only. */
   groups: Map<string, TileView[]>;
+  /** The job's compact grid, drawn from its bytes (no group or object per unit). */
+  grid: ShownGrid | null;
+}
+
+interface ShownGrid {
+  table: UnitTable;
+  data: GridData;
+  geo: GridGeometry;
+  /** The grid layers (periods) drawn: one, or all of them. */
+  layers: number[];
 }
 
 export function styleOf(state: TileState): L.PathOptions {
@@ -89,6 +103,7 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
       fitted: null,
       period: undefined,
       groups: new Map(),
+      grid: null,
     };
     parts.current = p;
     if (basemapRef.current) removeBasemap.current = installBasemap(map, setBasemap, basemapRef.current);
@@ -102,7 +117,7 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
       if (now - last < 40) return;
       last = now;
       const id = pick(p, e.latlng.lng, e.latlng.lat);
-      const units = id === null ? undefined : p.groups.get(id);
+      const units = id === null ? undefined : unitsAt(p, id);
       map.getContainer().classList.toggle('over-tile', Boolean(units));
       setHover(id !== null && units ? { id: p.period ? `${p.period}@${id}` : id, ...aggregate(units.map((u) => u.state)) } : null);
     });
@@ -146,6 +161,7 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
     if (p.job !== job || p.period !== period) {
       p.tiles.clear();
       p.groups.clear();
+      p.grid = null;
       p.index = new GridIndex();
       p.job = job;
       p.period = period;
@@ -158,7 +174,7 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
         addTiles(p, store.job(job), change.tiles);
         mark();
       }
-      else restyle(p, change.tiles);
+      else restyle(p, store.job(job), change.ids);
     });
   }, [store, job, period]);
 
@@ -287,12 +303,36 @@ export function TileMap({ store, job, selected, onSelect, basemapUrl, reveal = 0
 function pick(p: MapParts, lon: number, lat: number): string | null {
   const hits = p.index.at(lon, lat);
   const live = hits.filter((id) => p.tiles.stateOf(id) !== 'split');
-  return live[live.length - 1] ?? hits[hits.length - 1] ?? null;
+  if (live.length) return live[live.length - 1]!;
+  const g = p.grid;
+  if (g) {
+    // The compact grid: the cell under the point, from the corner lattice.
+    for (const x of [lon, lon - 360, lon + 360]) {
+      const cell = cellAt(g.data, x, lat);
+      if (cell && p.tiles.cellCode(cell[1] * g.data.cols + cell[0]) !== NO_UNIT) return tileIdAt(g.data, cell[0], cell[1]);
+    }
+  }
+  return hits[hits.length - 1] ?? null;
+}
+
+/** The units drawn as a tile (its shown periods'), with their states; undefined when none is drawn there. */
+function unitsAt(p: MapParts, tile: string): { id: string; state: TileState }[] | undefined {
+  const objects = p.groups.get(tile);
+  if (objects) return objects.map((u) => ({ id: u.id, state: u.state }));
+  const g = p.grid;
+  const slot = g?.table.slotOf(tile) ?? (g?.data.periods.length ? g.table.slotOf(`${g.data.periods[0]}@${tile}`) : undefined);
+  if (!g || !slot) return undefined;
+  const out: { id: string; state: TileState }[] = [];
+  for (const layer of g.layers) {
+    const code = g.data.states[(layer * g.data.rows + slot.r) * g.data.cols + slot.c]!;
+    if (code !== NO_UNIT) out.push({ id: g.table.idAt(layer, slot.c, slot.r), state: stateOfCode(code)! });
+  }
+  return out.length ? out : undefined;
 }
 
 /** The unit behind a drawn tile: the period's, or (all periods) the least advanced one, which gives the tile its colour. */
 function unitShown(p: MapParts, tile: string): string {
-  const units = p.groups.get(tile);
+  const units = unitsAt(p, tile);
   if (!units?.length) return tile;
   const { state } = aggregate(units.map((u) => u.state));
   return (units.find((u) => u.state === state) ?? units[0]!).id;
@@ -318,27 +358,83 @@ function previewTargets(p: MapParts): PreviewTarget[] {
     for (const u of units) if (u.state === 'done') last = u;
     if (last && last.ring.length >= 6) out.push({ unit: last.id, ring: last.ring });
   }
+  const g = p.grid;
+  if (!g) return out;
+  // Grid cells in view only, and one more than the layer shows at most (it then asks to zoom in).
+  const b = p.map.getBounds();
+  const view = [lonX(b.getWest()), latY(b.getNorth()), lonX(b.getEast()), latY(b.getSouth())];
+  const box = new Float64Array(4);
+  let found = 0;
+  for (let r = 0; r < g.data.rows && found <= MAX_IN_VIEW; r++) {
+    for (let c = 0; c < g.data.cols && found <= MAX_IN_VIEW; c++) {
+      cellBox(g.geo, c, r, box);
+      if (box[2]! < view[0]! || box[0]! > view[2]! || box[3]! < view[1]! || box[1]! > view[3]!) continue;
+      let last = -1;
+      for (const layer of g.layers) if (g.data.states[(layer * g.data.rows + r) * g.data.cols + c] === STATE_CODE.done) last = layer;
+      if (last < 0) continue;
+      const unit = g.table.idAt(last, c, r);
+      out.push({ unit, ring: g.table.get(unit)!.ring });
+      found++;
+    }
+  }
   return out;
 }
 
 function syncTiles(p: MapParts, job: JobModel | undefined): void {
   if (!job) return;
   p.groups.clear();
-  for (const t of job.tiles.values()) group(p, t);
+  for (const t of job.tiles.objectUnits()) group(p, t);
   const fresh: TileView[] = [];
   for (const [id, units] of p.groups) if (!p.tiles.setState(id, drawnState(p, id))) fresh.push(units[0]!);
-  if (p.tiles.size > p.groups.size - fresh.length) {
+  if (p.tiles.objectCount > p.groups.size - fresh.length) {
     // Tiles that left the job (a new snapshot): start over.
     p.tiles.clear();
     fresh.length = 0;
     for (const units of p.groups.values()) fresh.push(units[0]!);
     p.index = new GridIndex();
   }
+  syncGrid(p, job);
   if (p.roi.getLayers().length === 0 && job.roi.length) {
     const renderer = L.svg({ pane: 'roi' });
     p.roi.addLayer(L.polygon(job.roi.map(latLngs), { renderer, interactive: false, fill: false, color: '#0f172a', weight: 2, opacity: 0.85, dashArray: '7 5' }));
   }
   place(p, job, fresh);
+}
+
+/** The compact grid drawn from its bytes: each cell's state for the period shown (all: its least advanced). */
+function syncGrid(p: MapParts, job: JobModel): void {
+  const data = job.tiles.grid;
+  if (!data) {
+    p.grid = null;
+    p.tiles.clearGrid();
+    return;
+  }
+  const layers = data.periods.length === 0 ? [0] : p.period ? [data.periods.indexOf(p.period)].filter((k) => k >= 0) : data.periods.map((_, k) => k);
+  p.grid = { table: job.tiles, data, geo: gridGeometry(data), layers };
+  const drawn = new Uint8Array(data.cols * data.rows).fill(NO_UNIT);
+  for (let k = 0; k < drawn.length; k++) drawn[k] = drawnCode(p.grid, k);
+  p.tiles.setGrid(p.grid.geo, drawn);
+}
+
+/** The state byte drawn in grid cell `k`: its shown unit's, or (several periods) the least advanced one's. */
+function drawnCode(g: ShownGrid, k: number): number {
+  const per = g.data.cols * g.data.rows;
+  if (g.layers.length === 1) return g.data.states[g.layers[0]! * per + k]!;
+  const states: TileState[] = [];
+  for (const layer of g.layers) {
+    const code = g.data.states[layer * per + k]!;
+    if (code !== NO_UNIT) states.push(stateOfCode(code)!);
+  }
+  return states.length ? STATE_CODE[aggregate(states).state] : NO_UNIT;
+}
+
+function lonX(lon: number): number {
+  return ((lon + 180) / 360) * 256;
+}
+
+function latY(lat: number): number {
+  const sin = Math.sin((Math.max(-85.05112878, Math.min(85.05112878, lat)) * Math.PI) / 180);
+  return (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * 256;
 }
 
 /** Files a unit under the tile it is drawn as; false when the period shown does not include it. */
@@ -360,7 +456,7 @@ function place(p: MapParts, job: JobModel, units: TileView[]): void {
     p.tiles.add(id, t.ring, drawnState(p, id));
     added.push({ id, ring: t.ring });
   }
-  if (p.tiles.size === added.length) p.index = new GridIndex(added);
+  if (p.tiles.objectCount === added.length) p.index = new GridIndex(added);
   else if (added.length) p.index.add(added);
   if (p.fitted !== job.name && job.bounds) {
     const [w, s, e, n] = job.bounds;
@@ -381,9 +477,18 @@ function addTiles(p: MapParts, job: JobModel | undefined, tiles: TileView[]): vo
 }
 
 /** A state change only marks the canvas dirty: one batched redraw for any number of tiles. */
-function restyle(p: MapParts, tiles: TileView[]): void {
-  for (const t of tiles) {
-    if (!shown(p, t)) continue;
+function restyle(p: MapParts, job: JobModel | undefined, ids: string[]): void {
+  if (!job) return;
+  const g = p.grid;
+  for (const unit of ids) {
+    const slot = g?.table.slotOf(unit);
+    if (g && slot && g.layers.includes(slot.layer)) {
+      const k = slot.r * g.data.cols + slot.c;
+      p.tiles.setCell(k, drawnCode(g, k));
+      continue;
+    }
+    const t = job.tiles.get(unit);
+    if (!t || slot || !shown(p, t)) continue;
     const id = tileOf(t.id);
     if (p.groups.has(id)) p.tiles.setState(id, drawnState(p, id));
   }

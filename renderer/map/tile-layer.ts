@@ -1,6 +1,9 @@
 import L from 'leaflet';
 import { TILE_STATES, type TileState } from '../../shared/contract';
 import { STATE_STYLES } from '../states';
+import { NO_UNIT, STATE_CODE } from '../../shared/compact-view';
+import { cellBox, type GridGeometry } from './grid-geometry';
+import { copyRects, repaintCells, type PaintedRaster } from './raster-cells';
 
 /**
  * Every tile of a job on one canvas, drawn in batches: one path per state (all its tiles), filled once and
@@ -50,11 +53,42 @@ interface RasterPass {
 /** Each state's colour as packed RGBA (little-endian ABGR) for the raster, and its rank in ORDER. */
 const PACKED = new Map<TileState, number>();
 const RANK = new Map<TileState, number>();
+/** The same by state byte (shared/compact-view.ts), for the grid's cells. */
+const PACKED_BY_CODE = new Uint32Array(256);
+const RANK_BY_CODE = new Uint8Array(256);
 for (const [k, state] of ORDER.entries()) {
   const hex = STATE_STYLES[state].fillOpacity > 0 ? STATE_STYLES[state].fill : STATE_STYLES[state].stroke;
   const n = parseInt(hex.slice(1), 16);
   PACKED.set(state, ((0xff << 24) | ((n & 0xff) << 16) | (n & 0xff00) | ((n >> 16) & 0xff)) >>> 0);
   RANK.set(state, k + 1);
+  PACKED_BY_CODE[STATE_CODE[state]] = PACKED.get(state)!;
+  RANK_BY_CODE[STATE_CODE[state]] = k + 1;
+}
+
+/**
+ * Runs `f` in a task of its own (other work, input, frames come between), without the 4 ms that browsers add
+ * to nested `setTimeout(0)`s: a million-cell pass in 12 ms slices would otherwise idle a quarter of the time.
+ * Answers the function that cancels it.
+ */
+function soonTask(f: () => void): () => void {
+  const channel = new MessageChannel();
+  let live = true;
+  channel.port1.onmessage = () => {
+    channel.port1.close();
+    if (live) f();
+  };
+  channel.port2.postMessage(null);
+  return () => {
+    live = false;
+    channel.port1.close();
+  };
+}
+
+/** A compact grid drawn from bytes: its geometry and the state byte drawn in each cell (NO_UNIT: none). */
+interface GridCells {
+  geo: GridGeometry;
+  drawn: Uint8Array;
+  units: number;
 }
 
 export class TileCanvasLayer extends L.Layer {
@@ -77,14 +111,89 @@ export class TileCanvasLayer extends L.Layer {
   }
 
   get size(): number {
-    return this.tiles.size;
+    return this.tiles.size + (this.grid?.units ?? 0);
   }
 
   clear(): void {
     this.tiles.clear();
+    this.grid = null;
     this.list = null;
     this.sides = 0;
     this.invalidate();
+  }
+
+  private grid: GridCells | null = null;
+
+  /** The tiles drawn from objects (the grid's cells not counted). */
+  get objectCount(): number {
+    return this.tiles.size;
+  }
+
+  clearGrid(): void {
+    if (!this.grid) return;
+    this.grid = null;
+    this.invalidate();
+  }
+
+  /** The compact grid's cells, drawn from `drawn` (a state byte per cell, row by row; the layer keeps it). */
+  setGrid(geo: GridGeometry, drawn: Uint8Array): void {
+    let units = 0;
+    for (let k = 0; k < drawn.length; k++) if (drawn[k] !== NO_UNIT) units++;
+    this.grid = { geo, drawn, units };
+    this.invalidate();
+  }
+
+  /**
+   * One grid cell's drawn state byte changed. On a finished raster only that cell's pixels are painted again
+   * (./raster-cells.ts; during a pass, at its end): a full pass over a million cells per change would keep
+   * the page busy at 1,000 changes a second.
+   */
+  setCell(k: number, code: number): void {
+    const g = this.grid;
+    if (!g || g.drawn[k] === code) return;
+    if (g.drawn[k] === NO_UNIT) g.units++;
+    else if (code === NO_UNIT) g.units--;
+    g.drawn[k] = code;
+    if (this.mode === 'raster' && (this.painted || this.raster)) {
+      this.dirtyCells.add(k);
+      if (!this.raster) this.repaintSoon();
+    } else this.invalidate();
+  }
+
+  /** The last finished raster (buffers and frame), while the canvas shows it. */
+  private painted: PaintedRaster & { image: ImageData } | null = null;
+  private readonly dirtyCells = new Set<number>();
+  private repaintFrame = 0;
+
+  private repaintSoon(): void {
+    if (this.repaintFrame) return;
+    this.repaintFrame = requestAnimationFrame(() => {
+      this.repaintFrame = 0;
+      this.repaint();
+    });
+  }
+
+  private repaint(): void {
+    const f = this.painted;
+    const g = this.grid;
+    const canvas = this.canvas;
+    if (!f || !g || !canvas || this.raster || !this.dirtyCells.size) return;
+    // Cells this many apart may share a pixel (cells smaller than a pixel); too many: a full pass is cheaper.
+    const reach = Math.ceil(1 / Math.max(1e-9, g.geo.minSide * f.scale)) + 1;
+    if (reach > 16 || this.dirtyCells.size > 20_000) {
+      this.dirtyCells.clear();
+      this.invalidate();
+      return;
+    }
+    const objects = (this.list ??= [...this.tiles.values()]).map((e) => ({ box: e.box, rank: RANK.get(e.state)!, colour: PACKED.get(e.state)! }));
+    const rects = repaintCells(f, g, this.dirtyCells, objects, reach, (c) => RANK_BY_CODE[c]!, (c) => PACKED_BY_CODE[c]!);
+    this.dirtyCells.clear();
+    copyRects(canvas.getContext('2d')!, f.image, rects);
+  }
+
+  /** The state byte drawn in a grid cell (NO_UNIT when there is no grid or no unit there). */
+  cellCode(k: number): number {
+    return this.grid?.drawn[k] ?? NO_UNIT;
   }
 
   has(id: string): boolean {
@@ -154,7 +263,10 @@ export class TileCanvasLayer extends L.Layer {
     this.canvas = null;
     if (this.frame) cancelAnimationFrame(this.frame);
     if (this.timer) clearTimeout(this.timer);
-    if (this.sliceTimer) clearTimeout(this.sliceTimer);
+    this.sliceTimer?.();
+    if (this.repaintFrame) cancelAnimationFrame(this.repaintFrame);
+    this.repaintFrame = 0;
+    this.painted = null;
     this.frame = 0;
     this.timer = null;
     this.sliceTimer = null;
@@ -209,6 +321,11 @@ export class TileCanvasLayer extends L.Layer {
     const map = this._map;
     const canvas = this.canvas;
     if (!map || !canvas) return;
+    // Drawing now covers any redraw already scheduled (a second million-cell raster pass would follow).
+    if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.timer) clearTimeout(this.timer);
+    this.frame = 0;
+    this.timer = null;
     const t0 = performance.now();
     const ctx = canvas.getContext('2d')!;
     const dpr = canvas.width / Math.max(1, parseFloat(canvas.style.width) || canvas.width);
@@ -220,7 +337,8 @@ export class TileCanvasLayer extends L.Layer {
     const h = canvas.height / dpr;
     // The visible box at zoom 0, for culling.
     const [vx0, vy0, vx1, vy1] = [ox / k, oy / k, (ox + w) / k, (oy + h) / k];
-    this.mode = (this.sides / Math.max(1, this.tiles.size)) * k < RASTER_BELOW_PX ? 'raster' : 'paths';
+    const gridSides = this.grid ? this.grid.units * this.grid.geo.side : 0;
+    this.mode = ((this.sides + gridSides) / Math.max(1, this.size)) * k < RASTER_BELOW_PX ? 'raster' : 'paths';
     canvas.dataset.mode = this.mode;
     canvas.dataset.zoom = String(map.getZoom());
     if (this.mode === 'raster') {
@@ -228,6 +346,7 @@ export class TileCanvasLayer extends L.Layer {
       return;
     }
     this.raster = null;
+    this.painted = null;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -239,17 +358,33 @@ export class TileCanvasLayer extends L.Layer {
       if (!list) byState.set(e.state, (list = []));
       list.push(e);
     }
+    const cellsByCode = this.visibleCells([vx0, vy0, vx1, vy1]);
     ctx.lineJoin = 'round';
     for (const state of ORDER) {
       const list = byState.get(state);
-      if (!list) continue;
+      const cells = cellsByCode.get(STATE_CODE[state]);
+      if (!list && !cells) continue;
       const s = STATE_STYLES[state];
       ctx.beginPath();
-      for (const e of list) {
+      for (const e of list ?? []) {
         const xy = e.xy;
         ctx.moveTo(xy[0]! * k - ox, xy[1]! * k - oy);
         for (let i = 2; i < xy.length; i += 2) ctx.lineTo(xy[i]! * k - ox, xy[i + 1]! * k - oy);
-        ctx.closePath();
+        ctx.lineTo(xy[0]! * k - ox, xy[1]! * k - oy);
+      }
+      if (cells && this.grid) {
+        const { xy, cols } = this.grid.geo;
+        const w = cols + 1;
+        for (const cell of cells) {
+          const c = cell % cols;
+          const a = 2 * (((cell - c) / cols) * w + c);
+          ctx.moveTo(xy[a]! * k - ox, xy[a + 1]! * k - oy);
+          ctx.lineTo(xy[a + 2]! * k - ox, xy[a + 3]! * k - oy);
+          ctx.lineTo(xy[a + 2 + 2 * w]! * k - ox, xy[a + 3 + 2 * w]! * k - oy);
+          ctx.lineTo(xy[a + 2 * w]! * k - ox, xy[a + 1 + 2 * w]! * k - oy);
+          // Back to the first corner by a line: Chromium's closePath costs far more per subpath at these counts.
+          ctx.lineTo(xy[a]! * k - ox, xy[a + 1]! * k - oy);
+        }
       }
       if (s.fillOpacity > 0) {
         ctx.globalAlpha = s.fillOpacity;
@@ -266,7 +401,28 @@ export class TileCanvasLayer extends L.Layer {
     ctx.setLineDash([]);
     this.lastDraw = performance.now();
     this.drawMs = this.lastDraw - t0;
-    if (this.canvas) this.canvas.dataset.tiles = String(this.tiles.size);
+    if (this.canvas) this.canvas.dataset.tiles = String(this.size);
+  }
+
+  /** The grid cells in view (zoom-0 box), by drawn state byte: what the paths mode draws of the grid. */
+  private visibleCells(view: [number, number, number, number]): Map<number, number[]> {
+    const out = new Map<number, number[]>();
+    const g = this.grid;
+    if (!g) return out;
+    const box = new Float64Array(4);
+    const { cols, rows } = g.geo;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const code = g.drawn[r * cols + c]!;
+        if (code === NO_UNIT) continue;
+        cellBox(g.geo, c, r, box);
+        if (box[2]! < view[0] || box[0]! > view[2] || box[3]! < view[1] || box[1]! > view[3]) continue;
+        let list = out.get(code);
+        if (!list) out.set(code, (list = []));
+        list.push(r * cols + c);
+      }
+    }
+    return out;
   }
 
   /**
@@ -277,7 +433,8 @@ export class TileCanvasLayer extends L.Layer {
    */
   private raster: RasterPass | null = null;
   private rasterAgain = false;
-  private sliceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Cancels the next slice's task. */
+  private sliceTimer: (() => void) | null = null;
   private buffers: Pick<RasterPass, 'image' | 'pixels' | 'rank' | 'written'> | null = null;
   /** The tiles as an array for raster passes; dropped when tiles are added or removed. */
   private list: Entry[] | null = null;
@@ -301,6 +458,9 @@ export class TileCanvasLayer extends L.Layer {
       }
     }
     buffers.written = [frame.width, frame.height, 0, 0];
+    // This pass paints every cell from its current byte.
+    this.painted = null;
+    this.dirtyCells.clear();
     this.list ??= [...this.tiles.values()];
     this.raster = { ...frame, ...buffers, entries: this.list, next: 0 };
     this.sliceRaster();
@@ -313,40 +473,75 @@ export class TileCanvasLayer extends L.Layer {
     const t0 = performance.now();
     const { entries, pixels, rank, width, height, scale, ox, oy, written } = pass;
     const [vx0, vy0, vx1, vy1] = pass.view;
-    while (pass.next < entries.length) {
-      const end = Math.min(entries.length, pass.next + 5_000);
-      for (let n = pass.next; n < end; n++) {
-        const e = entries[n]!;
-        const b = e.box;
-        if (b[2] < vx0 || b[0] > vx1 || b[3] < vy0 || b[1] > vy1) continue;
-        // A block of the tile's size (1 to RASTER_BELOW_PX pixels a side), so that neighbours meet.
-        const x0 = Math.max(0, Math.round(b[0] * scale - ox));
-        const y0 = Math.max(0, Math.round(b[1] * scale - oy));
-        const x1 = Math.min(width, Math.max(x0 + 1, Math.round(b[2] * scale - ox)));
-        const y1 = Math.min(height, Math.max(y0 + 1, Math.round(b[3] * scale - oy)));
-        if (x1 <= x0 || y1 <= y0) continue;
-        if (x0 < written[0]) written[0] = x0;
-        if (y0 < written[1]) written[1] = y0;
-        if (x1 > written[2]) written[2] = x1;
-        if (y1 > written[3]) written[3] = y1;
-        const r = RANK.get(e.state)!;
-        const colour = PACKED.get(e.state)!;
-        for (let y = y0; y < y1; y++) {
-          for (let i = y * width + x0, stop = y * width + x1; i < stop; i++) {
-            if (r < rank[i]!) continue;
-            rank[i] = r;
-            pixels[i] = colour;
-          }
+    // The grid's cells first (from their bytes), then the tiles that came as objects.
+    const grid = this.grid;
+    const cells = grid ? grid.drawn.length : 0;
+    const total = cells + entries.length;
+    // A block of the tile's size (1 to RASTER_BELOW_PX pixels a side), so that neighbours meet.
+    const block = (bx0: number, by0: number, bx1: number, by1: number, r: number, colour: number) => {
+      if (bx1 < vx0 || bx0 > vx1 || by1 < vy0 || by0 > vy1) return;
+      const x0 = Math.max(0, Math.round(bx0 * scale - ox));
+      const y0 = Math.max(0, Math.round(by0 * scale - oy));
+      const x1 = Math.min(width, Math.max(x0 + 1, Math.round(bx1 * scale - ox)));
+      const y1 = Math.min(height, Math.max(y0 + 1, Math.round(by1 * scale - oy)));
+      if (x1 <= x0 || y1 <= y0) return;
+      if (x0 < written[0]) written[0] = x0;
+      if (y0 < written[1]) written[1] = y0;
+      if (x1 > written[2]) written[2] = x1;
+      if (y1 > written[3]) written[3] = y1;
+      for (let y = y0; y < y1; y++) {
+        for (let i = y * width + x0, stop = y * width + x1; i < stop; i++) {
+          if (r < rank[i]!) continue;
+          rank[i] = r;
+          pixels[i] = colour;
         }
+      }
+    };
+    while (pass.next < total) {
+      const end = Math.min(total, pass.next + 20_000);
+      let n = pass.next;
+      if (grid && n < cells) {
+        // Cell n's box from its four corners, walking the lattice row by row (no per-cell division or call).
+        const { xy, cols } = grid.geo;
+        const drawn = grid.drawn;
+        const row = 2 * (cols + 1);
+        let c = n % cols;
+        let a = 2 * (((n - c) / cols) * (cols + 1) + c);
+        for (; n < end && n < cells; n++, c++, a += 2) {
+          if (c === cols) {
+            c = 0;
+            a += 2;
+          }
+          const code = drawn[n]!;
+          if (code === NO_UNIT) continue;
+          let x0 = xy[a]!;
+          let x1 = x0;
+          let y0 = xy[a + 1]!;
+          let y1 = y0;
+          for (let j = 0, k = a + 2; j < 3; j++, k = j === 1 ? a + row : a + row + 2) {
+            const x = xy[k]!;
+            const y = xy[k + 1]!;
+            if (x < x0) x0 = x;
+            else if (x > x1) x1 = x;
+            if (y < y0) y0 = y;
+            else if (y > y1) y1 = y;
+          }
+          block(x0, y0, x1, y1, RANK_BY_CODE[code]!, PACKED_BY_CODE[code]!);
+        }
+      }
+      for (; n < end; n++) {
+        const e = entries[n - cells]!;
+        const b = e.box;
+        block(b[0], b[1], b[2], b[3], RANK.get(e.state)!, PACKED.get(e.state)!);
       }
       pass.next = end;
       if (performance.now() - t0 > RASTER_SLICE_MS) break;
     }
-    if (pass.next < entries.length) {
-      this.sliceTimer = setTimeout(() => {
+    if (pass.next < total) {
+      this.sliceTimer = soonTask(() => {
         this.sliceTimer = null;
         this.sliceRaster();
-      }, 0);
+      });
       return;
     }
     const ctx = canvas.getContext('2d')!;
@@ -355,9 +550,12 @@ export class TileCanvasLayer extends L.Layer {
     // Only the part with tiles is copied (at a fitted view about a quarter of the padded canvas).
     if (written[2] > written[0]) ctx.putImageData(pass.image, 0, 0, written[0], written[1], written[2] - written[0], written[3] - written[1]);
     this.raster = null;
+    this.painted = { scale, ox, oy, width, height, pixels, rank, image: pass.image };
+    // Cells changed during the pass (it may have painted them before they changed).
+    if (this.dirtyCells.size && !this.rasterAgain) this.repaint();
     this.lastDraw = performance.now();
     this.drawMs = Math.min(this.drawMs, RASTER_SLICE_MS);
-    canvas.dataset.tiles = String(this.tiles.size);
+    canvas.dataset.tiles = String(this.size);
     if (this.rasterAgain) {
       this.rasterAgain = false;
       this.invalidate();

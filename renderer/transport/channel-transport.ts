@@ -17,6 +17,10 @@ export abstract class ChannelTransport implements Transport {
     return this.invoke('snapshot');
   }
 
+  compactSnapshot(): Promise<unknown> {
+    return this.invoke('compactSnapshot');
+  }
+
   summary(job: string): Promise<unknown> {
     return this.invoke('summary', { job });
   }

@@ -5,7 +5,7 @@ import { ChannelTransport } from './channel-transport';
 import { TransportError, type ConnectionState } from './types';
 
 /** The preload's API as the page sees it (`window.tessera`). */
-export type PreloadApi = Pick<TesseraApi, 'snapshot' | 'summary' | 'tile' | 'command' | 'subscribe' | 'unsubscribe' | 'onStream'> & Partial<Pick<TesseraApi, ServiceName | WizardName | 'pathForFile' | 'chooseFile' | 'openExternal'>>;
+export type PreloadApi = Pick<TesseraApi, 'snapshot' | 'summary' | 'tile' | 'command' | 'subscribe' | 'unsubscribe' | 'onStream'> & Partial<Pick<TesseraApi, 'compactSnapshot' | ServiceName | WizardName | 'pathForFile' | 'chooseFile' | 'openExternal'>>;
 
 /** The desktop app's preload bridge, when the page runs inside it. */
 export function preloadApi(): PreloadApi | undefined {

@@ -5,6 +5,8 @@ import type { ConnectionState, Transport } from './types';
 /** What an in-process host offers (the engine host of main/core/engine/host.ts has this shape; so do test fakes). */
 export interface InProcessHost {
   snapshot(): unknown;
+  /** The compact snapshot (shared/compact-view.ts); a host without it is loaded through `snapshot`. */
+  compactSnapshot?(): unknown;
   summary(job: string): unknown;
   tile(job: string, id: string): unknown;
   command(cmd: unknown): Promise<unknown>;
@@ -26,6 +28,11 @@ export class InProcessTransport implements Transport {
 
   snapshot(): Promise<unknown> {
     return this.call(() => this.host.snapshot());
+  }
+
+  get compactSnapshot(): (() => Promise<unknown>) | undefined {
+    const host = this.host;
+    return host.compactSnapshot ? () => this.call(() => host.compactSnapshot!()) : undefined;
   }
 
   summary(job: string): Promise<unknown> {

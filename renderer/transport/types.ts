@@ -14,6 +14,8 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthor
  */
 export interface Transport {
   snapshot(): Promise<unknown>;
+  /** The compact snapshot (shared/compact-view.ts); without it the client loads `snapshot`. */
+  compactSnapshot?(): Promise<unknown>;
   summary(job: string): Promise<unknown>;
   tile(job: string, id: string): Promise<unknown>;
   command(cmd: Command): Promise<unknown>;

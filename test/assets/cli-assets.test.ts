@@ -2,38 +2,19 @@
  * `tessera assets ls|rm|merge` against the emulator (issue 13, docs/cli.md#every-command): listing with --json,
  * rm refusing without --yes or --recursive, deleting only what was named, merge of an image asset job.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
-import { BIN } from '../helpers/cli';
-import { runJob } from '../helpers/emulator';
+import { describe, expect, it } from 'vitest';
+import { tesseraAsync } from '../helpers/cli';
+import { runJob, useEmulator } from '../helpers/emulator';
 import { rectangleJob } from '../helpers/job';
 
-let emu: EmulatorHandle;
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2, dataDir: mkdtempSync(join(tmpdir(), 'emu-assets-cli-')) });
 const FOLDER = 'projects/tessera-test/assets/cli/tiles';
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => tesseraAsync(args);
 
 const live = (prefix: string) => emu.state().assets.filter((a) => a.deletedAt === null && (a.name === prefix || a.name.startsWith(`${prefix}/`)));
-
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2, dataDir: mkdtempSync(join(tmpdir(), 'emu-assets-cli-')) });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
 
 describe('tessera assets', () => {
   it('lists, merges, refuses unsafe deletes, then deletes only what was named', { timeout: 120_000 }, async () => {

@@ -7,19 +7,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { rectangleJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
 
-let emu: EmulatorHandle;
-
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2, dataDir: mkdtempSync(join(tmpdir(), 'emu-assets-')) });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2, dataDir: mkdtempSync(join(tmpdir(), 'emu-assets-')) });
 
 function assetJob(name: string, cols: number, rows: number, folder: string) {
   return rectangleJob(name, cols, rows, { drive: undefined, destination: { type: 'asset', folder }, maxInFlight: 4 }, 64);

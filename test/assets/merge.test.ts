@@ -4,13 +4,12 @@
  * temporary assets — nothing else in the folder. Crashes between merge and clean-up and mid-clean-up
  * resume safely; a wrong count deletes nothing; `tessera assets merge` does and resumes the same merge.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle } from '../../main/emulator';
-import { BIN } from '../helpers/cli';
+import { tesseraAsync } from '../helpers/cli';
 import { runJob } from '../helpers/emulator';
 import { rectangleJob, type TestJob } from '../helpers/job';
 import { eeCall, runEmulatorTask, startEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
@@ -34,16 +33,7 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => tesseraAsync(args, { env, cwd: process.cwd() });
 
 /** A points job over cols × rows tiles with ((c + 2r) mod 3) + 1 points in tile (c, r); returns the job and the point count. */
 function pointsJob(name: string, cols: number, rows: number, folder: string, destination: Record<string, unknown> = {}): { job: TestJob; total: number } {

@@ -7,22 +7,17 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Account } from '../../main/core/auth/account';
 import { headlessBrowser } from '../../main/core/auth/signin';
 import { MemoryVault } from '../../main/core/auth/vault';
 import { JobHost } from '../../main/core/engine/host';
 import { EMULATOR_CLIENT, googleEndpoints, sessionFromCredentials } from '../../main/core/google/session';
 import { rectangleJob } from '../helpers/job';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { useEmulator } from '../helpers/emulator';
+import { startEmulator } from '../../main/emulator';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({});
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({});
 
 function account(opts: { openBrowser?: (url: string) => Promise<void>; fallback?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-account-'));

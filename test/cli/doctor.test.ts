@@ -3,12 +3,11 @@
  * output checks, each problem a user can meet (an unticked box, a refused consent, a live lease of another
  * run, foreign files and foreign tasks of the job, a wrong clock, a "Testing" sign-in), exit codes 0 / 3 / 1.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drive as driveApi } from '@googleapis/drive';
 import { OAuth2Client } from 'google-auth-library';
 import { credentialsVerdict, runDoctor } from '../../main/core/doctor/doctor';
@@ -16,35 +15,14 @@ import { planTiles } from '../../main/core/engine/plan';
 import { EarthEngine } from '../../main/core/google/earthengine';
 import { emulatorSession, googleEndpoints } from '../../main/core/google/session';
 import { loadJobFile } from '../../main/core/job/job-file';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { DOCTOR_CHECK_IDS, DoctorReportSchema, type DoctorReport } from '../../shared/doctor';
-import { BIN } from '../helpers/cli';
-import { runJob } from '../helpers/emulator';
+import { tesseraAsync } from '../helpers/cli';
+import { runJob, useEmulator } from '../helpers/emulator';
 import { rectangleJob } from '../helpers/job';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
 
-function doctor(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, TESSERA_CREDENTIALS: join(mkdtempSync(join(tmpdir(), 'creds-')), 'credentials.json') };
-    const child = spawn(process.execPath, [BIN, 'doctor', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const doctor = (args: string[]) => tesseraAsync(['doctor', ...args], { env: { TESSERA_CREDENTIALS: join(mkdtempSync(join(tmpdir(), 'creds-')), 'credentials.json') } });
 
 const byId = (r: DoctorReport) => Object.fromEntries(r.checks.map((c) => [c.id, c]));
 

@@ -1,33 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { rectangleJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
-import { spawn } from 'node:child_process';
-import { BIN, tessera, type CliResult } from '../helpers/cli';
+import { runJob, useEmulator } from '../helpers/emulator';
+import { tessera, tesseraAsync } from '../helpers/cli';
 
-/** The CLI in its own process without blocking this one (the emulator answers from here). */
-function tesseraAsync(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: '/tmp', stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
 
 const s2 = { preset: 's2-median', params: { start: '2023-06-01', end: '2023-09-01' } };
 

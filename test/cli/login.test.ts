@@ -1,55 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { startEmulator } from '../../main/emulator';
 import { FileVault } from '../../main/core/auth/vault';
 import { emulatorSession, googleEndpoints, sessionFromCredentials } from '../../main/core/google/session';
 import { EarthEngine } from '../../main/core/google/earthengine';
-import { BIN } from '../helpers/cli';
+import { tesseraAsync } from '../helpers/cli';
 import { rectangleJob } from '../helpers/job';
-import { checkFinishedJob, jobFiles, md5File } from '../helpers/emulator';
+import { checkFinishedJob, jobFiles, md5File, useEmulator } from '../helpers/emulator';
 
 const FAKE_BROWSER = `${process.execPath} ${join(__dirname, '..', 'helpers', 'fake-browser.cjs')}`;
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, tokenLifetimeSeconds: 3 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, tokenLifetimeSeconds: 3 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>, stdin?: (stderrSoFar: string) => string | undefined): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let answered = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const answer = !answered && stdin?.(stderr);
-      if (answer) {
-        answered = true;
-        child.stdin.write(answer + '\n');
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => tesseraAsync(args, { env });
 
 const requests = (route: string) => emu.state().requests[route] ?? 0;
 
@@ -122,26 +88,14 @@ describe('tessera login / logout', () => {
 
   it('--no-browser prints the URL and takes the pasted redirect address', async () => {
     const creds = join(mkdtempSync(join(tmpdir(), 'creds-')), 'credentials.json');
-    const paste = async (answer: (url: string) => Promise<string>) =>
-      new Promise<Run>((resolve) => {
-        const p = spawn(process.execPath, [BIN, 'login', '--no-browser', '--emulator', emu.url], { env: { ...process.env, TESSERA_CREDENTIALS: creds }, stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        let pasted = false;
-        const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-        p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        p.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
+    const paste = (answer: (url: string) => Promise<string>) =>
+      tesseraAsync(['login', '--no-browser', '--emulator', emu.url], {
+        env: { TESSERA_CREDENTIALS: creds },
+        timeoutMs: 30_000,
+        answer: (stderr) => {
           const m = /(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\S+)/.exec(stderr);
-          if (m && !pasted && /paste/.test(stderr)) {
-            pasted = true;
-            void answer(m[1]!).then((line) => p.stdin.end(`${line}\n`));
-          }
-        });
-        p.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
+          return m && /paste/.test(stderr) ? answer(m[1]!) : undefined;
+        },
       });
     // Garbage pasted: one clear line, nothing stored.
     const bad = await paste(async () => 'not an address');

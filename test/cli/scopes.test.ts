@@ -3,53 +3,27 @@
  * untick a permission, and the token response's `scope` says what was granted. Every sign-in (CLI, the
  * dashboards' account service) and every run checks it; a "Web application" client file is refused.
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OAuth2Client } from 'google-auth-library';
 import { drive as driveApi } from '@googleapis/drive';
 import { Account } from '../../main/core/auth/account';
 import { headlessBrowser } from '../../main/core/auth/signin';
 import { MemoryVault } from '../../main/core/auth/vault';
 import { EMULATOR_CLIENT, googleEndpoints, sessionFromCredentials } from '../../main/core/google/session';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
-import { BIN } from '../helpers/cli';
+import { tesseraAsync } from '../helpers/cli';
 import { rectangleJob } from '../helpers/job';
+import { webhookReceiver } from '../helpers/webhook';
+import { useEmulator } from '../helpers/emulator';
 
 const FAKE_BROWSER = `${process.execPath} ${join(__dirname, '..', 'helpers', 'fake-browser.cjs')}`;
 const G = 'https://www.googleapis.com/auth/';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => tesseraAsync(args, { env });
 
 const freshCredentials = () => join(mkdtempSync(join(tmpdir(), 'creds-')), 'credentials.json');
 
@@ -153,19 +127,9 @@ describe('every run checks what was granted', () => {
   });
 
   it('tessera run whose consent lacks Drive: exit 3, the job waits signed-out, its webhook hears, nothing exported', async () => {
-    const heard: unknown[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        heard.push(JSON.parse(body));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    const port = (hook.address() as { port: number }).port;
+    const hook = await webhookReceiver();
     try {
-      const job = rectangleJob('noscope', 2, 1, { notify: { webhook: `http://127.0.0.1:${port}/hook` } });
+      const job = rectangleJob('noscope', 2, 1, { notify: { webhook: hook.url } });
       const exportsBefore = emu.state().operations.length;
       emu.configure({ grantScopes: 'earthengine' });
       const env = { TESSERA_CREDENTIALS: freshCredentials() };
@@ -175,9 +139,9 @@ describe('every run checks what was granted', () => {
       expect(emu.state().operations.length).toBe(exportsBefore);
       const status = await cli(['status', job.file, '--json'], env);
       expect(JSON.parse(status.stdout)).toMatchObject({ waiting: 'signed-out' });
-      expect(heard).toEqual([expect.objectContaining({ job: 'noscope', status: 'needs-user', exitCode: 3, message: expect.stringMatching(/Google Drive/) })]);
+      expect(hook.heard).toEqual([expect.objectContaining({ job: 'noscope', status: 'needs-user', exitCode: 3, message: expect.stringMatching(/Google Drive/) })]);
     } finally {
-      hook.close();
+      await hook.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { pageValue, screenshotPath } from './helpers';
-import { useHarnessPage } from './harness-page';
+import { HARNESS_AT as AT, useHarnessPage } from './harness-page';
 
 /**
  * Keyboard and assistive-technology checks of the dashboard (no axe offline: targeted checks instead):
@@ -13,7 +13,6 @@ const { emit } = useHarnessPage((p, errors) => {
   page = p;
   problems = errors;
 });
-const AT = '2026-01-02T03:05:00.000Z';
 
 /** What has the focus: its test id, or role + accessible name, or tag. */
 const focused = () =>
@@ -99,7 +98,7 @@ describe('dashboard accessibility (Chromium)', () => {
     await page.getByTestId('log-copy').click();
     await expect.poll(() => page.locator('.log-filters [role="status"]').textContent()).not.toBe('');
     await page.getByTestId('log-filter').fill('nothing-like-this');
-    expect(await page.locator('.log').textContent()).toContain('No line matches.');
+    await expect.poll(() => page.locator('.log').textContent()).toContain('No line matches.');
     expect(problems).toEqual([]);
   });
 

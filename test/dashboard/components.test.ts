@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { canvasColourAt, legendCounts, pageValue, screenshotPath } from './helpers';
-import { useHarnessPage } from './harness-page';
+import { HARNESS_AT as AT, useHarnessPage } from './harness-page';
 
 /**
  * Component tests: the real renderer in real Chromium, over the in-process transport, fed by the scripted
@@ -13,7 +13,6 @@ const { emit } = useHarnessPage((p, errors) => {
   page = p;
   problems = errors;
 });
-const AT = '2026-01-02T03:05:00.000Z';
 
 describe('dashboard components (in-process transport, Chromium)', () => {
   it('legend: a bare count per state, following tile-state events; failed tiles stand out', async () => {

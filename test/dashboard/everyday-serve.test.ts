@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { rectangleJob } from '../helpers/job';
-import { launchBrowser, openPage, serve } from './helpers';
+import { useBrowser } from '../helpers/browser';
+import { useEmulator } from '../helpers/emulator';
+import { openPage, serve } from './helpers';
 
-let emu: EmulatorHandle;
-let browser: Browser;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
+const browser = useBrowser();
 
 describe('tessera serve --emulator (Chromium)', () => {
   it('the header shows the account the jobs run as — the emulator’s user — not "Sign in"', async () => {

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { pageValue, screenshotPath } from './helpers';
-import { useHarnessPage } from './harness-page';
+import { HARNESS_AT as AT, useHarnessPage } from './harness-page';
 
 /**
  * The everyday dashboard: the log follows every tile, failed tiles are retried at once, a finished job
@@ -14,7 +14,6 @@ const { emit } = useHarnessPage((p, errors) => {
   page = p;
   problems = errors;
 });
-const AT = '2026-01-02T03:05:00.000Z';
 
 describe('the everyday dashboard (Chromium)', () => {
   it('the log panel streams every tile transition and error, in a bounded list', async () => {

@@ -8,6 +8,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { buildHarness, launchBrowser, openPage, pageValue } from './helpers';
 
+/** The time stamp of the contract events the tests feed the harness page. */
+export const HARNESS_AT = '2026-01-02T03:05:00.000Z';
+
 /**
  * Registers the hooks; `use` receives each test's page (and the list its script errors land in) once it
  * shows the legend. Returns `emit`, which feeds the page's host one contract event.

@@ -6,22 +6,16 @@ import { readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobHost } from '../../main/core/engine/host';
 import { emulatorSession } from '../../main/core/google/session';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { rectangleJob } from '../helpers/job';
+import { useEmulator } from '../helpers/emulator';
 import { loadJobFile } from '../../main/core/job/job-file';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { destinationOf, isServiceAccount } from '../../renderer/components/wizard/destination';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, buckets: 'tiles' });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, buckets: 'tiles' });
 
 describe('JobHost with a bucket job', () => {
   it('downloads, verifies and deletes every object of the job', { timeout: 60_000 }, async () => {

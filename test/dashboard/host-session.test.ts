@@ -1,23 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobHost, type RunEnd } from '../../main/core/engine/host';
 import { emulatorSession } from '../../main/core/google/session';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { rectangleJob } from '../helpers/job';
+import { useEmulator } from '../helpers/emulator';
 
 /**
  * `tessera serve` and the desktop app run a job through the same JobSession as `tessera run`
  * (docs/ARCHITECTURE.md, "The job session"): the recipe is built for the first tile before anything is
  * sent, so a broken recipe stops the job with its message and no Earth Engine task.
  */
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 300 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 300 });
 
 describe('the host runs the job session', () => {
   it('a recipe that does not build stops the job before any task is sent, naming the recipe line', { timeout: 60_000 }, async () => {

@@ -1,21 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HostError, JobHost, outline } from '../../main/core/engine/host';
 import { emulatorSession } from '../../main/core/google/session';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { startEmulator } from '../../main/emulator';
 import { DashboardSnapshotSchema, StreamMessageSchema, type StreamMessage } from '../../shared/dashboard';
 import { rectangleJob } from '../helpers/job';
+import { useEmulator } from '../helpers/emulator';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  // A 128 × 128 tile (16 384 px) is over the memory limit, its 64 × 64 children are not: every tile splits once.
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 300, memoryPixels: 10_000 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+// A 128 × 128 tile (16 384 px) is over the memory limit, its 64 × 64 children are not: every tile splits once.
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 300, memoryPixels: 10_000 });
 
 function bbox(ring: number[]): [number, number, number, number] {
   const xs = ring.filter((_, k) => k % 2 === 0);

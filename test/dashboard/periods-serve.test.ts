@@ -1,21 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { rectangleJob } from '../helpers/job';
-import { launchBrowser, legendCounts, openPage, pageValue, serve } from './helpers';
+import { useBrowser } from '../helpers/browser';
+import { useEmulator } from '../helpers/emulator';
+import { legendCounts, openPage, pageValue, serve } from './helpers';
 
-let emu: EmulatorHandle;
-let browser: Browser;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
+const browser = useBrowser();
 
 /**
  * End to end: `tessera serve` runs a 2-tile job over 3 yearly periods against the emulator; when it has

@@ -2,23 +2,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHarness, launchBrowser, legendCounts, openPage, pageValue } from './helpers';
+import { useBrowser } from '../helpers/browser';
+import { buildHarness, legendCounts, openPage, pageValue } from './helpers';
 
 /**
  * The tile layer's aggregated raster (docs/previews.md#a-million-units): 160,009 tiles opened on all of
  * them are drawn as a raster — failed tiles red in it — and as paths once zoomed in.
  */
+const browser = useBrowser();
 let dir: string;
-let browser: Browser;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-raster-'));
   await buildHarness(dir, { production: true });
-  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardHost, DashboardServer } from '../../main/server/server';
 import { startDashboardServer } from '../../main/server/server';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import type { StreamMessage } from '../../shared/dashboard';
 import { tessera } from '../helpers/cli';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
 import { rectangleJob } from '../helpers/job';
 import { serve, until } from './helpers';
 
@@ -119,13 +118,7 @@ describe('the dashboard server', () => {
 });
 
 describe('tessera serve (command line)', () => {
-  let emu: EmulatorHandle;
-  beforeAll(async () => {
-    emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 5_000, slots: 1 });
-  });
-  afterAll(async () => {
-    await emu?.stop();
-  });
+  const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 5_000, slots: 1 });
 
   it('refuses bad input with one line and exit 1', () => {
     for (const args of [['--port', 'abc'], ['--port', '70000'], ['/nonexistent/job.json']]) {

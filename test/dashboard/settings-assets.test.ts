@@ -198,7 +198,7 @@ describe('the assets panel (tessera serve, Chromium, emulator)', () => {
     expect((await ee.listAssets(`${ROOT}/panel`)).length).toBe(103);
     await page.locator('[data-testid="asset-delete"]').click();
     await page.locator('[data-testid="asset-confirm-delete"]').click();
-    await until(async () => /Deleted 4 assets/.test(await text(page, 'asset-said')), 20_000, 100, 'the deletion');
+    await until(async () => /Deleted 4 assets/.test(await text(page, 'asset-said')), 60_000, 100, 'the deletion');
     const left = (await ee.listAssets(`${ROOT}/panel`)).map((a) => a.name.split('/').pop());
     expect(left).toHaveLength(100);
     for (const gone of ['t099', 't100', 'z-folder']) expect(left).not.toContain(gone);

@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/cli';
-import { launchBrowser, legendCounts, openPage, screenshotPath, serve, until, type Served } from './helpers';
+import { useBrowser } from '../helpers/browser';
+import { useEmulator } from '../helpers/emulator';
+import { legendCounts, openPage, screenshotPath, serve, until, type Served } from './helpers';
 import { fillJobPlaces, openWizardByKeyboard, pickForestGrid } from './wizard-steps';
 
 /**
@@ -13,19 +13,11 @@ import { fillJobPlaces, openWizardByKeyboard, pickForestGrid } from './wizard-st
  * per-request size rule next to the tile size, writes the choice into the job file, and a finished tile's
  * details say how it came.
  */
-let emu: EmulatorHandle;
-let browser: Browser;
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 1000, slots: 2 });
+const browser = useBrowser();
 let served: Served | undefined;
-
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 1000, slots: 2 });
-  browser = await launchBrowser();
-});
-
 afterAll(async () => {
   await served?.stop(5_000);
-  await browser?.close();
-  await emu?.stop();
 });
 
 const GPKG = join(REPO, 'test', '.fixtures', 'two_layers.gpkg');

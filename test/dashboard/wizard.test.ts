@@ -1,31 +1,23 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NewJobRequestSchema } from '../../shared/dashboard';
 import { REPO } from '../helpers/cli';
-import { legendCounts, launchBrowser, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
+import { useBrowser } from '../helpers/browser';
+import { useEmulator } from '../helpers/emulator';
+import { legendCounts, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
 import { fillJobPlaces, openWizardByKeyboard, pickForestGrid } from './wizard-steps';
 
 /**
  * The job wizard end to end: `tessera serve` with no job, against the emulator; a job made in the
  * wizard from a GeoPackage with several layers (the layer offered), written, added, started and finished.
  */
-let emu: EmulatorHandle;
-let browser: Browser;
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 1000, slots: 2 });
+const browser = useBrowser();
 let served: Served | undefined;
-
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 1000, slots: 2 });
-  browser = await launchBrowser();
-});
-
 afterAll(async () => {
   await served?.stop(5_000);
-  await browser?.close();
-  await emu?.stop();
 });
 
 const GPKG = join(REPO, 'test', '.fixtures', 'two_layers.gpkg');

@@ -6,6 +6,7 @@ import {
   type InvokeName, type InvokeRequest, type InvokeResponse, type IpcRendererLike, type Settings, type TesseraApi,
 } from '../../shared/ipc';
 import { CommandResultSchema, DashboardSnapshotSchema, JobSummarySchema, StreamMessageSchema, TileDetailSchema, type StreamMessage } from '../../shared/dashboard';
+import { CompactSnapshotSchema } from '../../shared/compact-view';
 import { desktopHandlers, type DesktopIpc } from '../../main/electron/ipc-host';
 import { APP_ORIGIN, isAllowedExternal } from '../../main/electron/security';
 import { ElectronTransport } from '../../renderer/transport/electron';
@@ -103,6 +104,7 @@ afterEach(() => {
 /** One good call per channel; the table must cover every channel of the contract. */
 const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v: unknown) => void } } = {
   snapshot: { call: (a) => a.snapshot(), check: (v) => expect(DashboardSnapshotSchema.parse(v).jobs[0]!.name).toBe('demo') },
+  compactSnapshot: { call: (a) => a.compactSnapshot(), check: (v) => expect(CompactSnapshotSchema.parse(v).jobs[0]!.name).toBe('demo') },
   summary: { call: (a) => a.summary({ job: 'demo' }), check: (v) => expect(JobSummarySchema.parse(v).progress.total).toBe(2) },
   tile: { call: (a) => a.tile({ job: 'demo', id: 'r0c0' }), check: (v) => expect(TileDetailSchema.parse(v).id).toBe('r0c0') },
   command: { call: (a) => a.command({ type: 'status', job: 'demo' }), check: (v) => expect(CommandResultSchema.parse(v).progress?.job).toBe('demo') },
@@ -155,6 +157,7 @@ const GOOD: { [N in InvokeName]: { call: (a: Api) => Promise<unknown>; check: (v
 /** Payloads each channel must refuse (sent raw, bypassing the preload's own check). */
 const BAD: Record<InvokeName, unknown[]> = {
   snapshot: [{ job: 'demo' }, 'x'],
+  compactSnapshot: [{ job: 'demo' }, 'x'],
   summary: [undefined, {}, { job: '../etc' }, { job: 'demo', extra: 1 }],
   tile: [{ job: 'demo' }, { job: 'demo', id: '' }, { job: 'demo', id: 7 }],
   command: [{ type: 'explode', job: 'demo' }, { type: 'retry', job: 'demo', tiles: [] }, { type: 'pause' }, null, 'pause demo'],

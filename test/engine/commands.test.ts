@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { emulatorSession } from '../../main/core/google/session';
 import { EarthEngine } from '../../main/core/google/earthengine';
 import { Drive } from '../../main/core/google/drive';
@@ -9,14 +8,9 @@ import { JobRunner } from '../../main/core/engine/runner';
 import { builtInBytesPerPixel, builtInImage } from '../../main/core/engine/recipe';
 import type { EngineEvent } from '../../shared/contract';
 import { rectangleJob } from '../helpers/job';
+import { useEmulator } from '../helpers/emulator';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 300 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 300 });
 
 async function runner(name: string, cols: number, rows: number, extra: Record<string, unknown> = {}) {
   const t = rectangleJob(name, cols, rows, extra);

@@ -6,22 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { rectangleJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
 import { BIN } from '../helpers/cli';
 
 const COMPUTE = 'POST /v1/projects/{project}/image:computePixels';
-let emu: EmulatorHandle;
-
-beforeAll(async () => {
-  // Tasks run 10 000 simulated seconds (10 s real): still running when the direct run starts.
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 10_000, slots: 2 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+// Tasks run 100 000 simulated seconds (100 s real): still running when the direct run starts, however busy the machine.
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 100_000, slots: 2 });
 
 describe('a job switched to direct with exports in flight', () => {
   it('is refused with one line naming the way out, exit 3, nothing sent and nothing cancelled', async () => {

@@ -8,21 +8,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromFile } from 'geotiff';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { rectangleJob, type TestJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
 import { BIN } from '../helpers/cli';
 
 const COMPUTE = 'POST /v1/projects/{project}/image:computePixels';
-let emu: EmulatorHandle;
-
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2 });
 
 function tifs(job: TestJob): string[] {
   if (!existsSync(job.output)) return [];

@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { drive as driveApi } from '@googleapis/drive';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { emulatorSession } from '../../main/core/google/session';
 import { rectangleJob } from '../helpers/job';
-import { checkFinishedJob, runJob } from '../helpers/emulator';
+import { checkFinishedJob, runJob, useEmulator } from '../helpers/emulator';
 
-let emu: EmulatorHandle;
-
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
 
 describe('a Drive folder shared with strangers', () => {
   it('downloads and deletes only the job’s own outputs, and nothing leaves the output folder', async () => {

@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { rectangleJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
 import { BIN } from '../helpers/cli';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  // Tasks of ~30 s real time: still in Earth Engine when Ctrl-C arrives.
-  emu = await startEmulator({ timeScale: 10, taskBaseSeconds: 300, slots: 2 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+// Tasks of ~30 s real time: still in Earth Engine when Ctrl-C arrives.
+const emu = useEmulator({ timeScale: 10, taskBaseSeconds: 300, slots: 2 });
 
 describe('Ctrl-C during tessera run', () => {
   it('says what stopped, what is still in Earth Engine and how to resume; the job log has session markers', async () => {

@@ -3,20 +3,12 @@
  * cleanly after they took effect ("other side closed") are re-sent with the same requestId; no tile fails
  * and no attempt makes two operations.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
-import { checkFinishedJob, runJob } from '../helpers/emulator';
+import { describe, expect, it } from 'vitest';
+import { checkFinishedJob, runJob, useEmulator } from '../helpers/emulator';
 import { rectangleJob } from '../helpers/job';
 import { tessera } from '../helpers/cli';
 
-let emu: EmulatorHandle;
-
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 8, lostAnswerMode: 'close', lostAnswerRate: 0.1, seed: 5 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 8, lostAnswerMode: 'close', lostAnswerRate: 0.1, seed: 5 });
 
 describe('lost answers', () => {
   it('a 94-tile job under --lost-answer-mode close --lost-answer-rate 0.1 ends exit 0: no failed tile, no requestId used twice', { timeout: 300_000 }, async () => {

@@ -11,7 +11,7 @@ import { drive as driveApi, type drive_v3 } from '@googleapis/drive';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle, type EmulatorState } from '../../main/emulator';
 import { emulatorSession } from '../../main/core/google/session';
-import { BIN, tessera } from '../helpers/cli';
+import { BIN, tessera, tesseraAsync } from '../helpers/cli';
 import { checkFinishedJob, md5File, type RunResult } from '../helpers/emulator';
 import { rectangleJob, type TestJob } from '../helpers/job';
 
@@ -28,20 +28,7 @@ afterAll(async () => {
 });
 
 /** `tessera run JOB --emulator URL [args]` in its own process, bounded in time. */
-function run(job: TestJob, args: string[] = [], timeoutMs = 120_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'run', job.file, '--emulator', emu.url, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const stop = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(stop);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const run = (job: TestJob, args: string[] = [], timeoutMs = 120_000): Promise<RunResult> => tesseraAsync(['run', job.file, '--emulator', emu.url, ...args], { cwd: process.cwd(), timeoutMs });
 
 async function folderId(name: string): Promise<string> {
   const found = emu.state().files.find((f) => f.name === name && f.mimeType === 'application/vnd.google-apps.folder' && f.deletedAt === null);

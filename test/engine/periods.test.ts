@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { rectangleJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
-import { BIN } from '../helpers/cli';
+import { runJob, useEmulator } from '../helpers/emulator';
+import { BIN, tesseraAsync } from '../helpers/cli';
 import { stacErrors } from '../stac/validate';
 import { parseCsv } from '../../main/core/recipes/results';
 
@@ -13,28 +12,9 @@ import { parseCsv } from '../../main/core/recipes/results';
  * Done-when of the time-series work (docs/periods.md): a 3-month job on the emulator writes one folder
  * and one mosaic per month, and the recipe saw each month (it names its band after the period).
  */
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
 
-function cliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const stop = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (status) => {
-      clearTimeout(stop);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const cliAsync = (args: string[]) => tesseraAsync(args).then((r) => ({ ...r, status: r.code }));
 
 const gdalinfo = (path: string) => JSON.parse(execFileSync('gdalinfo', ['-json', path], { encoding: 'utf8' })) as { size: number[]; bands: { description?: string }[] };
 

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, request, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { bypassesProxy } from '../../main/core/net/http';
 import { rectangleJob } from '../helpers/job';
-import { checkFinishedJob, runJob } from '../helpers/emulator';
+import { checkFinishedJob, runJob, useEmulator } from '../helpers/emulator';
 
 /** A forward proxy on loopback that records what passes: CONNECT tunnels and absolute-form requests. */
 function forwardProxy(): Promise<{ server: Server; url: string; seen: string[] }> {
@@ -38,13 +37,7 @@ function forwardProxy(): Promise<{ server: Server; url: string; seen: string[] }
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen })));
 }
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
 
 describe('proxies', () => {
   it('sends Earth Engine, Drive and sign-in traffic through HTTP(S)_PROXY', async () => {

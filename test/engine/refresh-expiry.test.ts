@@ -4,7 +4,6 @@
  * `refreshTokenLifetimeSeconds` scales that down; a job running across the expiry stops cleanly — exit 3,
  * waiting `signed-out`, the webhook and the desktop's note told — and never retries for ever.
  */
-import { createServer, type Server } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,34 +12,22 @@ import { OAuth2Client } from 'google-auth-library';
 import { JobHost, type RunEnd } from '../../main/core/engine/host';
 import { EMULATOR_CLIENT, emulatorSession } from '../../main/core/google/session';
 import { noteForRunEnd } from '../../main/electron/notify';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { rectangleJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
 import { tessera } from '../helpers/cli';
+import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook';
 
-let emu: EmulatorHandle;
-let hook: Server;
-let heard: { job: string; status: string; exitCode: number; message: string | null }[] = [];
+// Access tokens live 1 real second, so runs refresh all the time; tasks take 10 real seconds (10 000
+// simulated at ×1000), so a job is still running when its sign-in is made to expire.
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 10_000, tokenLifetimeSeconds: 1 });
+let hook: WebhookReceiver;
 beforeAll(async () => {
-  // Access tokens live 1 real second, so runs refresh all the time; tasks take 10 real seconds (10 000
-  // simulated at ×1000), so a job is still running when its sign-in is made to expire.
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 10_000, tokenLifetimeSeconds: 1 });
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      heard.push(JSON.parse(body));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  hook = await webhookReceiver();
 });
 afterAll(async () => {
-  hook?.close();
-  await emu?.stop();
+  await hook?.close();
 });
 
-const hookUrl = () => `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
 const tokenRequests = () => emu.state().requests['POST /token'] ?? 0;
 
 /**
@@ -74,8 +61,8 @@ describe('refresh tokens that expire (refreshTokenLifetimeSeconds)', () => {
   });
 
   it('tessera run across the expiry: exit 3, signed-out, the webhook hears, no endless refreshing', { timeout: 90_000 }, async () => {
-    heard = [];
-    const job = rectangleJob('sevenday', 2, 1, { notify: { webhook: hookUrl() } });
+    hook.heard.length = 0;
+    const job = rectangleJob('sevenday', 2, 1, { notify: { webhook: hook.url } });
     const env = { TESSERA_CREDENTIALS: join(mkdtempSync(join(tmpdir(), 'creds-')), 'credentials.json') };
     const running = runJob(job.file, emu.url, env, 60_000);
     await expireSignInsOnceExporting('sevenday');
@@ -84,7 +71,7 @@ describe('refresh tokens that expire (refreshTokenLifetimeSeconds)', () => {
     expect(r.stderr).toMatch(/signed out: .*invalid_grant.*"Testing"/);
     const status = JSON.parse(tessera(['status', job.file, '--json']).stdout) as { waiting: string };
     expect(status.waiting).toBe('signed-out');
-    expect(heard).toEqual([expect.objectContaining({ job: 'sevenday', status: 'needs-user', exitCode: 3 })]);
+    expect(hook.heard).toEqual([expect.objectContaining({ job: 'sevenday', status: 'needs-user', exitCode: 3 })]);
     // It ended by itself (no retry loop): nothing more reaches the token endpoint once it has stopped.
     const after = tokenRequests();
     await emu.sync();
@@ -92,9 +79,9 @@ describe('refresh tokens that expire (refreshTokenLifetimeSeconds)', () => {
   });
 
   it('tessera serve / the desktop app: the run ends needing the user, the note and the webhook fire once', { timeout: 90_000 }, async () => {
-    heard = [];
+    hook.heard.length = 0;
     const ends: { job: string; end: RunEnd }[] = [];
-    const job = rectangleJob('sevenhost', 2, 1, { notify: { webhook: hookUrl() } });
+    const job = rectangleJob('sevenhost', 2, 1, { notify: { webhook: hook.url } });
     const host = new JobHost({ connect: async () => ({ session: await emulatorSession(emu.url), timeScale: 1000 }), progressIntervalMs: 50, onRunEnd: (j, end) => ends.push({ job: j, end }) });
     try {
       await host.add(job.file);
@@ -107,8 +94,8 @@ describe('refresh tokens that expire (refreshTokenLifetimeSeconds)', () => {
       const note = noteForRunEnd('sevenhost', ends[0]!.end);
       expect(note.title).toBe('sevenhost needs you');
       expect(note.body).toMatch(/signed out/);
-      for (let k = 0; k < 100 && heard.length === 0; k++) await new Promise((r) => setTimeout(r, 50));
-      expect(heard).toEqual([expect.objectContaining({ job: 'sevenhost', status: 'needs-user', exitCode: 3 })]);
+      for (let k = 0; k < 100 && hook.heard.length === 0; k++) await new Promise((r) => setTimeout(r, 50));
+      expect(hook.heard).toEqual([expect.objectContaining({ job: 'sevenhost', status: 'needs-user', exitCode: 3 })]);
     } finally {
       await host.stop();
       emu.configure({ refreshTokenLifetimeSeconds: null });

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../main/emulator';
 import { rectangleJob } from '../helpers/job';
 import { checkFinishedJob, jobFiles, md5File, runJob } from '../helpers/emulator';
 import { tessera } from '../helpers/cli';
+import { webhookReceiver } from '../helpers/webhook';
 
 let emu: EmulatorHandle | undefined;
 async function emulator(options: EmulatorOptions): Promise<EmulatorHandle> {
@@ -155,23 +155,13 @@ describe('change', () => {
 
   it('tells a webhook how the run ended', async () => {
     const e = await emulator({});
-    const received: unknown[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        received.push(JSON.parse(body));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-    const port = (server.address() as { port: number }).port;
+    const hook = await webhookReceiver();
     try {
-      const job = rectangleJob('hook', 2, 1, { notify: { webhook: `http://127.0.0.1:${port}/done` } });
+      const job = rectangleJob('hook', 2, 1, { notify: { webhook: hook.url } });
       expect((await runJob(job.file, e.url)).code).toBe(0);
-      expect(received).toEqual([expect.objectContaining({ job: 'hook', status: 'done', exitCode: 0, total: 2 })]);
+      expect(hook.heard).toEqual([expect.objectContaining({ job: 'hook', status: 'done', exitCode: 0, total: 2 })]);
     } finally {
-      server.close();
+      await hook.close();
     }
   });
 });

@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { acquireJobLock } from '../../main/core/job/lock';
 import { readJobState } from '../../main/core/job/repository';
 import { rectangleJob, type TestJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
 import { tessera } from '../helpers/cli';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2 });
 
 /** Changes keys of a job file in place (what a user does between runs). */
 function editJob(job: TestJob, patch: Record<string, unknown>): void {

@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { formatBytes } from '../../main/cli/output';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { rectangleJob } from '../helpers/job';
-import { checkFinishedJob, runJob } from '../helpers/emulator';
+import { checkFinishedJob, runJob, useEmulator } from '../helpers/emulator';
 import { tessera } from '../helpers/cli';
 
-let emu: EmulatorHandle;
-
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2 });
 
 describe('tessera run against the emulator', () => {
   it('runs a 12-tile job to the end: one export per tile, verified GeoTIFFs, Drive left clean', async () => {

@@ -1,33 +1,20 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmulatorState } from '../../main/emulator';
-import { BIN } from './cli';
+import { startEmulator, type EmulatorHandle, type EmulatorOptions, type EmulatorState } from '../../main/emulator';
+import { tesseraAsync, type CliRun } from './cli';
+import { useStarted } from './hooks';
 
-export interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
+export type RunResult = CliRun;
+
+/** One emulator for the tests of a file (or of a `describe`): started before them, stopped after them. */
+export function useEmulator(options: EmulatorOptions): EmulatorHandle {
+  return useStarted('the emulator', () => startEmulator(options), (emu) => emu.stop());
 }
 
 /** Runs `tessera run` in its own process (so it can be killed like a real one), bounded in time. */
 export function runJob(jobFile: string, emulatorUrl: string, env: Record<string, string> = {}, timeoutMs = 120_000, killAfterMs?: number): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'run', jobFile, '--emulator', emulatorUrl], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const hardStop = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const kill = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(hardStop);
-      if (kill) clearTimeout(kill);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return tesseraAsync(['run', jobFile, '--emulator', emulatorUrl], { env, cwd: process.cwd(), timeoutMs, killAfterMs });
 }
 
 /** The files the job's exports produced in the emulator's Drive (by operation, not by name), and what is left. */

@@ -1,22 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { rectangleJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
 
 /**
  * `tessera run` without a dashboard: each finished unit gets its quicklook in the job's state folder
  * (docs/previews.md), so a dashboard opened later shows the results without drawing them first.
  */
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 2 });
 
 describe('quicklooks from tessera run', () => {
   it('writes one PNG of at most 256 px per finished tile, beside the journal', async () => {

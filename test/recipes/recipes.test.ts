@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { parseCsv } from '../../main/core/recipes/results';
 import { rectangleJob, type TestJob } from '../helpers/job';
 import { runJob } from '../helpers/emulator';
-import { BIN, tessera } from '../helpers/cli';
+import { tessera, tesseraAsync } from '../helpers/cli';
 import { FULL_CATALOG, recordingProxy } from './helpers';
 
 let emu: EmulatorHandle;
@@ -59,20 +59,7 @@ function invocations(expr: unknown): { name: string; args: string[]; raw: Record
 }
 
 /** The CLI in its own process without blocking this one (the emulator runs in this process). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: '/tmp', env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => tesseraAsync(args, { env });
 
 function gdalinfo(path: string): { size: [number, number]; geoTransform: number[]; bands: { type: string }[] } {
   return JSON.parse(execFileSync('gdalinfo', ['-json', path], { encoding: 'utf8' }));

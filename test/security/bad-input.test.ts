@@ -1,21 +1,15 @@
 // Bad input gives one clear line, exit 1, and leaves nothing behind (issue: hostile input and local security).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { loadJobFile } from '../../main/core/job/job-file';
 import { ROI_MAX_BYTES } from '../../main/core/fs-bounded';
 import { BIN } from '../helpers/cli';
 import { rectangleJob } from '../helpers/job';
+import { useEmulator } from '../helpers/emulator';
 
-let emu: EmulatorHandle;
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20 });
 
 /** The CLI as a user runs it; as `nobody` when the tests run as root (root ignores file modes). */
 function cli(args: string[], options: { asUser?: boolean; timeoutMs?: number } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }> {

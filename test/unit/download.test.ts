@@ -75,3 +75,44 @@ describe('downloadVerified', () => {
     await expect(downloadVerified({ ...file, name: 'short.tif', size: bytes.length - 1 }, other, server(bytes).fetch)).rejects.toThrow(/more than its/);
   });
 });
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('downloadVerified by Drive’s SHA-256', () => {
+  it('with a sha256Checksum, a byte corrupted in the middle of a large file is caught by the SHA-256, and nothing is kept', async () => {
+    const bytes = randomBytes(WORKER_HASH_FROM + 5 * 1024 * 1024 + 333);
+    const file = { id: 'f', name: 'big.tif', size: bytes.length, md5: md5(bytes), sha256: sha256(bytes) };
+    const served = Buffer.from(bytes);
+    served[served.length >> 1] = served[served.length >> 1]! ^ 0x01;
+    const path = join(dir, 'big.tif');
+    await expect(downloadVerified(file, path, server(served).fetch)).rejects.toThrow(new RegExp(`SHA-256 [0-9a-f]{64} does not match Drive's ${file.sha256}`));
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(`${path}.part`)).toBe(false);
+  });
+
+  it('the SHA-256 decides when Drive gave one (small file, inline hash); without one the MD5 still does', async () => {
+    const bytes = randomBytes(200_000);
+    const good = { id: 'f', name: 'a.tif', size: bytes.length, md5: 'not-the-md5', sha256: sha256(bytes) };
+    expect(await downloadVerified(good, join(dir, 'a.tif'), server(bytes).fetch)).toBe(bytes.length);
+    expect(readFileSync(join(dir, 'a.tif')).equals(bytes)).toBe(true);
+    const served = Buffer.from(bytes);
+    served[100_000] = served[100_000]! ^ 0x80;
+    await expect(downloadVerified(good, join(dir, 'b.tif'), server(served).fetch)).rejects.toThrow(/SHA-256/);
+    const md5Only = { id: 'f', name: 'c.tif', size: bytes.length, md5: md5(bytes) };
+    await expect(downloadVerified(md5Only, join(dir, 'c.tif'), server(served).fetch)).rejects.toThrow(/MD5 [0-9a-f]{32} does not match/);
+  });
+
+  it('a connection broken at an odd offset keeps every byte that arrived; the resume continues from exactly there and checks the whole file’s SHA-256', async () => {
+    const bytes = randomBytes(WORKER_HASH_FROM + 1024 * 1024);
+    const file = { id: 'f', name: 'big.tif', size: bytes.length, md5: md5(bytes), sha256: sha256(bytes) };
+    const path = join(dir, 'big.tif');
+    const cut = 20 * 1024 * 1024 + 1000;
+    await expect(downloadVerified(file, path, server(bytes, cut).fetch)).rejects.toThrow(/ECONNRESET/);
+    expect(statSync(`${path}.part`).size).toBe(cut);
+    expect(readFileSync(`${path}.part`).equals(bytes.subarray(0, cut))).toBe(true);
+    const s = server(bytes);
+    expect(await downloadVerified(file, path, s.fetch)).toBe(bytes.length - cut);
+    expect(s.starts).toEqual([cut]);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+});

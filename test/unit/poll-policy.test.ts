@@ -20,6 +20,22 @@ describe('when to read which operations', () => {
     expect(plan).toEqual({ via: 'get', names: ['a', 'b'] });
   });
 
+  it('with no run time known yet, reads only the task that started first until one ends (the heartbeat reads all)', () => {
+    const p = policy();
+    p.running('b', 2_000, 0);
+    p.running('a', 1_000, 0);
+    p.polled(2_000, true);
+    const ops = [running('b'), running('a'), queued('c', 1_500)];
+    // Back-off polls: one read, the first that can end — not every task each time.
+    expect(p.plan(ops, 7_000, true)).toEqual({ via: 'get', names: ['a'] });
+    p.polled(7_000, false);
+    // Its end teaches the run time; from then on each task is read when it is due.
+    p.ended('a', 10_000);
+    expect(p.typicalRunMs()).toBe(10_000);
+    // poll.maxSeconds after the last read: everything, a task may have failed early.
+    expect(p.plan([running('b'), queued('c', 1_500)], 67_001, true)?.names).toEqual(['b', 'c']);
+  });
+
   it('does not read a running task before it has run as long as tasks of the job typically run', () => {
     const p = policy();
     p.learnRunTime(120_000);
@@ -29,8 +45,9 @@ describe('when to read which operations', () => {
     // Nothing can have ended before a is due (1 s + 120 s + 2 %): no read, not even on the old 5 s interval.
     expect(p.plan([running('a'), running('b')], 40_000, false)).toBeUndefined();
     expect(p.plan([running('a'), running('b')], 90_999, false)).toBeUndefined();
-    // poll.maxSeconds without any read: a heartbeat reads everything (a task may have failed early).
-    expect(p.plan([running('a'), running('b')], 91_001, false)).toEqual({ via: 'get', names: ['a', 'b'] });
+    // poll.maxSeconds without any read: a heartbeat reads everything (a task may have failed early), as one
+    // page of the operation list — one request of Google's quota, not one per operation.
+    expect(p.plan([running('a'), running('b')], 91_001, false)).toEqual({ via: 'list', names: ['a', 'b'] });
     p.polled(91_001, false);
     const due = p.nextPollAt([running('a'), running('b')], false);
     expect(due).toBeCloseTo(1_000 + 120_000 * 1.02, 6);

@@ -122,3 +122,53 @@ describe('compact state of planned units (docs/scale.md)', () => {
     await repo.close();
   });
 });
+
+describe('compaction of a large job (docs/scale.md, "When the snapshot is rewritten")', () => {
+  /** The snapshot's identity (it changes each time a compaction replaces the file) and its size. */
+  const snapshotOf = (dir: string) => {
+    try {
+      const s = statSync(join(dir, 'snapshot.json'), { bigint: true });
+      return { id: `${s.ino}:${s.mtimeNs}:${s.size}`, bytes: Number(s.size) };
+    } catch {
+      return { id: 'none', bytes: 0 };
+    }
+  };
+
+  /**
+   * Plans `cols × rows × 2 periods` units, appends `entries` small tile entries (in groups of 40, as a
+   * busy run's group commits do) and adds up the snapshots written after the plan's own one: each
+   * rewrite encodes the whole state, so its bytes are its cost.
+   */
+  async function snapshotWrites(cols: number, rows: number, entries: number): Promise<{ rewrites: number; bytesPerEntry: number }> {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-compact-'));
+    const units = plan(cols, rows);
+    const repo = await FileJobRepository.open(dir, { compactEvery: 10 });
+    await repo.append({ type: 'plan', tiles: units });
+    const patch = (k: number) => ({ type: 'tile' as const, id: units[k % units.length]!.id, patch: { attempt: k } });
+    for (let k = 0; k < 10; k++) await repo.append(patch(k)); // the plan's compaction
+    await repo.append(patch(10));
+    let last = snapshotOf(dir).id;
+    let rewrites = 0;
+    let bytes = 0;
+    for (let k = 0; k < entries; k += 40) {
+      await repo.append(...Array.from({ length: 40 }, (_, i) => patch(k + i)));
+      const now = snapshotOf(dir);
+      if (now.id !== last) {
+        rewrites++;
+        bytes += now.bytes;
+      }
+      last = now.id;
+    }
+    await repo.close();
+    return { rewrites, bytesPerEntry: bytes / entries };
+  }
+
+  it('rewrites the snapshot after a number of entries that grows with the job, so its cost per entry stays flat', async () => {
+    const small = await snapshotWrites(30, 20, 8_000); // 1,200 units
+    const big = await snapshotWrites(300, 20, 8_000); // 12,000 units
+    expect(small.rewrites).toBeGreaterThan(1);
+    expect(big.rewrites).toBeGreaterThan(0);
+    // Before: a snapshot every 10 entries whatever its size, 10× the bytes per entry for 10× the units.
+    expect(big.bytesPerEntry).toBeLessThanOrEqual(1.5 * small.bytesPerEntry);
+  }, 60_000);
+});

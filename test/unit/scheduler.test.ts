@@ -140,12 +140,15 @@ describe('the scheduler over simulated time', () => {
   it('waits out an hour without network with a bounded back-off, then finishes; no tile loses an attempt', async () => {
     const r = await simulate(2, 1, { maxInFlight: 2 }, () => ({ runMs: 30 * MIN }), (ee, clock) => {
       const start = clock.now();
-      const get = ee.getOperations.bind(ee);
-      ee.getOperations = async (names) => {
+      // The network is gone for every read of operations: single reads and the heartbeat's list page.
+      const gone = () => {
         const t = clock.now() - start;
         ee.offline = t >= 5 * MIN && t < 65 * MIN;
-        return get(names);
       };
+      const get = ee.getOperations.bind(ee);
+      const list = ee.listOperations.bind(ee);
+      ee.getOperations = async (names) => (gone(), get(names));
+      ee.listOperations = async () => (gone(), list());
     });
     expect(r.outcome.exitCode).toBe(0);
     const logs = r.events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
@@ -154,7 +157,7 @@ describe('the scheduler over simulated time', () => {
     expect(logs).toContain('waiting: offline');
     // Doubling from poll.minSeconds, capped at poll.maxSeconds: never a busy loop, never a long silence.
     expect(Math.max(...r.clock.sleeps)).toBeLessThanOrEqual(60_000);
-    expect(r.ee.calls.getOperations).toBeLessThan(120);
+    expect(r.ee.calls.getOperations + r.ee.calls.listOperations).toBeLessThan(120);
     expect(Object.values(r.store.state.tiles).every((t) => t.attempt === 1 && (t.retriesUsed ?? 0) === 0)).toBe(true);
   });
 

@@ -24,8 +24,8 @@ function checkName(name: string): string {
 
 async function earthEngine(emulator: string | undefined, name: string): Promise<EarthEngine> {
   const project = /^projects\/([^/]+)\//.exec(name)?.[1];
-  const { session } = await connect(emulator, project);
-  return EarthEngine.connect(session);
+  const { session, timeScale } = await connect(emulator, project);
+  return EarthEngine.connect(session, timeScale);
 }
 
 function eeFailure(e: unknown): never {
@@ -121,7 +121,7 @@ export function assetsCommand(): Command {
         const notDone = leaves.filter((t) => t.state !== 'done');
         if (!state || leaves.length === 0 || notDone.length) throw new UserError(`${job.name}: ${notDone.length || 'no'} tiles not done yet; run tessera run ${jobPath} first`, 1);
         const { session, timeScale } = await connect(opts.emulator, /^projects\/([^/]+)\//.exec(folder)?.[1]);
-        const ee = await EarthEngine.connect(session);
+        const ee = await EarthEngine.connect(session, timeScale);
         const parent = await ee.getAsset(folder).catch(eeFailure);
         if (parent?.type === 'IMAGE_COLLECTION' && job.assetMerge?.image !== 'mosaic') {
           // The image collection of the tiles is the merged result: check that every tile is in it.

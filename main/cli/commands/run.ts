@@ -54,7 +54,7 @@ export function runCommand(): Command {
       let recipe: Recipe | undefined;
       try {
         const { session: signedIn, timeScale, ee } = await connect(opts.emulator, job.project)
-          .then(async (c) => ({ ...c, ee: await EarthEngine.connect(c.session) }))
+          .then(async (c) => ({ ...c, ee: await EarthEngine.connect(c.session, c.timeScale) }))
           .catch(async (e: unknown) => {
             // Signed out before the first request (refused refresh, an unticked box): the job waits `signed-out` and its webhook hears.
             const problem = await stopSignedOutBeforeRun(job, repo, e);

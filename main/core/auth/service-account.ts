@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { JWT } from 'google-auth-library';
 import { UserError } from '../errors';
-import type { GoogleEndpoints, Session } from '../google/session';
+import { accessTokenDue, currentAccessToken, type GoogleEndpoints, type Session } from '../google/session';
 import { MissingAccessError, NEEDED_ACCESS, STORAGE_ACCESS, type NeededAccess } from './scopes';
 
 /**
@@ -66,20 +66,19 @@ export function serviceAccountSession(key: ServiceAccountKey, endpoints: GoogleE
     endpoints,
     email: key.client_email,
     async accessToken(force = false) {
-      const expiry = client.credentials.expiry_date ?? 0;
-      if (force || !client.credentials.access_token || expiry - Date.now() < 60_000) {
+      if (accessTokenDue(client, force)) {
         try {
           await client.authorize();
         } catch (e) {
           throw serviceAccountError(e, key);
         }
       }
-      const token = client.credentials.access_token!;
+      const current = currentAccessToken(client);
       if (!checked) {
-        await checkServiceAccountAccess(client, token);
+        await checkServiceAccountAccess(client, current.token);
         checked = true;
       }
-      return { token, expiresAt: client.credentials.expiry_date ?? Date.now() + 3_600_000 };
+      return current;
     },
   };
 }

@@ -86,7 +86,7 @@ export async function takeListedOutputs(ctx: DestinationContext, unit: UnitRecor
     await ctx.setUnit(unit, { state: 'pending', adopted: false, error: undefined });
     return false;
   }
-  const files: FileRecord[] = d.files.map((f) => ({ id: f.id, name: f.name, size: f.size, md5: f.md5, verified: false, cleaned: false }));
+  const files: FileRecord[] = d.files.map((f) => ({ id: f.id, name: f.name, size: f.size, md5: f.md5, ...(f.sha256 ? { sha256: f.sha256 } : {}), verified: false, cleaned: false }));
   await ctx.setUnit(unit, { state: 'downloading', files });
   return true;
 }

@@ -1,5 +1,5 @@
 import { httpFetch } from '../net/http';
-import { routeEarthEngineThroughFetch } from '../net/fetch-xhr';
+import { loadEarthEngineClient } from '../google/ee-client';
 import type { EeModule } from '../google/earthengine';
 import { DirectRequestError } from './failures';
 
@@ -45,11 +45,7 @@ export type ComputePixels = (grid: PixelGrid, image: (ee: EeModule) => unknown, 
 let loaded: (EeModule & PixelsClient) | undefined;
 
 function client(): EeModule & PixelsClient {
-  if (!loaded) {
-    routeEarthEngineThroughFetch();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require('@google/earthengine') as EeModule & PixelsClient;
-  }
+  loaded ??= loadEarthEngineClient<EeModule & PixelsClient>();
   return loaded;
 }
 

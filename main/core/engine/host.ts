@@ -16,6 +16,8 @@ import { HostError } from '../host/host-error';
 import type { HostedJob, RunEnd } from '../host/hosted-job';
 import { JobFeed } from '../host/job-feed';
 import { roiOutline } from '../host/map-geometry';
+import { compactViewOf } from '../host/compact-grid';
+import type { CompactSnapshot } from '../../../shared/compact-view';
 import { addViews, boundsOf, progressOf, summaryOf, tileDetail, viewOf } from '../host/projection';
 import { WizardServices } from '../host/wizard';
 import { JobSession } from '../session/job-session';
@@ -217,6 +219,11 @@ export class JobHost {
   /** Every job with its tiles; `seq` is the stream position it includes. */
   snapshot(): DashboardSnapshot {
     return { seq: this.seq, jobs: [...this.jobs.values()].map(viewOf) };
+  }
+
+  /** The same jobs, each regular grid as one state byte per unit (shared/compact-view.ts): what dashboards load. */
+  compactSnapshot(): CompactSnapshot {
+    return { seq: this.seq, jobs: [...this.jobs.values()].map(compactViewOf) };
   }
 
   summary(name: string): JobSummary {

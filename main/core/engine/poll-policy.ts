@@ -13,7 +13,8 @@
  * - With nothing to go by (no run time known yet, or a task running past its due time) it polls on the
  *   back-off interval: poll.minSeconds, growing ×1.5 up to poll.maxSeconds while nothing changes.
  * - Never more than poll.maxSeconds without a look at every operation: a task that fails early is seen
- *   within that time, as before.
+ *   within that time, as before. That look is one page of the operation list (what the page lacks is
+ *   read singly after it).
  * - Many operations to read: one page of the operation list instead of a batch of single reads.
  */
 
@@ -133,9 +134,30 @@ export class PollPolicy {
     if (now < this.nextPollAt(ops, moreToSend)) return undefined;
     // poll.maxSeconds without a look: everything, so a task that failed early is seen within that time.
     const heartbeat = now >= this.lastPollAt + this.options.maxIntervalMs;
-    const names = ops.filter((op) => heartbeat || (op.state === 'queued' ? (this.canHaveFinishedAt(op) ?? now) <= now : !this.notDueYet(op.name, now))).map((op) => op.name);
+    let due = ops.filter((op) => heartbeat || (op.state === 'queued' ? (this.canHaveFinishedAt(op) ?? now) <= now : !this.notDueYet(op.name, now)));
+    // Nothing to go by yet (no task of this job has ended): the task that started first — else the one
+    // sent first — is the first that can end, and its end teaches the run time; the others wait for it or
+    // for the heartbeat instead of being read on every back-off poll.
+    if (!heartbeat && this.typicalRunMs() === undefined && due.length > 1) due = [this.firstToEnd(due)];
+    const names = due.map((op) => op.name);
     if (names.length === 0) return undefined;
-    return { names, via: names.length >= (this.options.listFrom ?? LIST_FROM) ? 'list' : 'get' };
+    // A heartbeat looks at everything in flight: one page of the operation list is one request of the
+    // project's quota, where a batch of reads counts one per operation (docs/performance.md, "Polling").
+    const list = names.length >= (this.options.listFrom ?? LIST_FROM) || (heartbeat && Number.isFinite(this.lastPollAt) && names.length > 1);
+    return { names, via: list ? 'list' : 'get' };
+  }
+
+  /** Of operations alike, the one likely to end first: the earliest started, else the earliest sent. */
+  private firstToEnd(ops: readonly WatchedOperation[]): WatchedOperation {
+    // Running before queued; among running, the earliest start; among queued, the earliest sent.
+    const key = (op: WatchedOperation): [number, number] =>
+      op.state === 'running' ? [0, this.startedAt.get(op.name) ?? Infinity] : [1, op.since ?? Infinity];
+    let best = ops[0]!;
+    for (const op of ops) {
+      const [a, b] = [key(op), key(best)];
+      if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) best = op;
+    }
+    return best;
   }
 
   /** The earliest a queued operation can have ended: sent + the typical run time (undefined when unknown). */

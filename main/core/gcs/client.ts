@@ -17,11 +17,20 @@ export interface GcsClientOptions {
   /** The client's own retries of idempotent requests (429, 5xx, resets); the engine retries the rest next cycle. */
   retry?: { maxRetries: number; maxDelaySeconds: number };
   /**
-   * A download that receives nothing for this long is broken off (default 60 s; the emulator: 5 s). The
+   * A download that receives nothing for this long is broken off (default 60 s; the emulator: 1 s). The
    * client's stream never ends nor fails when a connection closes early mid-body, so Tessera watches it.
    */
   stallMs?: number;
+  /**
+   * A request whose answer (its headers; for JSON, the whole body) has not come after this long fails
+   * and is retried like a 5xx (default 60 s, the client's documented default, which it drops when none is
+   * given and then waits for ever; the emulator: 10 s).
+   */
+  requestTimeoutMs?: number;
 }
+
+/** Reads of a small object (the lease) before its error is reported. */
+const SMALL_READ_ATTEMPTS = 3;
 
 export class GcsClient implements GcsPort {
   private readonly storage: Storage;
@@ -31,6 +40,7 @@ export class GcsClient implements GcsPort {
     this.stallMs = o.stallMs ?? 60_000;
     const options: StorageOptions = {
       projectId: o.projectId ?? 'tessera',
+      timeout: o.requestTimeoutMs ?? 60_000,
       // The client's own auth library is an older major than Tessera's: hand it the bearer header only.
       authClient: bearerAuth(o.accessToken) as unknown as StorageOptions['authClient'],
       retryOptions: { autoRetry: (o.retry?.maxRetries ?? 3) > 0, maxRetries: o.retry?.maxRetries ?? 3, maxRetryDelay: o.retry?.maxDelaySeconds ?? 16, totalTimeout: 120 },
@@ -69,11 +79,33 @@ export class GcsClient implements GcsPort {
     const file = this.storage.bucket(bucket).file(name);
     try {
       const [meta] = await file.getMetadata();
-      const [bytes] = await this.storage.bucket(bucket).file(name, { generation: String(meta.generation) }).download();
-      return { text: bytes.toString('utf8'), generation: String(meta.generation) };
+      const generation = String(meta.generation);
+      const bytes = await this.readSmall(bucket, name, generation, Number(meta.size ?? 0));
+      return { text: bytes.toString('utf8'), generation };
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw e;
+    }
+  }
+
+  /**
+   * A small object's bytes through the stall-watched stream: the client's own `download()` waits for ever
+   * on a body cut short (docs/cloud-storage.md, "Downloads"), which would hang a run reading the lease of
+   * a killed one. A short or broken read is tried again, a few times, then reported.
+   */
+  private async readSmall(bucket: string, name: string, generation: string, size: number): Promise<Buffer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await this.download(bucket, name, generation, 0)) chunks.push(chunk as Buffer);
+        const bytes = Buffer.concat(chunks);
+        if (bytes.length !== size) throw new Error(`${name}: ${bytes.length} of ${size} bytes arrived`);
+        return bytes;
+      } catch (e) {
+        if (statusOf(e) === 404 || attempt >= SMALL_READ_ATTEMPTS) throw e;
+        // A pooled connection the server has just closed fails at once (ECONNRESET); the next may too.
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
     }
   }
 

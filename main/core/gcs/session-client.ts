@@ -10,6 +10,6 @@ export function gcsClientFor(session: Session): GcsClient {
     accessToken: async (force) => (await session.accessToken(force)).token,
     projectId: session.project,
     // On loopback a stall of seconds is a broken connection (the emulator's reset and truncate faults).
-    ...(session.endpoints.emulator ? { apiEndpoint: session.endpoints.eeBaseUrl, stallMs: 3_000 } : {}),
+    ...(session.endpoints.emulator ? { apiEndpoint: session.endpoints.eeBaseUrl, stallMs: 1_000, requestTimeoutMs: 10_000 } : {}),
   });
 }

@@ -9,6 +9,8 @@ export interface DriveFile {
   readonly name: string;
   readonly size: number;
   readonly md5: string;
+  /** Drive's `sha256Checksum` (hex) when it gave one: downloads are then verified by it (docs/performance.md, "Downloads"). */
+  readonly sha256?: string;
   /** RFC 3339; what the ownership rule compares with the operation's createTime (docs/ownership.md). */
   readonly createdTime?: string;
 }
@@ -50,9 +52,11 @@ export class Drive {
     const out: DriveFile[] = [];
     let pageToken: string | undefined;
     for (let page = 0; page < maxPages; page++) {
-      const r = await this.api.files.list({ q, pageSize: 1000, pageToken, fields: 'nextPageToken, files(id, name, size, md5Checksum, createdTime)', spaces: 'drive' });
+      const r = await this.api.files.list({ q, pageSize: 1000, pageToken, fields: 'nextPageToken, files(id, name, size, md5Checksum, sha256Checksum, createdTime)', spaces: 'drive' });
       for (const f of r.data.files ?? []) {
-        if (f.id && f.name && f.size != null && f.md5Checksum) out.push({ id: f.id, name: f.name, size: Number(f.size), md5: f.md5Checksum, ...(f.createdTime ? { createdTime: f.createdTime } : {}) });
+        if (f.id && f.name && f.size != null && f.md5Checksum) {
+          out.push({ id: f.id, name: f.name, size: Number(f.size), md5: f.md5Checksum, ...(f.sha256Checksum ? { sha256: f.sha256Checksum } : {}), ...(f.createdTime ? { createdTime: f.createdTime } : {}) });
+        }
       }
       pageToken = r.data.nextPageToken ?? undefined;
       if (!pageToken) break;

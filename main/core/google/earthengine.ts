@@ -1,6 +1,6 @@
 import type { Session } from './session';
 import { isTransientEeMessage } from './transient';
-import { routeEarthEngineThroughFetch } from '../net/fetch-xhr';
+import { loadEarthEngineClient } from './ee-client';
 
 /**
  * Tessera's view of Earth Engine, over the unmodified `@google/earthengine` client. Only its async calls
@@ -145,13 +145,25 @@ export interface EeModule {
 let loaded: EeModule | undefined;
 let initialisedFor: string | undefined;
 
-function eeModule(): EeModule {
-  if (!loaded) {
-    routeEarthEngineThroughFetch(); // proxies, keep-alive, and no synchronous mode
-    // Loaded lazily: requiring it costs ~0.5 s and ~36 MB.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require('@google/earthengine') as EeModule;
+/** The client's own throttle interval (350 ms) while we have it scaled; undefined when it is the client's. */
+let ownThrottleMs: number | undefined;
+
+/** The client's throttle interval divided by the emulator's time scale; back to the client's own for time scale 1. */
+function scaleRequestThrottle(ee: EeModule, timeScale: number): void {
+  const throttle = (ee.apiclient as unknown as { RequestThrottle?: { interval_?: unknown } }).RequestThrottle;
+  if (!throttle || typeof throttle.interval_ !== 'number') return; // another client version: leave it as it is
+  if (timeScale > 1) {
+    ownThrottleMs ??= throttle.interval_;
+    throttle.interval_ = Math.max(1, Math.round(ownThrottleMs / timeScale));
+  } else if (ownThrottleMs !== undefined) {
+    throttle.interval_ = ownThrottleMs;
+    ownThrottleMs = undefined;
   }
+}
+
+function eeModule(): EeModule {
+  // Loaded lazily: requiring it costs time and ~36 MB that commands without Earth Engine don't pay.
+  loaded ??= loadEarthEngineClient<EeModule>();
   return loaded;
 }
 
@@ -161,8 +173,15 @@ export class EarthEngine {
     private readonly session: Session,
   ) {}
 
-  static async connect(session: Session): Promise<EarthEngine> {
+  /**
+   * `timeScale` > 1 only for a time-scaled emulator (its clock runs that many times faster): the client's
+   * request throttle, one request every 350 ms of real time, shrinks by the same factor as every other
+   * interval of the engine — so a job sees as many requests per emulated second as against Google
+   * (docs/earth-engine-client.md#request-throttle).
+   */
+  static async connect(session: Session, timeScale = 1): Promise<EarthEngine> {
     const ee = eeModule();
+    scaleRequestThrottle(ee, timeScale);
     const engine = new EarthEngine(ee, session);
     await engine.ensureToken();
     ee.data.setAuthTokenRefresher((_args, done) => {

@@ -50,6 +50,21 @@ export interface Session {
   grant?(): { scope: string | null; refreshTokenExpiresAt: number | null };
 }
 
+/**
+ * Whether a session's access token must be fetched now: when forced, when there is none yet, or a minute
+ * ahead of its expiry — Tessera refreshes by itself because the EE client's own refresh drops POST bodies
+ * (docs/earth-engine-client.md#tokens-and-refresh).
+ */
+export function accessTokenDue(client: OAuth2Client, force: boolean): boolean {
+  const expiry = client.credentials.expiry_date ?? 0;
+  return force || !client.credentials.access_token || expiry - Date.now() < 60_000;
+}
+
+/** The client's access token and when it expires (in an hour when Google did not say). */
+export function currentAccessToken(client: OAuth2Client): { token: string; expiresAt: number } {
+  return { token: client.credentials.access_token!, expiresAt: client.credentials.expiry_date ?? Date.now() + 3_600_000 };
+}
+
 /** A session from stored credentials; the access token is fetched (refreshed) on first use. */
 export function sessionFromCredentials(creds: StoredCredentials, endpoints: GoogleEndpoints, project: string | undefined): Session {
   const chosen = project ?? creds.project;
@@ -63,9 +78,7 @@ export function sessionFromCredentials(creds: StoredCredentials, endpoints: Goog
     endpoints,
     email: creds.email,
     async accessToken(force = false) {
-      const expiry = client.credentials.expiry_date ?? 0;
-      // Refresh ourselves ahead of expiry: the EE client's own refresh drops POST bodies (docs/earth-engine-client.md#tokens-and-refresh).
-      if (force || !client.credentials.access_token || expiry - Date.now() < 60_000) {
+      if (accessTokenDue(client, force)) {
         // The refresh token in use: the stored one, or the one a new sign-in handed this session since.
         const current = client.credentials.refresh_token ?? undefined;
         if (!current) throw new UserError('signed out: the sign-in was removed; sign in again (tessera login, or the dashboard)', 3);
@@ -82,7 +95,7 @@ export function sessionFromCredentials(creds: StoredCredentials, endpoints: Goog
         checkGrantedScopes(answer.scope);
         client.setCredentials({ ...r.credentials, refresh_token: r.credentials.refresh_token ?? current });
       }
-      return { token: client.credentials.access_token!, expiresAt: client.credentials.expiry_date ?? Date.now() + 3_600_000 };
+      return currentAccessToken(client);
     },
     grant: () => ({ ...grant }),
   };

@@ -43,7 +43,7 @@ export class ConnectionPool {
             throw new UserError(`these jobs use different Earth Engine projects (${conn.project}, ${session.project}); serve one project's jobs at a time`);
           }
         }
-        const ee = await EarthEngine.connect(session);
+        const ee = await EarthEngine.connect(session, timeScale);
         return { session, ee, eeConnection: ee.connection(), drive: new Drive(session), gcs: gcsClientFor(session), timeScale, project: session.project };
       })();
       this.connections.set(key, c);

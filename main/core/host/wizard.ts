@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import {
   GridPreviewRequestSchema, NewJobRequestSchema, RecipeCheckRequestSchema, UPLOAD_EXTENSIONS, UPLOAD_MAX_BYTES,
   type GridPreview, type NewJobResult, type RecipeCheck, type UploadResult,
 } from '../../../shared/dashboard';
 import { maxPixelsProblem, maxPixelsSent } from '../../../shared/estimate';
+import { commitFile, syncDir, writeFileAtomic } from '../../common/atomic-write';
 import { UserError } from '../errors';
 import { resolveCrs } from '../geo/crs';
 import { buildGrid } from '../grid';
@@ -99,7 +100,7 @@ export class WizardServices {
     }
     await mkdir(dirname(file), { recursive: true });
     try {
-      await writeFile(file, JSON.stringify(job, null, 2) + '\n', { flag: 'wx' });
+      await writeFileAtomic(file, JSON.stringify(job, null, 2) + '\n', { exclusive: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new HostError(409, `${file} exists already; choose another file`);
       throw e;
@@ -175,10 +176,12 @@ export class WizardServices {
       await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
       const folder = join(dir, hash.digest('hex').slice(0, 16));
       const path = join(folder, safe);
-      await mkdir(folder, { recursive: true, mode: 0o700 });
+      const madeFolder = await mkdir(folder, { recursive: true, mode: 0o700 });
       const existing = await stat(path).catch(() => undefined);
       if (existing) await rm(temp, { force: true });
-      else await rename(temp, path);
+      else await commitFile(temp, path);
+      // A new content folder's own name must outlive a power cut too, or the kept path would vanish.
+      if (madeFolder) await syncDir(dir);
       return { ok: true, path, name: safe, size };
     } catch (e) {
       out.destroy();

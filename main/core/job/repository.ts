@@ -1,8 +1,9 @@
 import { readFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyEntry, emptySnapshot, type JobSnapshot, type JournalEntry, type NewEntry } from './state';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec';
+import { decodeSnapshot, snapshotChunks } from './snapshot-codec';
 import { Journal, readJournal } from '../../common/journal';
+import { hasLargePlan, journalLines, PlanAssembly, type JournalLine } from './plan-lines';
 
 /**
  * Where a job's state lives. The engine only sees this port: `FileJobRepository` for real runs,
@@ -51,6 +52,11 @@ const SNAPSHOT = 'snapshot.json';
  * The job's journal (main/common/journal.ts: JSONL, fsynced, group commit, torn tail cut on open) plus a
  * periodic snapshot that lets the journal start over. Entries at or below the snapshot's `seq` are skipped
  * on replay (a crash between snapshot and truncation only replays them again).
+ *
+ * A snapshot writes every unit, so its cost grows with the job. It is written once the journal holds
+ * `compactEvery` entries *and* at least half the snapshot's bytes: the entries between two snapshots
+ * grow with the snapshot, and its cost per entry stays flat (docs/scale.md, "When the snapshot is
+ * rewritten"). The journal then never holds more than half a snapshot beyond `compactEvery` entries.
  */
 export class FileJobRepository extends BaseRepository {
   private entriesSinceSnapshot = 0;
@@ -58,38 +64,56 @@ export class FileJobRepository extends BaseRepository {
   private constructor(
     private readonly dir: string,
     state: JobSnapshot,
-    private readonly journal: Journal<JournalEntry>,
+    private readonly journal: Journal<JournalLine>,
     private readonly compactEvery: number,
+    /** Bytes of the snapshot on disk (0: none yet). */
+    private snapshotBytes: number,
   ) {
     super(state);
   }
 
   static async open(dir: string, options: { compactEvery?: number } = {}): Promise<FileJobRepository> {
     await mkdir(dir, { recursive: true });
-    const state = await readSnapshot(join(dir, SNAPSHOT));
+    const { state, bytes } = await readSnapshot(join(dir, SNAPSHOT));
     let replayed = 0;
-    const { journal } = await Journal.open<JournalEntry>(join(dir, JOURNAL), (entry) => {
-      if (entry.seq > state.seq) {
-        applyEntry(state, entry);
-        replayed++;
-      }
+    // A large plan's parts (plan-lines.ts) form one group: a journal that ends inside it is cut before it.
+    const plan = new PlanAssembly();
+    const { journal } = await Journal.open<JournalLine>(join(dir, JOURNAL), (line) => {
+      if (line.seq <= state.seq) return false;
+      const entry = plan.take(line);
+      if (!entry) return true;
+      applyEntry(state, entry);
+      replayed++;
+      return false;
     });
-    const repo = new FileJobRepository(dir, state, journal, options.compactEvery ?? 20_000);
+    const repo = new FileJobRepository(dir, state, journal, options.compactEvery ?? 20_000, bytes);
     repo.entriesSinceSnapshot = replayed;
     return repo;
   }
 
   protected async persist(entries: JournalEntry[]): Promise<void> {
     this.entriesSinceSnapshot += entries.length;
-    const written = this.journal.append(...entries);
-    if (this.entriesSinceSnapshot >= this.compactEvery) void this.compact().catch(() => undefined);
+    const written = hasLargePlan(entries) ? this.journal.appendLines(journalLines(entries)) : this.journal.append(...entries);
+    if (this.entriesSinceSnapshot >= this.compactEvery && this.journal.size >= this.snapshotBytes / 2) void this.compact().catch(() => undefined);
     await written;
   }
 
   /** Writes the whole state as a snapshot (atomically) and starts an empty journal. */
   async compact(): Promise<void> {
     this.entriesSinceSnapshot = 0;
-    await this.journal.compact(join(this.dir, SNAPSHOT), () => encodeSnapshot(this.state));
+    await this.journal.compact(join(this.dir, SNAPSHOT), () => this.countedChunks());
+  }
+
+  /**
+   * The snapshot's buffers, made now (at the compaction's turn in the journal's queue) and each let go
+   * once written; its size is kept at once (the next compaction's trigger compares with it).
+   */
+  private countedChunks(): Iterable<Buffer> {
+    const chunks = snapshotChunks(this.state);
+    this.snapshotBytes = chunks.reduce((n, c) => n + c.length, 0);
+    return (function* () {
+      while (chunks.length) yield chunks.shift()!;
+    })();
   }
 
   async close(): Promise<void> {
@@ -99,18 +123,24 @@ export class FileJobRepository extends BaseRepository {
 
 /** Reads the state without taking the lock (for `tessera status`): snapshot plus journal replay. */
 export async function readJobState(dir: string): Promise<JobSnapshot | undefined> {
-  const state = await readSnapshot(join(dir, SNAPSHOT));
-  await readJournal<JournalEntry>(join(dir, JOURNAL), (entry) => {
-    if (entry.seq > state.seq) applyEntry(state, entry);
+  const { state } = await readSnapshot(join(dir, SNAPSHOT));
+  const plan = new PlanAssembly();
+  await readJournal<JournalLine>(join(dir, JOURNAL), (line) => {
+    if (line.seq <= state.seq) return false;
+    const entry = plan.take(line);
+    if (!entry) return true;
+    applyEntry(state, entry);
+    return false;
   });
   return state.seq > 0 ? state : undefined;
 }
 
-async function readSnapshot(path: string): Promise<JobSnapshot> {
+async function readSnapshot(path: string): Promise<{ state: JobSnapshot; bytes: number }> {
   try {
-    return decodeSnapshot(await readFile(path, 'utf8'));
+    const data = await readFile(path);
+    return { state: decodeSnapshot(data.toString('utf8')), bytes: data.byteLength };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptySnapshot();
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptySnapshot(), bytes: 0 };
     throw new Error(`the job's snapshot ${path} is damaged (${(e as Error).message}); restore it or remove the job's .tessera folder to start over`);
   }
 }

@@ -46,11 +46,18 @@ function onlyPlanned(t: TileRecord): boolean {
   );
 }
 
+/** The snapshot as UTF-8 JSON, in one buffer (see `snapshotChunks`). */
+export function encodeSnapshot(state: JobSnapshot): Uint8Array {
+  return Buffer.concat(snapshotChunks(state));
+}
+
 /**
  * The snapshot as UTF-8 JSON, written piece by piece into buffers of about a megabyte: a million units
- * never exist as one array of rows or one string beside the state (that doubled the memory at compaction).
+ * never exist as one array of rows or one string beside the state (that doubled the memory at
+ * compaction), and the writer takes the buffers one by one rather than joined into one more copy. All
+ * are made at once, synchronously: the snapshot is the state at one `seq`, never a mix of two.
  */
-export function encodeSnapshot(state: JobSnapshot): Uint8Array {
+export function snapshotChunks(state: JobSnapshot): Buffer[] {
   const parts: Buffer[] = [];
   let text = `{"version":2,"seq":${JSON.stringify(state.seq)},"meta":${JSON.stringify(state.meta)},"units":[`;
   const put = (piece: string) => {
@@ -82,7 +89,7 @@ export function encodeSnapshot(state: JobSnapshot): Uint8Array {
   if (run) put(']}}');
   put(']}');
   parts.push(Buffer.from(text));
-  return Buffer.concat(parts);
+  return parts;
 }
 
 /** One unit of a run: id, crsTransform[0..5], width, height (JSON numbers: finite by construction of a grid). */

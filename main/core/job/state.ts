@@ -9,6 +9,8 @@ export interface FileRecord {
   readonly name: string;
   readonly size: number;
   readonly md5: string;
+  /** Drive's SHA-256 (hex) when it gave one; the download is then verified by it instead of the MD5. */
+  readonly sha256?: string;
   /** Downloaded, checked against size and MD5, fsynced and renamed into the output folder. */
   verified: boolean;
   /** The cleanup policy was applied in Drive (deleted, trashed, or kept on purpose). */

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { httpFetch } from './http';
+import { XhrBase } from './xhr-base';
 
 /**
  * An asynchronous-only XMLHttpRequest over `httpFetch`, put in place of the `xmlhttprequest` package the
@@ -7,19 +8,7 @@ import { httpFetch } from './http';
  * variables and opens a new connection per request; and its synchronous mode spawns a process and
  * busy-waits (hanging Electron for ever) — here `open(…, false)` throws at once instead.
  */
-export class FetchXhr {
-  readyState = 0;
-  status = 0;
-  statusText = '';
-  responseText = '';
-  response = '';
-  responseType = '';
-  withCredentials = false;
-  onreadystatechange: (() => void) | null = null;
-  onload: (() => void) | null = null;
-  onerror: ((e: unknown) => void) | null = null;
-  private method = 'GET';
-  private url = '';
+export class FetchXhr extends XhrBase {
   private readonly headers: Record<string, string> = {};
   private responseHeaders: Headers | undefined;
   private controller: AbortController | undefined;
@@ -80,11 +69,6 @@ export class FetchXhr {
     let out = '';
     this.responseHeaders.forEach((v, k) => (out += `${k}: ${v}\r\n`));
     return out;
-  }
-
-  private setState(state: number): void {
-    this.readyState = state;
-    this.onreadystatechange?.();
   }
 }
 

@@ -1,7 +1,5 @@
-import { UserError } from '../errors';
 import { EarthEngineError, QUEUE_FULL, type ImageExport, type Operation, type TableExport } from '../google/earthengine';
 import type { Job } from '../job/job-file';
-import type { Recipe } from '../recipes';
 import { maxPixelsSent } from '../../../shared/estimate';
 import type { ExportTarget, UnitRecord } from '../destination/port';
 import { crashPoint } from '../engine/crash-points';
@@ -11,6 +9,7 @@ import { clippedImage, roiPartInTile } from '../engine/roi-mask';
 import { roiInExportCrs } from '../engine/plan';
 import type { MultiPolygon } from '../geo/geometry';
 import type { Producer, ProducerContext } from './port';
+import { buildRecipeFor, type BuiltRecipe } from './recipe-build';
 
 /** At most this many operations per batched getOperation request. */
 const POLL_BATCH = 100;
@@ -66,17 +65,11 @@ class BatchExportProducer implements Producer {
   async send(unit: UnitRecord): Promise<boolean> {
     const { job, recipe } = this.ctx;
     const [w, h] = unit.dimensions;
-    let built: Awaited<ReturnType<Recipe['build']>> | undefined;
+    let built: BuiltRecipe | undefined;
     if (recipe) {
-      try {
-        built = await recipe.build(unit);
-      } catch (e) {
-        if (!(e instanceof UserError)) throw e;
-        // The recipe itself failed (a custom recipe's error, or a time-out): no task is sent.
-        await this.ctx.setUnit(unit, { state: 'failed', error: e.message });
-        return true;
-      }
-      for (const line of built.logs) this.ctx.log('info', `${unit.id}: ${line}`);
+      built = await buildRecipeFor(this.ctx, recipe, unit);
+      // The recipe itself failed the unit: no task is sent.
+      if (!built) return true;
     }
     const target = exportFields(this.ctx.destination.target(unit), job);
     if (built?.kind === 'table') {

@@ -18,6 +18,7 @@ import { checkFetched, readGeoTiffHeader, writeDurably } from '../direct/output'
 import { directPixelsOf, type ComputePixels } from '../direct/pixels-port';
 import { batchExportProducer } from './batch-export';
 import type { Producer, ProducerContext } from './port';
+import { buildRecipeFor } from './recipe-build';
 
 /**
  * Direct download (docs/direct-download.md): each unit is one `image:computePixels` request in the unit's
@@ -242,15 +243,8 @@ class DirectProducer implements Producer {
     const { job, recipe } = this.ctx;
     let make = this.ctx.image;
     if (recipe) {
-      let built;
-      try {
-        built = await recipe.build(unit);
-      } catch (e) {
-        if (!(e instanceof UserError)) throw e;
-        await this.ctx.setUnit(unit, { state: 'failed', error: e.message });
-        return undefined;
-      }
-      for (const line of built.logs) this.ctx.log('info', `${unit.id}: ${line}`);
+      const built = await buildRecipeFor(this.ctx, recipe, unit);
+      if (!built) return undefined;
       if (built.kind === 'table') {
         await this.ctx.setUnit(unit, { state: 'failed', error: `"mode": "${this.mode}" fetches images, but the recipe made a table for this tile; use "mode": "export"` });
         return undefined;

@@ -205,6 +205,19 @@ function doneTiles(state: JobSnapshot, cache?: ResultsCache): TileRecord[] {
   return [...cache.done].flatMap((id) => (state.tiles[id] ? [state.tiles[id]] : []));
 }
 
+/** The done units of a job with periods, by period id. */
+function donePeriodUnits(state: JobSnapshot, cache?: ResultsCache): Map<string, TileRecord[]> {
+  const byPeriod = new Map<string, TileRecord[]>();
+  for (const t of doneTiles(state, cache)) {
+    const p = periodOf(t.id);
+    if (p === undefined) continue;
+    let list = byPeriod.get(p);
+    if (!list) byPeriod.set(p, (list = []));
+    list.push(t);
+  }
+  return byPeriod;
+}
+
 async function tileOutputs(job: Job, state: JobSnapshot, ext: string, cache?: ResultsCache, only?: { dir: string; units: TileRecord[] }): Promise<{ name: string; tile: TileRecord }[]> {
   const names = new Set(await readdir(only?.dir ?? job.output).catch(() => [] as string[]));
   const out: { name: string; tile: TileRecord }[] = [];
@@ -231,14 +244,7 @@ export async function writeMosaic(job: Job, state: JobSnapshot, cache?: ResultsC
  * Returns the newest period's mosaic.
  */
 async function writePeriodMosaics(job: Job, state: JobSnapshot, cache?: ResultsCache, warn?: ResultsWarning): Promise<string | undefined> {
-  const byPeriod = new Map<string, TileRecord[]>();
-  for (const t of doneTiles(state, cache)) {
-    const p = periodOf(t.id);
-    if (p === undefined) continue;
-    let list = byPeriod.get(p);
-    if (!list) byPeriod.set(p, (list = []));
-    list.push(t);
-  }
+  const byPeriod = donePeriodUnits(state, cache);
   const written = cache ? (cache.periodMosaics ??= new Map<string, number>()) : new Map<string, number>();
   let last: string | undefined;
   for (const p of job.periods ?? []) {
@@ -365,14 +371,7 @@ export async function mergeTables(job: Job, state: JobSnapshot, cache?: ResultsC
 
 /** A job with periods: the table files of each period's folder, with the unit each belongs to. */
 async function periodTableFiles(job: Job, state: JobSnapshot, cache?: ResultsCache): Promise<{ name: string; tile: TileRecord; dir: string }[]> {
-  const byPeriod = new Map<string, TileRecord[]>();
-  for (const t of doneTiles(state, cache)) {
-    const p = periodOf(t.id);
-    if (p === undefined) continue;
-    let list = byPeriod.get(p);
-    if (!list) byPeriod.set(p, (list = []));
-    list.push(t);
-  }
+  const byPeriod = donePeriodUnits(state, cache);
   const out: { name: string; tile: TileRecord; dir: string }[] = [];
   for (const p of job.periods ?? []) {
     const units = byPeriod.get(p.id);

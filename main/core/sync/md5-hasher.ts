@@ -3,25 +3,34 @@ import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 
 /**
- * MD5 of a download, fed in order while the bytes arrive (docs/performance.md, "Downloads"). MD5 cannot
- * be split across threads, and on one core it runs at ~0.7 GB/s, about as fast as a local connection
- * delivers: hashed on the receiving thread it halves the download's speed. `WorkerMd5` hashes on a worker
- * thread instead, reading the bytes where the receiving thread put them (shared memory, no copy);
- * `InlineMd5` hashes on the calling thread, for files too small to be worth a thread.
+ * The checksum of a download, fed in order while the bytes arrive (docs/performance.md, "Downloads"):
+ * Drive's SHA-256 when Drive gave one, else its MD5. Neither can be split across threads; on one core MD5
+ * runs at ~0.7 GB/s, about as fast as a local connection delivers, so hashed on the receiving thread it
+ * halves the download's speed (SHA-256 with the CPU's SHA extensions takes about half the CPU). `WorkerHasher`
+ * hashes on a worker thread instead, reading the bytes where the receiving thread put them (shared
+ * memory, no copy); `InlineHasher` hashes on the calling thread, for files too small to be worth a thread.
  */
-export interface Md5Hasher {
-  /** Hashes `buf[0, length)`; the promise settles once `buf` may be reused. */
+export interface ContentHasher {
+  /** Hashes `buf[0, length)`; the promise settles once `buf` may be reused. Calls are hashed in call order. */
   update(buf: Buffer, length: number): Promise<void>;
   /** Hashes the first `length` bytes of a file (a resumed `.part`: its prefix is read back once). */
   updateFromFile(path: string, length: number): Promise<void>;
   digest(): Promise<string>;
   close(): Promise<void>;
-  /** Buffers `update` accepts without copying: shared memory for the worker. */
-  allocate(size: number): Buffer;
 }
 
-export class InlineMd5 implements Md5Hasher {
-  private readonly hash: Hash = createHash('md5');
+/** The name this interface had while Drive downloads were checked by MD5 only (Cloud Storage's digest uses it). */
+export type Md5Hasher = ContentHasher;
+
+/** The checksums a Drive download can be verified by (node:crypto names; Drive reports them as hex). */
+export type HashAlgorithm = 'md5' | 'sha256';
+
+export class InlineHasher implements ContentHasher {
+  private readonly hash: Hash;
+
+  constructor(algorithm: HashAlgorithm = 'md5') {
+    this.hash = createHash(algorithm);
+  }
 
   async update(buf: Buffer, length: number): Promise<void> {
     this.hash.update(buf.subarray(0, length));
@@ -36,21 +45,17 @@ export class InlineMd5 implements Md5Hasher {
   }
 
   async close(): Promise<void> {}
-
-  allocate(size: number): Buffer {
-    return Buffer.allocUnsafeSlow(size);
-  }
 }
 
 /** The worker's code, inline so it runs the same from sources, the CLI bundle and the desktop app. */
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { openSync, readSync, closeSync } = require('node:fs');
-const hash = createHash('md5');
+const hash = createHash(workerData.algorithm);
 parentPort.on('message', (m) => {
   try {
-    if (m.op === 'update') hash.update(new Uint8Array(m.buf, 0, m.length));
+    if (m.op === 'update') hash.update(new Uint8Array(m.buf, m.offset, m.length));
     else if (m.op === 'file') {
       const fd = openSync(m.path, 'r');
       try {
@@ -78,20 +83,20 @@ interface Reply {
   error?: string;
 }
 
-export class WorkerMd5 implements Md5Hasher {
+export class WorkerHasher implements ContentHasher {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private failed: Error | undefined;
 
-  constructor() {
+  constructor(algorithm: HashAlgorithm = 'md5') {
     // The worker allocates next to nothing (the hash state, small messages): a small heap keeps its RSS down.
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { algorithm }, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
     this.worker.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
-      if (r.error) p.reject(new Error(`MD5 worker: ${r.error}`));
+      if (r.error) p.reject(new Error(`hashing worker: ${r.error}`));
       else p.resolve(r);
     });
     const fail = (e: Error) => {
@@ -100,12 +105,13 @@ export class WorkerMd5 implements Md5Hasher {
       this.pending.clear();
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`MD5 worker exited (${code})`)));
+    this.worker.on('exit', (code) => fail(new Error(`hashing worker exited (${code})`)));
   }
 
+  /** `buf` must be a view of shared memory (a SharedArrayBuffer): the worker reads it in place. */
   async update(buf: Buffer, length: number): Promise<void> {
-    if (!(buf.buffer instanceof SharedArrayBuffer) || buf.byteOffset !== 0) throw new Error('WorkerMd5.update needs a buffer from allocate()');
-    await this.send({ op: 'update', buf: buf.buffer, length });
+    if (!(buf.buffer instanceof SharedArrayBuffer)) throw new Error('WorkerHasher.update needs a buffer in shared memory');
+    await this.send({ op: 'update', buf: buf.buffer, offset: buf.byteOffset, length });
   }
 
   async updateFromFile(path: string, length: number): Promise<void> {
@@ -120,10 +126,6 @@ export class WorkerMd5 implements Md5Hasher {
     await this.worker.terminate();
   }
 
-  allocate(size: number): Buffer {
-    return Buffer.from(new SharedArrayBuffer(size));
-  }
-
   private send(message: Record<string, unknown>): Promise<Reply> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
@@ -134,7 +136,7 @@ export class WorkerMd5 implements Md5Hasher {
   }
 }
 
-/** Feeds the first `length` bytes of a file to `hash` (an MD5, or another checksum with `update`). */
+/** Feeds the first `length` bytes of a file to `hash` (any checksum with `update`). */
 export async function hashFilePrefix(hash: { update(chunk: Buffer): unknown }, path: string, length: number): Promise<void> {
   const fh = await open(path, 'r');
   try {

@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { commitFile } from '../../common/atomic-write';
-import { WorkerMd5, type Md5Hasher } from './md5-hasher';
+import { WorkerHasher, type Md5Hasher } from './md5-hasher';
 
 /** Fetches the content's bytes from `start` on (a fresh ranged request each call). */
 export type FetchBytes = (start: number) => Promise<Readable>;
@@ -10,7 +10,8 @@ export type FetchBytes = (start: number) => Promise<Readable>;
 export class VerificationError extends Error {}
 
 /**
- * What a download is checked against: its size and the checksums its store reported — Drive's MD5, or
+ * What a download is checked against: its size and the checksums its store reported — Drive's SHA-256
+ * (MD5 when Drive gave no SHA-256), or
  * Cloud Storage's MD5 and CRC32C (composite objects have only the CRC32C; docs/cloud-storage.md).
  */
 export interface DownloadCheck<H extends Md5Hasher = Md5Hasher> {
@@ -123,7 +124,7 @@ class HashFeed {
   private readonly direct: boolean;
 
   constructor(private readonly hasher: Md5Hasher) {
-    this.direct = !(hasher instanceof WorkerMd5);
+    this.direct = !(hasher instanceof WorkerHasher);
   }
 
   async add(chunk: Buffer): Promise<void> {
@@ -163,7 +164,8 @@ class HashFeed {
       if (this.error) throw this.error;
       const buf = this.free.pop();
       if (buf) return buf;
-      if (this.busy.size + this.free.length < BATCHES) return this.hasher.allocate(BATCH);
+      // Shared memory: the worker reads the batch where it is, without a copy.
+      if (this.busy.size + this.free.length < BATCHES) return Buffer.from(new SharedArrayBuffer(BATCH));
       await Promise.race(this.busy);
     }
   }

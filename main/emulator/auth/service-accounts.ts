@@ -1,6 +1,7 @@
 import { createPublicKey, generateKeyPair, randomBytes, verify, type KeyObject } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../common/atomic-write';
 
 /**
  * Service accounts the emulator trusts (main/emulator/README.md, "Service accounts"): keys it generated
@@ -101,8 +102,6 @@ export class ServiceAccounts {
 
   private save(): void {
     if (!this.dataRoot) return;
-    const tmp = join(this.dataRoot, `${FILE}.tmp`);
-    writeFileSync(tmp, JSON.stringify([...this.keys.values()].map(({ keyId, email, publicPem }) => ({ keyId, email, publicPem }))));
-    renameSync(tmp, join(this.dataRoot, FILE));
+    writeFileAtomicSync(join(this.dataRoot, FILE), JSON.stringify([...this.keys.values()].map(({ keyId, email, publicPem }) => ({ keyId, email, publicPem }))));
   }
 }

@@ -52,6 +52,7 @@ export function driveRoutes(drive: DriveStore, listing?: ListingSettings): Route
         const f = fileOrNotFound(req.params.fileId as string);
         if ('status' in f) return f;
         if (req.query.get('alt') === 'media') return media(drive, f, req.headers.range);
+        if (selectsDigests(req)) await drive.contentDigests(f);
         return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
       },
     },
@@ -149,11 +150,18 @@ function fileResource(drive: DriveStore, f: DriveFile, email = ''): Record<strin
       out.fullFileExtension = fullExt ?? '';
       out.fileExtension = ext ?? '';
       out.md5Checksum = f.md5Checksum;
+      if (f.sha1Checksum !== undefined) out.sha1Checksum = f.sha1Checksum;
+      if (f.sha256Checksum !== undefined) out.sha256Checksum = f.sha256Checksum;
       out.headRevisionId = `0B${f.id.slice(1, 40)}`;
     }
     out.size = String(f.size);
   }
   return out;
+}
+
+/** True when `fields` asks for the SHA checksums (by name or with `*`), which are computed on first request. */
+function selectsDigests(req: EmuRequest): boolean {
+  return /sha1Checksum|sha256Checksum|\*/.test(req.query.get('fields') ?? '');
 }
 
 /** Applies `fields` (or the method's defaults); a selection of unknown fields is Drive's 400. */
@@ -224,7 +232,7 @@ function compareCursor(a: Cursor, b: Cursor, keys: SortKey[]): number {
   return compareValues(a[keys.length] as string, b[keys.length] as string, false);
 }
 
-function list(drive: DriveStore, req: EmuRequest, listing?: ListingSettings): Reply {
+async function list(drive: DriveStore, req: EmuRequest, listing?: ListingSettings): Promise<Reply> {
   const q = req.query;
   const sizeText = q.get('pageSize');
   const pageSize = sizeText === null ? DEFAULT_PAGE_SIZE : Number(sizeText);
@@ -265,6 +273,7 @@ function list(drive: DriveStore, req: EmuRequest, listing?: ListingSettings): Re
     while (start < matches.length && compareCursor((matches[start] as { c: Cursor }).c, cursor, keys) <= 0) start++;
   }
   const page = matches.slice(start, start + pageSize);
+  if (selectsDigests(req)) for (const m of page) await drive.contentDigests(m.f);
   const body: Record<string, unknown> = { kind: 'drive#fileList', incompleteSearch: false, files: page.map((m) => fileResource(drive, m.f, req.caller?.email)) };
   const last = page[page.length - 1];
   if (last && start + pageSize < matches.length) body.nextPageToken = encodeCursor(last.c, fingerprint);

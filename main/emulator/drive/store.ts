@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IdFactory } from '../random';
@@ -20,6 +22,12 @@ export interface DriveFile {
   /** Bytes; null for folders (Drive reports no size for them). */
   size: number | null;
   md5Checksum: string | null;
+  /**
+   * Drive's `sha1Checksum` / `sha256Checksum` (hex digests of the content), filled in by contentDigests()
+   * the first time a request selects them and kept from then on (absent in states saved before them).
+   */
+  sha1Checksum?: string;
+  sha256Checksum?: string;
   description: string | null;
   trashed: boolean;
   /** False when the file is in the trash only because an ancestor folder was trashed. */
@@ -58,6 +66,8 @@ export class DriveStore {
    */
   deferUnlinks = false;
   private unlinks: string[] = [];
+  /** Digests being computed, so two requests for the same file read it once. */
+  private readonly digesting = new Map<DriveFile, Promise<void>>();
 
   constructor(
     readonly blobDir: string,
@@ -139,6 +149,30 @@ export class DriveStore {
     for (const p of paths) unlink(p).catch(() => undefined);
   }
 
+  /**
+   * Fills in the file's SHA-1 and SHA-256 (one read of its bytes; files without content have none).
+   * Drive has them from the upload on; the emulator computes them when first asked, which only costs time.
+   */
+  contentDigests(file: DriveFile): Promise<void> {
+    const path = this.blobPath(file);
+    if (path === null || file.sha256Checksum !== undefined) return Promise.resolve();
+    let pending = this.digesting.get(file);
+    if (!pending) {
+      const md5 = file.md5Checksum;
+      pending = digestsOf(path)
+        .then((d) => {
+          if (file.md5Checksum !== md5) return; // the content was replaced meanwhile: that read is stale
+          file.sha1Checksum = d.sha1;
+          file.sha256Checksum = d.sha256;
+          this.markChanged(file);
+        })
+        .catch(() => undefined) // deleted meanwhile: nothing to report
+        .finally(() => this.digesting.delete(file));
+      this.digesting.set(file, pending);
+    }
+    return pending;
+  }
+
   blobPath(file: DriveFile): string | null {
     return file.blob === null ? null : join(this.blobDir, file.blob);
   }
@@ -180,6 +214,8 @@ export class DriveStore {
     if (file.trashed) this.trashUsage += bytes.length - before;
     file.size = bytes.length;
     file.md5Checksum = md5;
+    delete file.sha1Checksum;
+    delete file.sha256Checksum;
     file.modifiedTime = this.now();
     this.markChanged(file);
   }
@@ -310,4 +346,14 @@ export class DriveStore {
     if (!set) this.childrenOf.set(parentId, (set = new Set()));
     set.add(id);
   }
+}
+
+async function digestsOf(path: string): Promise<{ sha1: string; sha256: string }> {
+  const sha1 = createHash('sha1');
+  const sha256 = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    sha1.update(chunk);
+    sha256.update(chunk);
+  }
+  return { sha1: sha1.digest('hex'), sha256: sha256.digest('hex') };
 }

@@ -1,4 +1,5 @@
 import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { syncDirSync } from '../../common/atomic-write';
 import { join } from 'node:path';
 import type { EmuRequest, Route } from '../http/router';
 import { eeError, json, type Reply } from '../http/reply';
@@ -123,17 +124,8 @@ export class AssetStore {
     } finally {
       closeSync(fd);
     }
-    if (this.durable) {
-      // The new name too, so the file outlives a power cut as surely as the record naming it.
-      const dir = openSync(this.tablesDir, 'r');
-      try {
-        fsyncSync(dir);
-      } catch {
-        // not supported on every file system
-      } finally {
-        closeSync(dir);
-      }
-    }
+    // The new name too, so the file outlives a power cut as surely as the record naming it.
+    if (this.durable) syncDirSync(this.tablesDir);
   }
 
   /** The features of a live TABLE asset, read from its file; null when there is no such table. */

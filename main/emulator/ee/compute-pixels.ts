@@ -1,11 +1,11 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { syntheticValue, writeGeoTiff } from '../geotiff/writer';
 import { eeError, type Reply } from '../http/reply';
 import type { EmuRequest } from '../http/router';
 import { EeEvaluationError, evaluateImageInGrid, MalformedExpressionError, type AssetLookup } from './evaluator';
 import { NotEmulatedError, type EeDataType, type ExportGrid, type ImageProduct } from './product';
+import { writeProductGeoTiff } from './product-geotiff';
 
 /**
  * `POST /v1/projects/{project}/image:computePixels` (docs/emulator.md#computepixels): the pixels of an
@@ -189,18 +189,7 @@ export class ComputePixels {
     await mkdir(this.workDir, { recursive: true });
     const path = join(this.workDir, `pixels-${process.pid}-${++this.seq}.tif`);
     try {
-      await writeGeoTiff(
-        path,
-        {
-          width: product.grid.width,
-          height: product.grid.height,
-          bands: product.bands,
-          crs: product.grid.crs,
-          crsTransform: product.grid.crsTransform,
-          ...(product.clips?.length ? { clips: product.clips } : {}),
-        },
-        (band, x, y) => syntheticValue(band, x, y, product.bands[band]?.dataType ?? 'Float32'),
-      );
+      await writeProductGeoTiff(path, product);
       return await readFile(path);
     } finally {
       await rm(path, { force: true });

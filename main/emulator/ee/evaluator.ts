@@ -40,13 +40,18 @@ export function evaluateImageExport(body: unknown, assets?: AssetLookup): ImageP
   if (!(result instanceof ImageV)) throw new EeEvaluationError('Export: the exported object is not an Image.');
   if (result.bands.length === 0) throw new EeEvaluationError('Export: the image has no bands.');
   const grid = result.grid ?? gridFromFootprint(result);
+  return imageInGrid(result, grid);
+}
+
+/** An image's bands and clip masks in a pixel grid, as an export in that grid writes them. */
+function imageInGrid(image: ImageV, grid: ExportGrid): ImageProduct {
   const product: ImageProduct = {
     kind: 'image',
     grid,
-    bands: result.bands.map((b): ExportBand => ({ name: b.name, dataType: dataTypeOf(b.type) })),
+    bands: image.bands.map((b): ExportBand => ({ name: b.name, dataType: dataTypeOf(b.type) })),
     pixels: grid.width * grid.height,
   };
-  return result.clips.length ? { ...product, clips: result.clips.map((c) => clipInGrid(c, grid)) } : product;
+  return image.clips.length ? { ...product, clips: image.clips.map((c) => clipInGrid(c, grid)) } : product;
 }
 
 /**
@@ -58,13 +63,7 @@ export function evaluateImageInGrid(expression: unknown, grid: ExportGrid, asset
   if (result instanceof CollectionV) throw new NotEmulatedError('computePixels of an ImageCollection');
   if (!(result instanceof ImageV)) throw new EeEvaluationError('computePixels: the expression is not an Image.');
   if (result.bands.length === 0) throw new EeEvaluationError('computePixels: the image has no bands.');
-  const product: ImageProduct = {
-    kind: 'image',
-    grid,
-    bands: result.bands.map((b): ExportBand => ({ name: b.name, dataType: dataTypeOf(b.type) })),
-    pixels: grid.width * grid.height,
-  };
-  return result.clips.length ? { ...product, clips: result.clips.map((c) => clipInGrid(c, grid)) } : product;
+  return imageInGrid(result, grid);
 }
 
 /**

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileDataType, syntheticValue, writeGeoTiff } from '../geotiff/writer';
+import { fileDataType } from '../geotiff/writer';
 import { DEFAULT_SHARD_SIZE, type ExportJob } from './export-request';
 import { windowHasValidPixels } from './mask';
 import type { EeDataType, ImageProduct, PropertyValue, TableFeature, TableProduct } from './product';
+import { writeProductGeoTiff } from './product-geotiff';
 import type { Operation, OutputProducer, StagedFile } from './tasks';
 
 /**
@@ -129,22 +130,10 @@ export class ImageOutputProducer implements OutputProducer {
         // Attempt in the name: a retried task never writes over files of an attempt still being discarded.
         const path = join(this.stagingDir, `${opId}-a${op.attempt}-${encodeURIComponent(part.name)}`);
         const { size, md5 } = await this.gate.run(() =>
-          writeGeoTiff(
-            path,
-            {
-              width: product.grid.width,
-              height: product.grid.height,
-              bands: product.bands,
-              crs: product.grid.crs,
-              crsTransform: product.grid.crsTransform,
-              window: { col0: part.xOff, row0: part.yOff, width: part.width, height: part.height },
-              ...(op.job.noData !== null ? { noData: op.job.noData } : {}),
-              ...(product.clips?.length ? { clips: product.clips } : {}),
-            },
-            // Values follow world coordinates, so neighbouring tiles and the parts of a split output
-            // continue each other, and no two tiles have the same bytes.
-            (band, x, y) => syntheticValue(band, x, y, product.bands[band]?.dataType ?? 'Float32'),
-          ),
+          writeProductGeoTiff(path, product, {
+            window: { col0: part.xOff, row0: part.yOff, width: part.width, height: part.height },
+            ...(op.job.noData !== null ? { noData: op.job.noData } : {}),
+          }),
         );
         if (this.durable) await syncFile(path);
         files.push({ name: part.name, mimeType: 'image/tiff', path, size, md5 });

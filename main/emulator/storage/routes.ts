@@ -5,7 +5,7 @@ import type { ObjectStore, StoredObject } from './store';
 
 /**
  * The Cloud Storage JSON API subset that `@google-cloud/storage` 7.x uses for Tessera (main/emulator/README.md,
- * "Cloud Storage"): objects.list (`prefix`, `pageToken`, `maxResults`), objects.get (metadata, or the bytes
+ * "Cloud Storage"): objects.list (`prefix`, `delimiter`, `pageToken`, `maxResults`), objects.get (metadata, or the bytes
  * with `alt=media` and an optional `Range`), objects.delete, buckets.get, and simple/multipart uploads
  * (the lease object). Errors are the JSON API's `{ error: { code, message, errors: [{ reason }] } }`.
  */
@@ -51,7 +51,7 @@ export function storageRoutes(store: ObjectStore, rfc3339: (t: number) => string
       const want = req.query.get('ifGenerationMatch');
       // ifGenerationMatch=0: "only if no live object has this name" (how a lease is taken without a race).
       if (want !== null && (want === '0' ? existing !== undefined : existing?.generation !== want)) return preconditionFailed();
-      const o = await store.write(b, upload.name, upload.bytes, upload.contentType);
+      const o = await store.write(b, upload.name, upload.bytes, upload.contentType, upload.metadata);
       return json(200, resource(o));
     }),
   ];
@@ -66,15 +66,43 @@ function list(store: ObjectStore, req: EmuRequest, resource: (o: StoredObject) =
   if (!Number.isInteger(max) || max < 0) return driveError(400, `Invalid unsigned integer: "${rawMax}"`, { reason: 'invalidParameter', location: 'maxResults', locationType: 'parameter' });
   const size = Math.min(max === 0 ? MAX_PAGE : max, MAX_PAGE);
   const token = req.query.get('pageToken');
-  // The page token is the last name of the previous page (opaque to clients, base64 like Google's).
+  // The page token is the last entry of the previous page (opaque to clients, base64 like Google's).
   const after = token ? Buffer.from(token, 'base64').toString('utf8') : null;
-  const all = store.list(b, prefix).filter((o) => after === null || o.name > after);
+  const all = entries(store.list(b, prefix), prefix, req.query.get('delimiter') || null).filter((e) => after === null || e.key > after);
+  // "Maximum number of items plus prefixes to return in a single page."
   const page = all.slice(0, size);
+  const items = page.flatMap((e) => (e.object ? [resource(e.object)] : []));
+  const prefixes = page.flatMap((e) => (e.object ? [] : [e.key]));
   const out: Record<string, unknown> = { kind: 'storage#objects' };
-  // An empty listing has no `items` key at all, as Google answers.
-  if (page.length) out.items = page.map(resource);
-  if (all.length > size) out.nextPageToken = Buffer.from((page[page.length - 1] as StoredObject).name, 'utf8').toString('base64');
+  // An empty listing has no `items` key at all, as Google answers; `prefixes` only when there are some.
+  if (prefixes.length) out.prefixes = prefixes;
+  if (items.length) out.items = items;
+  if (all.length > size) out.nextPageToken = Buffer.from((page[page.length - 1] as Entry).key, 'utf8').toString('base64');
   return json(200, out);
+}
+
+/** One entry of a listing: an object, or (with a delimiter) a rolled-up prefix. */
+interface Entry {
+  key: string;
+  object?: StoredObject;
+}
+
+/**
+ * With a delimiter, objects whose name goes on past `prefix` to a delimiter are rolled up into that
+ * prefix (up to and including the delimiter), listed once; entries in lexicographic order.
+ */
+function entries(objects: StoredObject[], prefix: string, delimiter: string | null): Entry[] {
+  if (delimiter === null) return objects.map((o) => ({ key: o.name, object: o }));
+  const out: Entry[] = [];
+  for (const o of objects) {
+    const at = o.name.indexOf(delimiter, prefix.length);
+    if (at < 0) out.push({ key: o.name, object: o });
+    else {
+      const rolled = o.name.slice(0, at + delimiter.length);
+      if (out[out.length - 1]?.key !== rolled) out.push({ key: rolled });
+    }
+  }
+  return out;
 }
 
 /** The bytes, whole (200) or one `Range` (206); faults may cut the body (reply.media). */
@@ -132,6 +160,7 @@ export function objectResource(o: StoredObject, rfc3339: (t: number) => string):
     ...(o.md5Hash ? { md5Hash: o.md5Hash } : {}),
     crc32c: o.crc32c,
     ...(o.componentCount !== null ? { componentCount: o.componentCount } : {}),
+    ...(o.metadata ? { metadata: o.metadata } : {}),
     etag: Buffer.from(o.generation).toString('base64'),
     timeCreated: rfc3339(o.timeCreated),
     updated: rfc3339(o.updated),
@@ -155,7 +184,7 @@ function preconditionFailed(): Reply {
   return driveError(412, 'At least one of the pre-conditions you specified did not hold.', { reason: 'conditionNotMet', location: 'If-Match', locationType: 'header' });
 }
 
-type Upload = { name: string; bytes: Buffer; contentType: string } | { error: string };
+type Upload = { name: string; bytes: Buffer; contentType: string; metadata?: Record<string, string> } | { error: string };
 
 /** `uploadType=media` (name in the query) or `multipart` (JSON metadata part, then the bytes). */
 function readUpload(req: EmuRequest): Upload {
@@ -172,7 +201,7 @@ function readUpload(req: EmuRequest): Upload {
   const parts = splitMultipart(req.body, boundary.trim());
   if (parts.length < 2) return { error: 'Multipart upload needs a metadata part and a media part' };
   const [metaPart, mediaPart] = parts as [Part, Part];
-  let meta: { name?: unknown; contentType?: unknown };
+  let meta: { name?: unknown; contentType?: unknown; metadata?: unknown };
   try {
     meta = JSON.parse(metaPart.body.toString('utf8')) as typeof meta;
   } catch {
@@ -181,7 +210,21 @@ function readUpload(req: EmuRequest): Upload {
   const name = typeof meta.name === 'string' ? meta.name : req.query.get('name');
   if (!name) return { error: 'Required parameter: name' };
   const contentType = typeof meta.contentType === 'string' ? meta.contentType : (mediaPart.headers['content-type'] ?? 'application/octet-stream');
-  return { name, bytes: mediaPart.body, contentType };
+  const metadata = customMetadata(meta.metadata);
+  if (metadata === null) return { error: 'Invalid value for metadata: its values must be strings' };
+  return { name, bytes: mediaPart.body, contentType, ...(metadata ? { metadata } : {}) };
+}
+
+/** The upload's custom metadata: string values only; null when malformed, undefined when absent. */
+function customMetadata(raw: unknown): Record<string, string> | null | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') return null;
+    out[k] = v;
+  }
+  return out;
 }
 
 interface Part {

@@ -23,6 +23,8 @@ export interface StoredObject {
   contentType: string;
   /** Set on composite objects (they have no MD5). */
   componentCount: number | null;
+  /** The user's custom metadata (`metadata` of the objects resource), when an upload gave any. */
+  metadata?: Record<string, string>;
   /** Simulated epoch ms. */
   timeCreated: number;
   updated: number;
@@ -97,11 +99,11 @@ export class ObjectStore {
   }
 
   /** An upload (the client's `file.save`): a new version of the name. */
-  async write(bucket: string, name: string, bytes: Buffer, contentType: string): Promise<StoredObject> {
+  async write(bucket: string, name: string, bytes: Buffer, contentType: string, metadata?: Record<string, string>): Promise<StoredObject> {
     const blob = this.nextBlob();
     await writeFile(join(this.blobDir, blob), bytes);
     const md5 = createHash('md5').update(bytes).digest('base64');
-    return this.insert({ bucket, name, blob, size: bytes.length, md5Hash: md5, crc32c: crcBase64(crc32c(bytes)), contentType, componentCount: null });
+    return this.insert({ bucket, name, blob, size: bytes.length, md5Hash: md5, crc32c: crcBase64(crc32c(bytes)), contentType, componentCount: null, ...(metadata && Object.keys(metadata).length ? { metadata } : {}) });
   }
 
   /** Deletes the live version; false when there is none. The bytes go at once (nothing references them). */

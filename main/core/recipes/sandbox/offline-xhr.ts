@@ -1,3 +1,4 @@
+import { XhrBase } from '../../net/xhr-base';
 import { NO_COMPUTE } from './protocol';
 
 /**
@@ -19,20 +20,8 @@ export function setOfflineTransport(t: OfflineTransport): void {
 
 const ALGORITHMS = /^\/(?:v1|v1alpha|v1beta)\/projects\/[^/]+\/algorithms$/;
 
-export class OfflineXhr {
+export class OfflineXhr extends XhrBase {
   static readonly DONE = 4;
-  readyState = 0;
-  status = 0;
-  statusText = '';
-  responseText = '';
-  response = '';
-  responseType = '';
-  withCredentials = false;
-  onreadystatechange: (() => void) | null = null;
-  onload: (() => void) | null = null;
-  onerror: ((e: unknown) => void) | null = null;
-  private method = 'GET';
-  private url = '';
 
   open(method: string, url: string, async = true): void {
     this.method = method.toUpperCase();
@@ -79,8 +68,7 @@ export class OfflineXhr {
     this.statusText = status === 200 ? 'OK' : 'Error';
     this.responseText = body;
     this.response = body;
-    this.readyState = 4;
-    this.onreadystatechange?.();
+    this.setState(4);
     this.onload?.();
   }
 }
