@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { TILE_STATES, type TileState } from './contract';
-import { JobSummarySchema, TileViewSchema } from './dashboard';
+import { JobViewSchema } from './dashboard';
 
 /** Base64 text; checked by decoding it (a regular expression over megabytes costs more than the decoding). */
 const Base64 = z.string();
@@ -60,13 +60,10 @@ export const CompactGridSchema = z.object({
 });
 export type CompactGrid = z.infer<typeof CompactGridSchema>;
 
-export const CompactJobSchema = JobSummarySchema.extend({
+/** A job as in `DashboardSnapshot`, whose `tiles` hold only the units that are not on its grid. */
+export const CompactJobSchema = JobViewSchema.extend({
   /** The job's regular grid (none when its units are not on one). */
   grid: CompactGridSchema.nullable(),
-  /** Every other unit as an object, as in `DashboardSnapshot`. */
-  tiles: z.array(TileViewSchema),
-  roi: z.array(z.array(z.number())),
-  bounds: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
 });
 export type CompactJob = z.infer<typeof CompactJobSchema>;
 

@@ -2,30 +2,24 @@
  * Tessera's Cloud Storage adapter (main/core/gcs/client.ts) against the emulator's storage faults
  * (docs/cloud-storage.md, "Downloads"): a body cut short never leaves a read waiting for ever.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import type { EmulatorHandle } from '../../main/emulator';
+import { startEmulatorAsServiceAccount, type ServiceAccountEmulator } from '../helpers/service-account';
 import { GcsClient } from '../../main/core/gcs/client';
-import { parseServiceAccountKey, serviceAccountClient } from '../../main/core/auth/service-account';
-import { googleEndpoints } from '../../main/core/google/session';
 
+let signed: ServiceAccountEmulator;
 let emu: EmulatorHandle;
-let dir: string;
 let gcs: GcsClient;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-gcs-client-'));
-  const keyPath = join(dir, 'key.json');
-  emu = await startEmulator({ buckets: 'b', serviceAccountKey: keyPath, project: 'p', seed: 3 });
-  const jwt = serviceAccountClient(parseServiceAccountKey(readFileSync(keyPath, 'utf8'), keyPath), googleEndpoints(emu.url));
+  signed = await startEmulatorAsServiceAccount({ buckets: 'b', project: 'p', seed: 3 });
+  emu = signed.emu;
+  const jwt = signed.jwt;
   gcs = new GcsClient({ accessToken: async () => (await jwt.getAccessToken()).token!, apiEndpoint: emu.url, stallMs: 500, requestTimeoutMs: 2_000, retry: { maxRetries: 0, maxDelaySeconds: 1 } });
 }, 30_000);
 
 afterAll(async () => {
-  await emu?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await signed?.stop();
 });
 
 describe('reading a small object (the lease) while bodies are cut short', () => {

@@ -7,25 +7,20 @@
  */
 import { ApiError, Storage, type File } from '@google-cloud/storage';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
-import { parseServiceAccountKey, serviceAccountClient } from '../../main/core/auth/service-account';
-import { googleEndpoints } from '../../main/core/google/session';
+import type { EmulatorHandle } from '../../main/emulator';
+import { startEmulatorAsServiceAccount, type ServiceAccountEmulator } from '../helpers/service-account';
 
 const BUCKET = 'fidelity';
+let signed: ServiceAccountEmulator;
 let emu: EmulatorHandle;
-let dir: string;
 let storage: Storage;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-gcs-fidelity-'));
-  const keyPath = join(dir, 'key.json');
-  emu = await startEmulator({ buckets: BUCKET, serviceAccountKey: keyPath, project: 'fid', seed: 11 });
-  const jwt = serviceAccountClient(parseServiceAccountKey(readFileSync(keyPath, 'utf8'), keyPath), googleEndpoints(emu.url));
+  signed = await startEmulatorAsServiceAccount({ buckets: BUCKET, project: 'fid', seed: 11 });
+  emu = signed.emu;
+  const jwt = signed.jwt;
   const token = (await jwt.getAccessToken()).token!;
   const auth = { getRequestHeaders: async () => ({ Authorization: `Bearer ${token}` }), getCredentials: async () => ({}) };
   storage = new Storage({ apiEndpoint: emu.url, useAuthWithCustomEndpoint: true, projectId: 'fid', authClient: auth as never, retryOptions: { autoRetry: false } });
@@ -34,8 +29,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await emu?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await signed?.stop();
 });
 
 const base64Crc32c = (bytes: Buffer): string => {

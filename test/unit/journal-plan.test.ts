@@ -17,6 +17,15 @@ function jobDir(): string {
   return mkdtempSync(join(tmpdir(), 'tessera-plan-lines-'));
 }
 
+/** A job folder whose journal holds its meta line and the plan of `tiles` (in parts when large). */
+async function plannedJob(tiles: TilePlan[]): Promise<string> {
+  const dir = jobDir();
+  const repo = await FileJobRepository.open(dir);
+  await repo.append({ type: 'meta', patch: { fingerprint: { roi: 'f' } as never } }, { type: 'plan', tiles });
+  await repo.close();
+  return dir;
+}
+
 const lines = (dir: string) => readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean);
 
 describe('a large plan in the job journal (docs/scale.md, "The plan in the journal")', () => {
@@ -44,10 +53,7 @@ describe('a large plan in the job journal (docs/scale.md, "The plan in the journ
   });
 
   it('cut short by a crash is not taken for a plan, and the job plans again from there', async () => {
-    const dir = jobDir();
-    const repo = await FileJobRepository.open(dir);
-    await repo.append({ type: 'meta', patch: { fingerprint: { roi: 'f' } as never } }, { type: 'plan', tiles: big });
-    await repo.close();
+    const dir = await plannedJob(big);
     const [meta, part1, part2, part3] = lines(dir);
     // Killed while writing the last part: two whole parts and half of the third reached the disk.
     writeFileSync(join(dir, 'journal.jsonl'), `${meta}\n${part1}\n${part2}\n${part3!.slice(0, 1000)}`);
@@ -69,10 +75,7 @@ describe('a large plan in the job journal (docs/scale.md, "The plan in the journ
   });
 
   it('cut exactly between parts is not taken for a plan either', async () => {
-    const dir = jobDir();
-    const repo = await FileJobRepository.open(dir);
-    await repo.append({ type: 'meta', patch: { fingerprint: { roi: 'f' } as never } }, { type: 'plan', tiles: big });
-    await repo.close();
+    const dir = await plannedJob(big);
     const [meta, part1, part2] = lines(dir);
     writeFileSync(join(dir, 'journal.jsonl'), `${meta}\n${part1}\n${part2}\n`);
 
@@ -84,10 +87,7 @@ describe('a large plan in the job journal (docs/scale.md, "The plan in the journ
   });
 
   it('with a part missing in the middle is refused as damage, and the journal is left as it was', async () => {
-    const dir = jobDir();
-    const repo = await FileJobRepository.open(dir);
-    await repo.append({ type: 'meta', patch: { fingerprint: { roi: 'f' } as never } }, { type: 'plan', tiles: big });
-    await repo.close();
+    const dir = await plannedJob(big);
     const [meta, part1, , part3] = lines(dir);
     const damaged = `${meta}\n${part1}\n${part3}\n`;
     writeFileSync(join(dir, 'journal.jsonl'), damaged);
