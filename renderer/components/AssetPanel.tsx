@@ -34,7 +34,8 @@ export function AssetPanel({ services, onClose, initialFolder }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [said, setSaid] = useState('');
 
-  const list = async (name = folder, deep = recursive, keepPage = false) => {
+  /** `done`: what the user just did (a deletion), kept in front of the refreshed listing's line so it is not lost. */
+  const list = async (name = folder, deep = recursive, keepPage = false, done = '') => {
     const parsed = AssetFolderSchema.safeParse(name);
     if (!parsed.success) {
       setError(parsed.error.issues[0]?.message ?? 'not an asset name');
@@ -50,7 +51,7 @@ export function AssetPanel({ services, onClose, initialFolder }: Props) {
       setConfirming(false);
       const pages = Math.max(1, Math.ceil(r.assets.length / ASSETS_PER_PAGE));
       setPage((p) => (keepPage ? Math.min(p, pages - 1) : 0));
-      setSaid(`${r.assets.length.toLocaleString('en-US')} assets in ${r.folder}${r.truncated ? ' (listing cut short)' : ''}`);
+      setSaid(`${done}${r.assets.length.toLocaleString('en-US')} assets in ${r.folder}${r.truncated ? ' (listing cut short)' : ''}`);
     } catch (e) {
       setError((e as Error).message);
     }
@@ -85,9 +86,10 @@ export function AssetPanel({ services, onClose, initialFolder }: Props) {
         r.deleted.push(...part.deleted);
         r.alreadyGone.push(...part.alreadyGone);
       }
-      setSaid(`Deleted ${r.deleted.length} asset${r.deleted.length === 1 ? '' : 's'}${r.alreadyGone.length ? ` (${r.alreadyGone.length} already gone)` : ''}.`);
+      const done = `Deleted ${r.deleted.length} asset${r.deleted.length === 1 ? '' : 's'}${r.alreadyGone.length ? ` (${r.alreadyGone.length} already gone)` : ''}.`;
+      setSaid(done);
       setConfirming(false);
-      if (listing) await list(listing.folder, listing.recursive, true);
+      if (listing) await list(listing.folder, listing.recursive, true, `${done} `);
     } catch (e) {
       setError((e as Error).message);
       setConfirming(false);

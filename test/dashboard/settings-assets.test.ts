@@ -198,7 +198,12 @@ describe('the assets panel (tessera serve, Chromium, emulator)', () => {
     expect((await ee.listAssets(`${ROOT}/panel`)).length).toBe(103);
     await page.locator('[data-testid="asset-delete"]').click();
     await page.locator('[data-testid="asset-confirm-delete"]').click();
-    await until(async () => /Deleted 4 assets/.test(await text(page, 'asset-said')), 60_000, 100, 'the deletion');
+    await until(async () => /Deleted 4 assets/.test(await text(page, 'asset-said')), 30_000, 100, 'the deletion').catch(async (e: Error) => {
+      // Say what the panel shows instead: an error line, or a deletion still under way.
+      const said = await text(page, 'asset-said').catch(() => '(no status)');
+      const error = await text(page, 'asset-error').catch(() => '(no error)');
+      throw new Error(`${e.message}; the panel says "${said}", error "${error}"; page problems: ${JSON.stringify(problems)}`);
+    });
     const left = (await ee.listAssets(`${ROOT}/panel`)).map((a) => a.name.split('/').pop());
     expect(left).toHaveLength(100);
     for (const gone of ['t099', 't100', 'z-folder']) expect(left).not.toContain(gone);
@@ -206,6 +211,8 @@ describe('the assets panel (tessera serve, Chromium, emulator)', () => {
     expect(left).toContain('z-collection');
     // The listing was refreshed: 100 assets, one page.
     await until(async () => (await text(page, 'asset-page')) === 'Page 1 of 1', 10_000, 100, 'the refreshed listing');
+    // What was done stays said after the refresh (it used to be replaced by the listing's line at once).
+    expect(await text(page, 'asset-said')).toMatch(/^Deleted 4 assets\. 100 assets in /);
     expect(await page.locator('[data-testid="asset-row"]').count()).toBe(100);
     expect(unexpected(problems)).toEqual([]);
     await page.close();
