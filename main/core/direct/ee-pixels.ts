@@ -42,11 +42,8 @@ interface RequestParams {
 
 export type ComputePixels = (grid: PixelGrid, image: (ee: EeModule) => unknown, signal?: AbortSignal) => Promise<Buffer>;
 
-let loaded: (EeModule & PixelsClient) | undefined;
-
 function client(): EeModule & PixelsClient {
-  loaded ??= loadEarthEngineClient<EeModule & PixelsClient>();
-  return loaded;
+  return loadEarthEngineClient<EeModule & PixelsClient>();
 }
 
 /** A computePixels function over a connection (EarthEngine.connection() gives one). */

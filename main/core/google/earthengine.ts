@@ -142,7 +142,6 @@ export interface EeModule {
   List(v: unknown[]): unknown;
 }
 
-let loaded: EeModule | undefined;
 let initialisedFor: string | undefined;
 
 /** The client's own throttle interval (350 ms) while we have it scaled; undefined when it is the client's. */
@@ -161,10 +160,9 @@ function scaleRequestThrottle(ee: EeModule, timeScale: number): void {
   }
 }
 
+/** Loaded lazily (ee-client.ts keeps the one instance): commands without Earth Engine don't pay its time and ~36 MB. */
 function eeModule(): EeModule {
-  // Loaded lazily: requiring it costs time and ~36 MB that commands without Earth Engine don't pay.
-  loaded ??= loadEarthEngineClient<EeModule>();
-  return loaded;
+  return loadEarthEngineClient<EeModule>();
 }
 
 export class EarthEngine {
