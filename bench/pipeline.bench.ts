@@ -16,18 +16,16 @@ import type { EmulatorState } from '../main/emulator';
 import { rectangleJob } from '../test/helpers/job';
 import { runEngine, type EngineRun } from './lib/engine';
 import { apiUse, spawnEmulator, REPO } from './lib/emulator';
-import { report } from './result';
+import { report, reportVersus } from './result';
 
-const COLS = 10;
-const ROWS = 10;
-const TILE_PIXELS = 256;
-const TIME_SCALE = 60;
-const SLOTS = 2;
-const MAX_IN_FLIGHT = 4;
+/** The job both sides run: a grid of tiles, at most `maxInFlight` exports at once. */
+const JOB = { cols: 10, rows: 10, tilePixels: 256, maxInFlight: 4 } as const;
+/** Each side's emulator: a task takes 120 s + pixels / 20,000 simulated seconds, `slots` at once. */
+const EMULATOR = { timeScale: 60, slots: 2 } as const;
 
 function seedLoopChild(jobFile: string, url: string): Promise<{ makespanMs: number; files: number; checks: number; sleeps: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'baselines', 'seed-loop.ts'), jobFile, url, String(MAX_IN_FLIGHT)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'baselines', 'seed-loop.ts'), jobFile, url, String(JOB.maxInFlight)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -64,18 +62,18 @@ function lastDownload(run: EngineRun): { tile: string; ms: number; verifiedAt: n
 }
 
 async function main(): Promise<void> {
-  const flags = ['--time-scale', String(TIME_SCALE), '--slots', String(SLOTS)];
+  const flags = ['--time-scale', String(EMULATOR.timeScale), '--slots', String(EMULATOR.slots)];
   const [emuOurs, emuSeed] = await Promise.all([spawnEmulator(flags), spawnEmulator(flags)]);
   try {
-    const extra = { maxInFlight: MAX_IN_FLIGHT };
-    const ours = rectangleJob('bench-tessera', COLS, ROWS, extra, TILE_PIXELS);
-    const seed = rectangleJob('bench-seed', COLS, ROWS, extra, TILE_PIXELS);
-    const tiles = COLS * ROWS;
-    const taskReal = (120 + (TILE_PIXELS * TILE_PIXELS) / 20_000) / TIME_SCALE;
+    const extra = { maxInFlight: JOB.maxInFlight };
+    const ours = rectangleJob('bench-tessera', JOB.cols, JOB.rows, extra, JOB.tilePixels);
+    const seed = rectangleJob('bench-seed', JOB.cols, JOB.rows, extra, JOB.tilePixels);
+    const tiles = JOB.cols * JOB.rows;
+    const taskReal = (120 + (JOB.tilePixels * JOB.tilePixels) / 20_000) / EMULATOR.timeScale;
     process.stderr.write(
-      `pipeline: ${tiles} tiles of ${TILE_PIXELS}×${TILE_PIXELS} px, maxInFlight ${MAX_IN_FLIGHT}, downloads 3, poll 5–60 s; emulator ` +
-        `slots ${SLOTS}, time scale ${TIME_SCALE} (a task runs ${taskReal.toFixed(2)} s real); Tessera in-process and the notebook loop ` +
-        `(maxTasks ${MAX_IN_FLIGHT}, sleep 60 s) in a child process, at the same time, each on its own emulator process\n`,
+      `pipeline: ${tiles} tiles of ${JOB.tilePixels}×${JOB.tilePixels} px, maxInFlight ${JOB.maxInFlight}, downloads 3, poll 5–60 s; emulator ` +
+        `slots ${EMULATOR.slots}, time scale ${EMULATOR.timeScale} (a task runs ${taskReal.toFixed(2)} s real); Tessera in-process and the notebook loop ` +
+        `(maxTasks ${JOB.maxInFlight}, sleep 60 s) in a child process, at the same time, each on its own emulator process\n`,
     );
 
     const seedRun = seedLoopChild(seed.file, emuSeed.url);
@@ -90,12 +88,12 @@ async function main(): Promise<void> {
     if (t.count !== tiles) throw new Error(`expected ${tiles} succeeded operations, found ${t.count}`);
     const last = lastDownload(run);
     const makespan = run.makespanMs / 1000;
-    const lowerBound = t.sum / SLOTS + last.ms / 1000;
+    const lowerBound = t.sum / EMULATOR.slots + last.ms / 1000;
     const utilisation = makespan / lowerBound;
     const startS = (t.firstStart - (run.events[0]?.at ?? 0)) / 1000;
     const tailS = (last.verifiedAt - t.lastEnd) / 1000;
     process.stderr.write(
-      `  Tessera: makespan ${makespan.toFixed(2)} s; Σ task time ${t.sum.toFixed(1)} s / ${SLOTS} slots = ${(t.sum / SLOTS).toFixed(2)} s, last download ` +
+      `  Tessera: makespan ${makespan.toFixed(2)} s; Σ task time ${t.sum.toFixed(1)} s / ${EMULATOR.slots} slots = ${(t.sum / EMULATOR.slots).toFixed(2)} s, last download ` +
         `${last.ms.toFixed(0)} ms → lower bound ${lowerBound.toFixed(2)} s (${utilisation.toFixed(3)}×); first task started ${startS.toFixed(2)} s in, ` +
         `last output verified ${tailS.toFixed(2)} s after the last task ended\n`,
     );
@@ -108,8 +106,8 @@ async function main(): Promise<void> {
       target: 'makespan ≤ 1.03 × (Σ task time / slots + the last download)',
       pass: utilisation <= 1.03,
       notes:
-        `${tiles} tiles, ${SLOTS} slots, tasks ${taskReal.toFixed(2)} s real: makespan ${makespan.toFixed(2)} s vs lower bound ${lowerBound.toFixed(2)} s ` +
-        `(Σ task ${t.sum.toFixed(1)} s / ${SLOTS} + last download ${last.ms.toFixed(0)} ms); first task started ${startS.toFixed(2)} s after run() began, ` +
+        `${tiles} tiles, ${EMULATOR.slots} slots, tasks ${taskReal.toFixed(2)} s real: makespan ${makespan.toFixed(2)} s vs lower bound ${lowerBound.toFixed(2)} s ` +
+        `(Σ task ${t.sum.toFixed(1)} s / ${EMULATOR.slots} + last download ${last.ms.toFixed(0)} ms); first task started ${startS.toFixed(2)} s after run() began, ` +
         `last output verified ${tailS.toFixed(2)} s after the last task ended`,
     });
 
@@ -144,12 +142,9 @@ async function main(): Promise<void> {
     const httpPerTile = perTile(a.http - a.driveMedia);
     const seedHttpPerTile = perTile(b.http - b.driveMedia);
     const requestsOk = httpPerTile <= seedHttpPerTile && httpPerTile <= 4 && makespanRatio <= 1;
-    report({
+    reportVersus(httpPerTile, seedHttpPerTile, 2, {
       name: 'requests-per-tile',
-      value: Number(httpPerTile.toFixed(2)),
       unit: 'HTTP requests / tile',
-      baseline: Number(seedHttpPerTile.toFixed(2)),
-      ratio: Number((httpPerTile / seedHttpPerTile).toFixed(2)),
       target: '≤ the notebook loop’s and ≤ 4.0, media excluded, with makespan ≤ the loop’s',
       pass: requestsOk,
       notes:
@@ -178,12 +173,9 @@ async function main(): Promise<void> {
     // ---- drive-requests-per-tile ----
     const drivePerTile = perTile(a.driveCalls);
     const seedDrivePerTile = perTile(b.driveCalls);
-    report({
+    reportVersus(drivePerTile, seedDrivePerTile, 2, {
       name: 'drive-requests-per-tile',
-      value: Number(drivePerTile.toFixed(2)),
       unit: 'requests / tile',
-      baseline: Number(seedDrivePerTile.toFixed(2)),
-      ratio: Number((drivePerTile / seedDrivePerTile).toFixed(2)),
       target: '≤ 3 per tile, plus the media downloads',
       pass: drivePerTile <= 3,
       notes:

@@ -29,6 +29,7 @@ import { BIN, spawnEmulator } from './lib/emulator';
 import { runUntil } from './lib/real-run';
 import { measurePollCycles, type PollCycleFigure } from './lib/poll-cycle';
 import { report } from './result';
+import { boundHeapGrowth } from '../main/common/heap-growth';
 
 const COLS = 300;
 const ROWS = 280;
@@ -205,6 +206,8 @@ async function pollFigure(): Promise<void> {
 }
 
 async function pollPhase(file: string, url: string, warmupSeconds: number): Promise<void> {
+  // The heap of `tessera run`: its CLI bounds the heap's growth at start (docs/scale.md, "Memory of a run").
+  boundHeapGrowth();
   const figure = await measurePollCycles(file, url, warmupSeconds * 1000, POLL_WINDOW_SECONDS * 1000, () => process.stderr.write(`${FIRST_CYCLE}\n`));
   process.stdout.write(JSON.stringify(figure) + '\n', () => process.exit(0));
 }

@@ -18,7 +18,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rectangleJob, type TestJob } from '../test/helpers/job';
 import { BIN, spawnEmulator, type EmulatorProcess } from './lib/emulator';
-import { report } from './result';
+import { report, reportVersus } from './result';
 
 const COLS = 250;
 const ROWS = 200;
@@ -194,12 +194,9 @@ async function main(): Promise<void> {
       pass: true,
       notes: `.tessera/${big.name}/ at the kill, ${done} of ${tiles} tiles done: ${Object.entries(journal.parts).map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(2)} MB`).join(', ')}`,
     });
-    report({
+    reportVersus(cpuBig, cpuSmall, 1, {
       name: 'scale-50k-cpu-per-cycle',
-      value: Number(cpuBig.toFixed(1)),
       unit: 'ms',
-      baseline: Number(cpuSmall.toFixed(1)),
-      ratio: Number((cpuBig / cpuSmall).toFixed(1)),
       target: 'no per-cycle work that grows with the number of tiles (ratio to the 1,000-tile job ≈ 1)',
       pass: cpuBig / cpuSmall < 2,
       notes: `CPU time of the \`tessera run\` process per POST /batch (one per poll cycle) over ${WARMUP_SECONDS}–${RUN_SECONDS} s: ${bb1 - bb0} cycles at ${tiles} tiles, ${sb1 - sb0} at ${SMALL[0] * SMALL[1]} tiles`,

@@ -123,6 +123,17 @@ async function main(): Promise<void> {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
 
+    if (process.env.BENCH_UI_ONLY === '1m') {
+      // Iterating on the million-unit map alone (bench/README.md): its two figures' measurements, no report.
+      for (let k = 0; k < Number(process.env.BENCH_UI_REPEAT ?? 1); k++) {
+        const trace = process.env.BENCH_UI_TRACE;
+        if (trace) await browser.startTracing(page, { path: `${trace}.${k}.json`, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8', 'blink', 'cc', 'gpu'] });
+        const f = await measure(page, url, 1000, true);
+        if (trace) await browser.stopTracing();
+        process.stderr.write(`ui ${f.tiles} tiles: first paint ${f.firstPaintMs.toFixed(0)} ms; ${f.longTasks} long task(s), longest ${f.longestMs.toFixed(0)} ms\n`);
+      }
+      return;
+    }
     // Baseline: the naive map (SVG, one layer per tile) for a sample, scaled to N; median of 3.
     const basePage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await basePage.goto(pathToFileURL(join(dir, 'baseline.html')).href);

@@ -9,15 +9,16 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 // What the CommonJS bundles share (the CLI, a recipe's child, the desktop shell): one .cjs file per entry in out/.
 const cjsBundle = { absWorkingDir: root, outdir: 'out', outExtension: { '.js': '.cjs' }, bundle: true, format: 'cjs', logLevel: 'warning' };
+// Those that run in Node (Node 20, package.json's engines; the desktop shell's main raises it to Electron's).
+const nodeBundle = { ...cjsBundle, platform: 'node', target: 'node20' };
+// The programs that say their version (the CLI, the desktop shell), with source maps for their stack traces.
+const versioned = { sourcemap: 'linked', define: { __TESSERA_VERSION__: JSON.stringify(pkg.version) } };
 
 await build({
-  ...cjsBundle,
+  ...nodeBundle,
+  ...versioned,
   entryPoints: { 'cli/tessera': 'main/cli/index.ts', 'demo/demo': 'main/demo/index.ts' },
-  platform: 'node',
-  target: 'node20',
   packages: 'external', // dependencies stay in node_modules (sql.js finds its .wasm there)
-  sourcemap: 'linked',
-  define: { __TESSERA_VERSION__: JSON.stringify(pkg.version) },
 });
 
 // A custom recipe's child process (main/core/recipes/sandbox): one self-contained file, the Earth Engine
@@ -32,13 +33,7 @@ const recipeChildAliases = {
     b.onLoad({ filter: /.*/, namespace: 'recipe-child-stub' }, () => ({ contents: 'module.exports = { google: {} };', loader: 'js' }));
   },
 };
-await build({
-  ...cjsBundle,
-  entryPoints: { 'recipe/child': 'main/core/recipes/sandbox/child.ts' },
-  platform: 'node',
-  target: 'node20',
-  plugins: [recipeChildAliases],
-});
+await build({ ...nodeBundle, entryPoints: { 'recipe/child': 'main/core/recipes/sandbox/child.ts' }, plugins: [recipeChildAliases] });
 
 // The dashboard (renderer/): one browser bundle, app.js + app.css (Leaflet's CSS included), and index.html.
 // `tessera serve` serves out/renderer; the desktop shell loads the same files.
@@ -93,15 +88,7 @@ const bundleElectronStore = {
     });
   },
 };
-await build({
-  ...cjsBundle,
-  entryPoints: { 'electron/main': 'main/electron/main.ts' },
-  platform: 'node',
-  target: 'node22',
-  plugins: [bundleElectronStore],
-  sourcemap: 'linked',
-  define: { __TESSERA_VERSION__: JSON.stringify(pkg.version) },
-});
+await build({ ...nodeBundle, ...versioned, entryPoints: { 'electron/main': 'main/electron/main.ts' }, target: 'node22', plugins: [bundleElectronStore] });
 await build({
   ...cjsBundle,
   plugins: [zodEnglishOnly],

@@ -3,6 +3,7 @@ import { connect } from '../../main/cli/connect';
 import { builtInBytesPerPixel, builtInImage } from '../../main/core/engine/recipe';
 import { JobRunner, type EarthEnginePort, type RunOutcome } from '../../main/core/engine/runner';
 import { Drive } from '../../main/core/google/drive';
+import { scaledClock, systemClock } from '../../main/core/ports/clock';
 import { EarthEngine } from '../../main/core/google/earthengine';
 import { loadJobFile } from '../../main/core/job/job-file';
 import { acquireJobLock } from '../../main/core/job/lock';
@@ -90,7 +91,7 @@ export async function runEngine(jobPath: string, emulatorUrl: string, hooks: Eng
       hooks.onCycle?.(stats);
     };
     const runner = new JobRunner(job, repo, ee, new Drive(session), {
-      timeScale,
+      clock: scaledClock(systemClock, timeScale),
       signal: hooks.signal,
       onEvent: hooks.keepEvents ? (e) => events.push({ at: performance.now(), e }) : undefined,
       onCycle,

@@ -11,10 +11,13 @@ import { assetsCommand } from './commands/assets';
 import { doctorCommand } from './commands/doctor';
 import { retryCommand } from './commands/retry';
 import { installCrashHookFromEnv } from './crash-hook';
+import { boundHeapGrowth } from '../common/heap-growth';
 
 /** The `tessera` command line. Every failure ends as one line on stderr and an exit code (docs/states.md#exit-codes). */
 export async function main(argv: string[]): Promise<number> {
   installCrashHookFromEnv();
+  // A million-unit job's engine would otherwise hold up to 4× its live state (docs/scale.md, "Memory of a run").
+  boundHeapGrowth();
   const program = new Command('tessera')
     .description('Run Google Earth Engine exports over regions too large for one export.')
     .version(VERSION, '-V, --version')

@@ -75,7 +75,9 @@ export async function commitFile(temp: string, path: string): Promise<void> {
 
 /**
  * `data` may be a sequence of chunks, made one at a time while they are written, so a large file (the job's
- * snapshot, docs/scale.md) never exists whole in memory.
+ * snapshot, docs/scale.md) never exists whole in memory. They are written synchronously, each as soon as it
+ * is made, without yielding to the event loop in between: a generator that encodes live state sees it at
+ * one moment, never half before and half after a change (the fsync and rename after them are asynchronous).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>, options: AtomicWriteOptions = {}): Promise<void> {
   if (options.dirMode !== undefined) await mkdir(dirname(path), { recursive: true, mode: options.dirMode });
@@ -86,7 +88,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     else
       for (const chunk of data) {
         let written = 0;
-        while (written < chunk.length) written += (await fh.write(chunk, written, chunk.length - written)).bytesWritten;
+        while (written < chunk.length) written += writeSync(fh.fd, chunk, written, chunk.length - written);
       }
     if (options.mode !== undefined) await fh.chmod(options.mode);
     await fh.sync();

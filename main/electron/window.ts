@@ -10,6 +10,25 @@ export interface WindowOptionsInput {
   icon?: string;
 }
 
+/**
+ * What isolates the page from the machine: its own JavaScript context, Chromium's sandbox, no Node.js in
+ * the page, its workers or frames, web security on, nothing experimental, no <webview>, no navigation by
+ * a dropped file.
+ */
+export const ISOLATED_WEB_PREFERENCES = {
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  nodeIntegrationInWorker: false,
+  nodeIntegrationInSubFrames: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  experimentalFeatures: false,
+  webviewTag: false,
+  navigateOnDragDrop: false,
+  spellcheck: false,
+} as const;
+
 export interface MainWindowOptions {
   width: number;
   height: number;
@@ -19,21 +38,7 @@ export interface MainWindowOptions {
   title: string;
   backgroundColor: string;
   icon?: string;
-  webPreferences: {
-    preload: string;
-    contextIsolation: true;
-    sandbox: true;
-    nodeIntegration: false;
-    nodeIntegrationInWorker: false;
-    nodeIntegrationInSubFrames: false;
-    webSecurity: true;
-    allowRunningInsecureContent: false;
-    experimentalFeatures: false;
-    webviewTag: false;
-    navigateOnDragDrop: false;
-    spellcheck: false;
-    devTools: boolean;
-  };
+  webPreferences: typeof ISOLATED_WEB_PREFERENCES & { preload: string; devTools: boolean };
 }
 
 export function mainWindowOptions(input: WindowOptionsInput & { devTools?: boolean }): MainWindowOptions {
@@ -47,20 +52,6 @@ export function mainWindowOptions(input: WindowOptionsInput & { devTools?: boole
     title: 'Tessera',
     backgroundColor: '#f5f5f4',
     ...(input.icon ? { icon: input.icon } : {}),
-    webPreferences: {
-      preload: input.preload,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-      devTools: input.devTools ?? true,
-    },
+    webPreferences: { preload: input.preload, ...ISOLATED_WEB_PREFERENCES, devTools: input.devTools ?? true },
   };
 }

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { driveError, eeError, type Reply } from './http/reply';
 import type { EmuRequest, Route, Service } from './http/router';
+import type { FailNextRule } from './options';
 import { Rng } from './random';
 
 /**
@@ -28,6 +29,8 @@ export interface FaultSettings {
   /** How a lost answer fails (main/emulator/README.md, "Faults"); absent: `reset`. */
   lostAnswerMode?(): 'reset' | 'close' | 'timeout';
   latencyMs(): number;
+  /** Requests of a route that fail next, whatever the rates (`failNext`); a new list starts afresh. */
+  failNext?(): readonly FailNextRule[] | null;
 }
 
 /** Requests whose effect happens before the answer: the ones `lostAnswerRate` applies to. */
@@ -59,6 +62,9 @@ type Kind = (typeof KINDS)[number];
  */
 export class SeededFaults implements FaultPolicy {
   private readonly rng: Record<Kind, Rng>;
+  /** The `failNext` list the counts below belong to, and how many requests of each route still fail. */
+  private failNextOf: readonly FailNextRule[] | null = null;
+  private failNextLeft = new Map<string, { left: number; status: 500 | 503 | 429 }>();
 
   constructor(
     seed: number,
@@ -84,11 +90,27 @@ export class SeededFaults implements FaultPolicy {
     const latency = this.settings.latencyMs();
     if (latency > 0 && !req.inBatch) await this.sleep(latency);
     if (route.service === 'oauth') return null;
+    const forced = this.takeFailNext(`${route.method} ${route.template}`);
+    if (forced === 429) return rateLimited(route.service, req, 1);
+    if (forced) return serverError(route.service, forced);
     const r5 = this.rng.http5xx;
     if (r5.chance(this.settings.http5xxRate())) return serverError(route.service, r5.next() < 0.5 ? 500 : 503);
     const rl = this.rng.rateLimit;
     if (rl.chance(this.settings.rateLimitRate())) return rateLimited(route.service, req, rl.next());
     return null;
+  }
+
+  /** The status a `failNext` rule gives this request (and counts it), or undefined. */
+  private takeFailNext(key: string): 500 | 503 | 429 | undefined {
+    const rules = this.settings.failNext?.() ?? null;
+    if (rules !== this.failNextOf) {
+      this.failNextOf = rules;
+      this.failNextLeft = new Map((rules ?? []).map((r) => [r.route, { left: r.count, status: r.status ?? 503 }]));
+    }
+    const rule = this.failNextLeft.get(key);
+    if (!rule || rule.left <= 0) return undefined;
+    rule.left--;
+    return rule.status;
   }
 
   after(route: Route, req: EmuRequest, reply: Reply): Reply {

@@ -16,7 +16,7 @@ import { boundaryOf, BatchError, buildBatchReply, parseBatch, type BatchAnswer }
 import { driveError, eeError, json, type Reply } from './http/reply';
 import { Router, type EmuRequest, type Route } from './http/router';
 import { lowerHeaders, MAX_BODY, readBody, send } from './http/transport';
-import { applyPatch, OPTION_SPECS, OptionsError, parseOptions, type EmulatorConfig, type EmulatorOptions } from './options';
+import { applyPatch, liveOptions, OPTION_SPECS, OptionsError, parseOptions, type EmulatorConfig, type EmulatorOptions } from './options';
 import type { PersistedMeta, Persistence, Snapshot } from './persist';
 import { stateFile, stateOperation, type EmulatorState } from './state';
 import { IdFactory, Rng } from './random';
@@ -82,15 +82,7 @@ export class Emulator {
     this.drive.deferUnlinks = persistence !== null;
     this.producer = new ImageOutputProducer(`${dataRoot}/staging`, () => this.config.splitBytes, persistence !== null);
     const c = (): EmulatorConfig => this.config;
-    this.faults = new SeededFaults(config.seed, {
-      http5xxRate: () => c().http5xxRate,
-      rateLimitRate: () => c().rateLimitRate,
-      resetRate: () => c().resetRate,
-      truncateRate: () => c().truncateRate,
-      lostAnswerRate: () => c().lostAnswerRate,
-      lostAnswerMode: () => c().lostAnswerMode,
-      latencyMs: () => c().latencyMs,
-    });
+    this.faults = new SeededFaults(config.seed, liveOptions(c, ['http5xxRate', 'rateLimitRate', 'resetRate', 'truncateRate', 'lostAnswerRate', 'lostAnswerMode', 'latencyMs', 'failNext']));
     this.internalRng = new Rng(config.seed, 'internal-errors');
     const omitRng = new Rng(config.seed, 'omit-destination-uris');
     const compositeRng = new Rng(config.seed, 'composite-objects');
@@ -104,15 +96,7 @@ export class Emulator {
       ids,
       this.internalRng,
       {
-        slots: () => c().slots,
-        taskBaseSeconds: () => c().taskBaseSeconds,
-        pixelsPerSecond: () => c().pixelsPerSecond,
-        timeoutPixels: () => c().timeoutPixels,
-        memoryPixels: () => c().memoryPixels,
-        internalErrorRate: () => c().internalErrorRate,
-        internalMaxAttempts: () => c().internalMaxAttempts,
-        dispatchSeconds: () => c().dispatchSeconds,
-        timeoutMessage: () => c().timeoutMessage,
+        ...liveOptions(c, ['slots', 'taskBaseSeconds', 'pixelsPerSecond', 'timeoutPixels', 'memoryPixels', 'internalErrorRate', 'internalMaxAttempts', 'dispatchSeconds', 'timeoutMessage']),
         omitDestinationUris: () => omitRng.chance(c().omitDestinationUrisRate),
         composite: () => compositeRng.chance(c().compositeRate),
       },
@@ -123,13 +107,7 @@ export class Emulator {
       this.objects,
     );
     this.compute = new ComputePixels(
-      {
-        computeMaxBytes: () => c().computeMaxBytes,
-        computeConcurrency: () => c().computeConcurrency,
-        computePixelsPerSecond: () => c().computePixelsPerSecond,
-        computeTimeoutPixels: () => c().computeTimeoutPixels,
-        timeoutMessage: () => c().timeoutMessage,
-      },
+      liveOptions(c, ['computeMaxBytes', 'computeConcurrency', 'computePixelsPerSecond', 'computeTimeoutPixels', 'timeoutMessage']),
       `${dataRoot}/compute`,
       () => this.assets.lookup(),
     );

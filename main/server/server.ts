@@ -3,9 +3,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { UPLOAD_MAX_BYTES, type CommandResult, type DashboardSnapshot, type GridPreview, type JobSummary, type NewJobResult, type RecipeCheck, type StreamMessage, type TileDetail, type UploadResult } from '../../shared/dashboard';
+import { UPLOAD_MAX_BYTES, type StreamMessage, type UploadResult } from '../../shared/dashboard';
 import { z } from 'zod';
-import type { CompactSnapshot } from '../../shared/compact-view';
+import type { DashboardHostCalls } from '../../shared/dashboard-host';
 import { RequestError, UserError } from '../core/errors';
 import { invalidRequest, refusalOf } from '../../shared/errors';
 import { INVOKE_CHANNELS, type InvokeName } from '../../shared/ipc';
@@ -18,20 +18,7 @@ import { dashboardHandlers } from './handlers';
 import { basemapOrigin, DEFAULT_BASEMAP_URL } from '../../shared/settings';
 
 /** What the server needs from the engine host (main/core/engine/host.ts implements it). */
-export interface DashboardHost {
-  snapshot(): DashboardSnapshot;
-  /** The compact snapshot (shared/compact-view.ts); a host without it is answered from `snapshot`, every unit an object. */
-  compactSnapshot?(): CompactSnapshot;
-  summary(job: string): JobSummary;
-  tile(job: string, id: string): TileDetail;
-  command(input: unknown): Promise<CommandResult>;
-  subscribe(listener: (m: StreamMessage) => void): () => void;
-  position(): number;
-  /** The job wizard (optional: a host without it answers 404). */
-  previewGrid?(input: unknown): Promise<GridPreview>;
-  createJob?(input: unknown): Promise<NewJobResult>;
-  /** The wizard's recipe field, checked as `tessera recipes check` does. */
-  checkRecipe?(input: unknown): Promise<RecipeCheck>;
+export interface DashboardHost extends DashboardHostCalls {
   /** A file sent from the page (ROI or recipe), kept in the host's uploads folder; answers its path. */
   saveUpload?(name: string, body: AsyncIterable<Uint8Array>): Promise<UploadResult>;
   /** A job's folders (quicklooks live beside its journal, docs/previews.md); without it there are none. */

@@ -16,14 +16,21 @@ interface Entry {
   box: [number, number, number, number];
 }
 
+/** The cells' layout: nx × ny cells of cw × ch degrees, from the south-west corner (w, s). */
+interface Layout {
+  readonly nx: number;
+  readonly ny: number;
+  readonly w: number;
+  readonly s: number;
+  readonly cw: number;
+  readonly ch: number;
+}
+
+const ONE_CELL: Layout = { nx: 1, ny: 1, w: 0, s: 0, cw: 1, ch: 1 };
+
 export class GridIndex {
   private cells: Entry[][] = [];
-  private nx = 1;
-  private ny = 1;
-  private w = 0;
-  private s = 0;
-  private cw = 1;
-  private ch = 1;
+  private layout = ONE_CELL;
   private readonly entries = new Map<string, Entry>();
 
   constructor(items: Iterable<Indexed> = []) {
@@ -39,12 +46,13 @@ export class GridIndex {
   add(items: Iterable<Indexed>): void {
     let outside = false;
     const fresh: Entry[] = [];
+    const { nx, ny, w, s, cw, ch } = this.layout;
     for (const it of items) {
       const e = entryOf(it);
       this.entries.set(it.id, e);
       fresh.push(e);
       const [a, b, c, d] = e.box;
-      if (a < this.w || b < this.s || c > this.w + this.nx * this.cw || d > this.s + this.ny * this.ch) outside = true;
+      if (a < w || b < s || c > w + nx * cw || d > s + ny * ch) outside = true;
     }
     if (outside) this.rebuild();
     else for (const e of fresh) this.insert(e);
@@ -53,11 +61,12 @@ export class GridIndex {
   /** Ids of the tiles containing the point (longitude, latitude), most recently added last. */
   at(lon: number, lat: number): string[] {
     const hits: string[] = [];
+    const { nx, ny, w, s, cw, ch } = this.layout;
     for (const x of [lon, lon - 360, lon + 360]) {
-      const i = Math.floor((x - this.w) / this.cw);
-      const j = Math.floor((lat - this.s) / this.ch);
-      if (i < 0 || j < 0 || i >= this.nx || j >= this.ny) continue;
-      for (const e of this.cells[j * this.nx + i] ?? []) {
+      const i = Math.floor((x - w) / cw);
+      const j = Math.floor((lat - s) / ch);
+      if (i < 0 || j < 0 || i >= nx || j >= ny) continue;
+      for (const e of this.cells[j * nx + i] ?? []) {
         const [a, b, c, d] = e.box;
         if (x < a || x > c || lat < b || lat > d) continue;
         if (inRing(e.ring, x, lat)) hits.push(e.id);
@@ -79,32 +88,26 @@ export class GridIndex {
     }
     if (!Number.isFinite(w)) {
       this.cells = [];
-      this.nx = this.ny = 1;
-      this.w = this.s = 0;
-      this.cw = this.ch = 1;
+      this.layout = ONE_CELL;
       return;
     }
     // About two tiles per cell; a little margin so split children (inside their parent) always fit.
     const side = Math.max(1, Math.min(1024, Math.ceil(Math.sqrt(this.entries.size / 2))));
     const width = Math.max(e - w, 1e-9);
     const height = Math.max(n - s, 1e-9);
-    this.nx = side;
-    this.ny = side;
-    this.w = w - width * 1e-6;
-    this.s = s - height * 1e-6;
-    this.cw = (width * (1 + 2e-6)) / side;
-    this.ch = (height * (1 + 2e-6)) / side;
+    this.layout = { nx: side, ny: side, w: w - width * 1e-6, s: s - height * 1e-6, cw: (width * (1 + 2e-6)) / side, ch: (height * (1 + 2e-6)) / side };
     this.cells = Array.from({ length: side * side }, () => []);
     for (const it of this.entries.values()) this.insert(it);
   }
 
   private insert(e: Entry): void {
     const [a, b, c, d] = e.box;
-    const i0 = clamp(Math.floor((a - this.w) / this.cw), this.nx);
-    const i1 = clamp(Math.floor((c - this.w) / this.cw), this.nx);
-    const j0 = clamp(Math.floor((b - this.s) / this.ch), this.ny);
-    const j1 = clamp(Math.floor((d - this.s) / this.ch), this.ny);
-    for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) this.cells[j * this.nx + i]!.push(e);
+    const { nx, ny, w, s, cw, ch } = this.layout;
+    const i0 = clamp(Math.floor((a - w) / cw), nx);
+    const i1 = clamp(Math.floor((c - w) / cw), nx);
+    const j0 = clamp(Math.floor((b - s) / ch), ny);
+    const j1 = clamp(Math.floor((d - s) / ch), ny);
+    for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) this.cells[j * nx + i]!.push(e);
   }
 }
 

@@ -4,6 +4,7 @@ import { STATE_STYLES } from '../states';
 import { NO_UNIT, STATE_CODE } from '../../shared/compact-view';
 import { cellBox, type GridGeometry } from './grid-geometry';
 import { copyRects, repaintCells, type PaintedRaster } from './raster-cells';
+import { LaterFrame } from './later-frame';
 
 /**
  * Every tile of a job on one canvas, drawn in batches: one path per state (all its tiles), filled once and
@@ -33,6 +34,13 @@ const ORDER: TileState[] = [...TILE_STATES.filter((s) => s !== 'retrying' && s !
 export const RASTER_BELOW_PX = 3;
 /** Longest slice of a raster pass (a long task is 50 ms). */
 const RASTER_SLICE_MS = 12;
+/** The canvas's margin beyond the view on each side, as a fraction of the view (Leaflet's renderers: 0.1). */
+export const CANVAS_MARGIN = 0.1;
+/**
+ * Changed cells of a finished raster are repainted at most this often: each repaint is a compositor hand-off
+ * of the canvas, and one while the compositor still holds the last frame copies the whole canvas.
+ */
+const REPAINT_EVERY_MS = 100;
 
 interface RasterPass {
   scale: number;
@@ -97,8 +105,8 @@ export class TileCanvasLayer extends L.Layer {
   private origin = L.point(0, 0);
   private topLeft: L.LatLng | null = null;
   private zoom = 0;
-  private frame = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** The next full draw, kept to a fifth of the main thread (invalidate). */
+  private readonly redraw = new LaterFrame(() => this.draw());
   private lastDraw = 0;
   private drawMs = 0;
   /** Sum of the tiles' longer sides at zoom 0 (world pixels): their mean decides between paths and the raster. */
@@ -163,14 +171,14 @@ export class TileCanvasLayer extends L.Layer {
   /** The last finished raster (buffers and frame), while the canvas shows it. */
   private painted: PaintedRaster & { image: ImageData } | null = null;
   private readonly dirtyCells = new Set<number>();
-  private repaintFrame = 0;
+  private readonly repaintLater = new LaterFrame(() => {
+    this.lastRepaint = performance.now();
+    this.repaint();
+  });
+  private lastRepaint = 0;
 
   private repaintSoon(): void {
-    if (this.repaintFrame) return;
-    this.repaintFrame = requestAnimationFrame(() => {
-      this.repaintFrame = 0;
-      this.repaint();
-    });
+    this.repaintLater.schedule(this.lastRepaint + REPAINT_EVERY_MS - performance.now());
   }
 
   private repaint(): void {
@@ -261,27 +269,28 @@ export class TileCanvasLayer extends L.Layer {
     map.off('zoomanim', this.animate, this);
     this.canvas?.remove();
     this.canvas = null;
-    if (this.frame) cancelAnimationFrame(this.frame);
-    if (this.timer) clearTimeout(this.timer);
+    this.redraw.cancel();
     this.sliceTimer?.();
-    if (this.repaintFrame) cancelAnimationFrame(this.repaintFrame);
-    this.repaintFrame = 0;
+    this.repaintLater.cancel();
     this.painted = null;
-    this.frame = 0;
-    this.timer = null;
     this.sliceTimer = null;
     this.raster = null;
     this.rasterAgain = false;
     return this;
   }
 
-  /** The view moved or resized: place the canvas (half a view of margin each side) and draw now. */
+  /**
+   * The view moved or resized: place the canvas (a tenth of the view of margin each side, as Leaflet's own
+   * renderers keep) and draw now. Every frame that changes the canvas hands all its pixels to the compositor;
+   * with half a view each side that was four views' worth of pixels, and that hand-off alone was a long task
+   * on the first repaint of a million-unit raster (docs/dashboard.md, "Long tasks during the burst").
+   */
   private reset(): void {
     const map = this._map;
     const canvas = this.canvas;
     if (!map || !canvas) return;
     const size = map.getSize();
-    const pad = size.multiplyBy(0.5).round();
+    const pad = size.multiplyBy(CANVAS_MARGIN).round();
     this.origin = map.containerPointToLayerPoint(pad.multiplyBy(-1)).round();
     this.topLeft = map.layerPointToLatLng(this.origin);
     this.zoom = map.getZoom();
@@ -304,17 +313,8 @@ export class TileCanvasLayer extends L.Layer {
   }
 
   private invalidate(): void {
-    if (!this.canvas || this.frame || this.timer) return;
-    const wait = Math.max(0, this.lastDraw + 4 * this.drawMs - performance.now());
-    const go = () => {
-      this.timer = null;
-      this.frame = requestAnimationFrame(() => {
-        this.frame = 0;
-        this.draw();
-      });
-    };
-    if (wait > 0) this.timer = setTimeout(go, wait);
-    else go();
+    if (!this.canvas) return;
+    this.redraw.schedule(this.lastDraw + 4 * this.drawMs - performance.now());
   }
 
   private draw(): void {
@@ -322,10 +322,7 @@ export class TileCanvasLayer extends L.Layer {
     const canvas = this.canvas;
     if (!map || !canvas) return;
     // Drawing now covers any redraw already scheduled (a second million-cell raster pass would follow).
-    if (this.frame) cancelAnimationFrame(this.frame);
-    if (this.timer) clearTimeout(this.timer);
-    this.frame = 0;
-    this.timer = null;
+    this.redraw.cancel();
     const t0 = performance.now();
     const ctx = canvas.getContext('2d')!;
     const dpr = canvas.width / Math.max(1, parseFloat(canvas.style.width) || canvas.width);

@@ -1,20 +1,10 @@
 import type { Command } from '../../shared/contract';
+import type { DashboardHostCalls } from '../../shared/dashboard-host';
 import type { ServiceName, WizardName } from './services';
 import type { ConnectionState, Transport } from './types';
 
 /** What an in-process host offers (the engine host of main/core/engine/host.ts has this shape; so do test fakes). */
-export interface InProcessHost {
-  snapshot(): unknown;
-  /** The compact snapshot (shared/compact-view.ts); a host without it is loaded through `snapshot`. */
-  compactSnapshot?(): unknown;
-  summary(job: string): unknown;
-  tile(job: string, id: string): unknown;
-  command(cmd: unknown): Promise<unknown>;
-  subscribe(listener: (m: unknown) => void): () => void;
-  position(): number;
-  previewGrid?(input: unknown): Promise<unknown>;
-  createJob?(input: unknown): Promise<unknown>;
-  checkRecipe?(input: unknown): Promise<unknown>;
+export interface InProcessHost extends DashboardHostCalls {
   /** Settings, sign-in and assets, by the names of their IPC channels. */
   service?(name: ServiceName, body?: unknown): Promise<unknown>;
 }
@@ -48,7 +38,8 @@ export class InProcessTransport implements Transport {
   }
 
   wizard(name: WizardName, body: unknown): Promise<unknown> {
-    const f = this.host[name];
+    // Each wizard call takes the request body and answers its own result type: the transport passes both on.
+    const f = this.host[name] as ((input: unknown) => Promise<unknown>) | undefined;
     if (!f) return Promise.reject(new Error('this host has no job wizard'));
     return this.call(() => f.call(this.host, structuredClone(body)));
   }

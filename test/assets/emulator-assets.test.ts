@@ -3,12 +3,10 @@
  * image collections, toAsset exports creating IMAGE / TABLE assets, listing with paging, delete, copy,
  * move, Google's error strings, `/__emulator/state` and persistence with dataDir.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EmulatorHandle } from '../../main/emulator';
-import { eeCall, runEmulatorTask, startEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
+import { useScratchDir } from '../helpers/hooks';
+import { eeCall, runEmulatorTask, useEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
 
 /** The client's untyped API, with the asset calls this file uses. */
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'listAssets' | 'toAsset' | 'createFolder' | 'createAsset' | 'getAsset' | 'copyAsset' | 'renameAsset' | 'deleteAsset']: Ee };
@@ -18,17 +16,9 @@ const ROOT = `projects/${PROJECT}/assets`;
 
 let emu: EmulatorHandle;
 let ee: Ee;
-const dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-assets-'));
+const dataDir = useScratchDir('tessera-assets-');
 
-async function start(): Promise<void> {
-  ({ emu, ee } = await startEmulatorWithEe<Ee>({ timeScale: 100, taskBaseSeconds: 10, pixelsPerSecond: 1e6, slots: 4, project: PROJECT, dataDir }, PROJECT));
-}
-
-beforeAll(start);
-afterAll(async () => {
-  await emu?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const emulator = useEmulatorWithEe<Ee>({ timeScale: 100, taskBaseSeconds: 10, pixelsPerSecond: 1e6, slots: 4, project: PROJECT, dataDir }, PROJECT, (started) => ({ emu, ee } = started));
 
 type Listed = { assets?: { type: string; name: string; id: string; sizeBytes?: string; featureCount?: string }[]; nextPageToken?: string };
 
@@ -113,8 +103,7 @@ describe('EE assets in the emulator', () => {
 
   it('keeps assets across a restart with dataDir', async () => {
     const before = emu.state().assets;
-    await emu.stop();
-    await start();
+    await emulator.restart();
     expect(emu.state().assets).toEqual(before);
     const listed = await list(`${ROOT}/out`);
     expect(listed.assets?.map((a) => a.id)).toEqual(['out/ic', 'out/pts']);

@@ -5,12 +5,10 @@
  * (`Collection` of collections + `Collection.flatten`) evaluate and export to a TABLE asset with the
  * right featureCount and sizeBytes; `getAssetRootQuota` and the asset count limit.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EmulatorHandle } from '../../main/emulator';
-import { eeCall, runEmulatorTask, startEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
+import { useScratchDir } from '../helpers/hooks';
+import { eeCall, runEmulatorTask, useEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
 
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'FeatureCollection' | 'Feature' | 'List' | 'toAsset' | 'createFolder' | 'getAssetRootQuota' | 'flatten' | 'merge' | 'size' | 'evaluate' | 'serialize']: Ee };
 
@@ -18,17 +16,9 @@ const PROJECT = 'tessera-merge-project';
 const ROOT = `projects/${PROJECT}/assets`;
 let emu: EmulatorHandle;
 let ee: Ee;
-const dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-merge-emu-'));
+const dataDir = useScratchDir('tessera-merge-emu-');
 
-async function start(): Promise<void> {
-  ({ emu, ee } = await startEmulatorWithEe<Ee>({ timeScale: 100, taskBaseSeconds: 10, slots: 4, project: PROJECT, dataDir }, PROJECT));
-}
-
-beforeAll(start);
-afterAll(async () => {
-  await emu?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const emulator = useEmulatorWithEe<Ee>({ timeScale: 100, taskBaseSeconds: 10, slots: 4, project: PROJECT, dataDir }, PROJECT, (started) => ({ emu, ee } = started));
 
 const runTask = (task: Ee) => runEmulatorTask(emu, task as unknown as EeBase);
 
@@ -94,8 +84,7 @@ describe('server-side merges in the emulator', () => {
   });
 
   it('keeps the features of TABLE assets across a restart with dataDir', { timeout: 60_000 }, async () => {
-    await emu.stop();
-    await start();
+    await emulator.restart();
     expect(await evaluate(ee.FeatureCollection(`${ROOT}/m/ab`).size())).toBe(5);
     expect(await runTask(toAsset(ee.FeatureCollection(`${ROOT}/m/ab`).merge(ee.FeatureCollection(`${ROOT}/m/c`)), `${ROOT}/m/abc`))).toEqual({ state: 'SUCCEEDED', error: null });
     await emu.sync();

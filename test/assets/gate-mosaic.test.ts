@@ -7,12 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EmulatorHandle } from '../../main/emulator';
 import { BIN } from '../helpers/cli';
 import { runJob } from '../helpers/emulator';
 import { rectangleJob } from '../helpers/job';
-import { eeCall, startEmulatorWithEe, waitFor, type Ee as EeBase } from '../emulator/google-clients';
+import { eeCall, useEmulatorWithEe, waitFor, type Ee as EeBase } from '../emulator/google-clients';
 
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'createFolder' | 'deleteAsset']: Ee };
 
@@ -21,12 +21,7 @@ const ROOT = `projects/${PROJECT}/assets`;
 let emu: EmulatorHandle;
 let ee: Ee;
 
-beforeAll(async () => {
-  ({ emu, ee } = await startEmulatorWithEe<Ee>({ timeScale: 1000, taskBaseSeconds: 20, slots: 4, dataDir: mkdtempSync(join(tmpdir(), 'emu-gate-')) }, PROJECT));
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+useEmulatorWithEe<Ee>({ timeScale: 1000, taskBaseSeconds: 20, slots: 4, dataDir: mkdtempSync(join(tmpdir(), 'emu-gate-')) }, PROJECT, (started) => ({ emu, ee } = started));
 
 const liveIn = (prefix: string) => emu.state().assets.filter((a) => a.deletedAt === null && a.name.startsWith(`${prefix}/`));
 const imageJob = (name: string, cols: number, rows: number, folder: string, extra: Record<string, unknown> = {}) =>

@@ -7,12 +7,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EmulatorHandle } from '../../main/emulator';
 import { tesseraAsync } from '../helpers/cli';
 import { runJob } from '../helpers/emulator';
 import { rectangleJob, type TestJob } from '../helpers/job';
-import { eeCall, runEmulatorTask, startEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
+import { eeCall, runEmulatorTask, useEmulatorWithEe, type Ee as EeBase } from '../emulator/google-clients';
 
 type Ee = { (...args: unknown[]): Ee; new (...args: unknown[]): Ee } & { readonly [K in keyof EeBase | 'FeatureCollection' | 'Feature' | 'toAsset' | 'createFolder']: Ee };
 
@@ -26,12 +26,7 @@ const ROOT = `projects/${PROJECT}/assets`;
 let emu: EmulatorHandle;
 let ee: Ee;
 
-beforeAll(async () => {
-  ({ emu, ee } = await startEmulatorWithEe<Ee>({ timeScale: 1000, taskBaseSeconds: 20, slots: 8, dataDir: mkdtempSync(join(tmpdir(), 'emu-merge-')) }, PROJECT));
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+useEmulatorWithEe<Ee>({ timeScale: 1000, taskBaseSeconds: 20, slots: 8, dataDir: mkdtempSync(join(tmpdir(), 'emu-merge-')) }, PROJECT, (started) => ({ emu, ee } = started));
 
 const cli = (args: string[], env: Record<string, string> = {}) => tesseraAsync(args, { env, cwd: process.cwd() });
 

@@ -9,10 +9,7 @@ import { HARNESS_AT as AT, useHarnessPage } from './harness-page';
  */
 let page: Page;
 let problems: string[];
-const { emit } = useHarnessPage((p, errors) => {
-  page = p;
-  problems = errors;
-});
+const { emit } = useHarnessPage((opened) => ({ page, problems } = opened));
 
 /** What has the focus: its test id, or role + accessible name, or tag. */
 const focused = () =>

@@ -9,10 +9,7 @@ import { HARNESS_AT as AT, useHarnessPage } from './harness-page';
  */
 let page: Page;
 let problems: string[];
-const { emit } = useHarnessPage((p, errors) => {
-  page = p;
-  problems = errors;
-});
+const { emit } = useHarnessPage((opened) => ({ page, problems } = opened));
 
 describe('dashboard components (in-process transport, Chromium)', () => {
   it('legend: a bare count per state, following tile-state events; failed tiles stand out', async () => {

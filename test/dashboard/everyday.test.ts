@@ -10,10 +10,7 @@ import { HARNESS_AT as AT, useHarnessPage } from './harness-page';
  */
 let page: Page;
 let problems: string[];
-const { emit } = useHarnessPage((p, errors) => {
-  page = p;
-  problems = errors;
-});
+const { emit } = useHarnessPage((opened) => ({ page, problems } = opened));
 
 describe('the everyday dashboard (Chromium)', () => {
   it('the log panel streams every tile transition and error, in a bounded list', async () => {

@@ -11,11 +11,17 @@ import { buildHarness, launchBrowser, openPage, pageValue } from './helpers';
 /** The time stamp of the contract events the tests feed the harness page. */
 export const HARNESS_AT = '2026-01-02T03:05:00.000Z';
 
+/** A test's harness page, and the list its script errors land in. */
+export interface HarnessPage {
+  page: Page;
+  problems: string[];
+}
+
 /**
- * Registers the hooks; `use` receives each test's page (and the list its script errors land in) once it
- * shows the legend. Returns `emit`, which feeds the page's host one contract event.
+ * Registers the hooks; `use` receives each test's page once it shows the legend. Returns `emit`, which
+ * feeds the page's host one contract event.
  */
-export function useHarnessPage(use: (page: Page, problems: string[]) => void): { emit: (event: object) => Promise<void> } {
+export function useHarnessPage(use: (opened: HarnessPage) => void): { emit: (event: object) => Promise<void> } {
   let dir: string | undefined;
   let browser: Browser | undefined;
   let page: Page | undefined;
@@ -33,7 +39,7 @@ export function useHarnessPage(use: (page: Page, problems: string[]) => void): {
     const opened = await openPage(browser!, pathToFileURL(join(dir!, 'harness.html')).href);
     page = opened.page;
     await page.waitForSelector('[data-testid="legend-done-count"]', { timeout: 15_000 });
-    use(page, opened.problems);
+    use({ page, problems: opened.problems });
   });
   return { emit: (event) => pageValue<void>(page!, `window.harness.emit(${JSON.stringify(event)})`) };
 }

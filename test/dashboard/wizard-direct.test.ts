@@ -1,32 +1,21 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/cli';
-import { useBrowser } from '../helpers/browser';
-import { useEmulator } from '../helpers/emulator';
-import { legendCounts, openPage, screenshotPath, serve, until, type Served } from './helpers';
-import { fillJobPlaces, openWizardByKeyboard, pickForestGrid } from './wizard-steps';
+import { describe, expect, it } from 'vitest';
+import { legendCounts, openPage, screenshotPath, until } from './helpers';
+import { fillJobPlaces, openWizardByKeyboard, pickForestGrid, TWO_LAYERS_GPKG as GPKG, useWizardServe } from './wizard-steps';
 
 /**
  * Direct download in the dashboard (docs/direct-download.md): the wizard offers the mode with the
  * per-request size rule next to the tile size, writes the choice into the job file, and a finished tile's
  * details say how it came.
  */
-const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 1000, slots: 2 });
-const browser = useBrowser();
-let served: Served | undefined;
-afterAll(async () => {
-  await served?.stop(5_000);
-});
-
-const GPKG = join(REPO, 'test', '.fixtures', 'two_layers.gpkg');
+const { emu, browser, served } = useWizardServe();
 const COMPUTE = 'POST /v1/projects/{project}/image:computePixels';
 
 describe('mode in the wizard and the tile details (tessera serve, Chromium, emulator)', () => {
   it('writes "mode": "direct", explains the size rule, and the tile details say "direct"', { timeout: 150_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-wizard-direct-'));
-    served = await serve(['--emulator', emu.url]);
     const { page, problems } = await openPage(browser, served.url);
     const wizard = await openWizardByKeyboard(page);
     await page.getByLabel('ROI file (GeoPackage or GeoJSON, full path)').fill(GPKG);

@@ -2,18 +2,12 @@
 // (`window.tessera`). Files are chosen with the system dialog (the `chooseFile` channel) and given to the
 // host as paths — nothing is uploaded; the recipe is checked over `checkRecipe`; "Save without starting"
 // sends `start: false`.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jobView } from '../desktop/fakes';
-import { launchBrowser, openBridgePage, screenshotPath, until } from './helpers';
+import { useBrowser } from '../helpers/browser';
+import { openBridgePage, screenshotPath, until } from './helpers';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe('the job wizard in the desktop shell (fake bridge)', () => {
   it('chooses files with the system dialog, previews and checks over IPC, saves without starting', { timeout: 60_000 }, async () => {

@@ -1,7 +1,27 @@
 // Steps shared by the wizard tests (kept out of helpers.ts, which the UI benchmark loads outside vitest).
-import type { Locator, Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { pageValue } from './helpers';
+import type { EmulatorHandle } from '../../main/emulator';
+import { useBrowser } from '../helpers/browser';
+import { REPO } from '../helpers/cli';
+import { useEmulator } from '../helpers/emulator';
+import { useStarted } from '../helpers/hooks';
+import { pageValue, serve, type Served } from './helpers';
+
+/** The GeoPackage with the layers fields, forest and plots that `pickForestGrid` expects. */
+export const TWO_LAYERS_GPKG = join(REPO, 'test', '.fixtures', 'two_layers.gpkg');
+
+/**
+ * What a wizard test drives, for the tests of its file: the emulator (slow tasks, so a job is seen running),
+ * Chromium, and `tessera serve` with no job against that emulator.
+ */
+export function useWizardServe(): { emu: EmulatorHandle; browser: Browser; served: Served } {
+  const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 1000, slots: 2 });
+  const browser = useBrowser();
+  const served = useStarted('tessera serve', () => serve(['--emulator', emu.url]), (s) => s.stop(5_000).then(() => undefined));
+  return { emu, browser, served };
+}
 
 /**
  * In the open wizard: EPSG:3035, 100 m pixels, 500-pixel tiles for the two-layer GeoPackage fixture — the

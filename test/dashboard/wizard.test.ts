@@ -1,31 +1,20 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NewJobRequestSchema } from '../../shared/dashboard';
-import { REPO } from '../helpers/cli';
-import { useBrowser } from '../helpers/browser';
-import { useEmulator } from '../helpers/emulator';
-import { legendCounts, openPage, pageValue, screenshotPath, serve, until, type Served } from './helpers';
-import { fillJobPlaces, openWizardByKeyboard, pickForestGrid } from './wizard-steps';
+import { legendCounts, openPage, pageValue, screenshotPath, until } from './helpers';
+import { fillJobPlaces, openWizardByKeyboard, pickForestGrid, TWO_LAYERS_GPKG as GPKG, useWizardServe } from './wizard-steps';
 
 /**
  * The job wizard end to end: `tessera serve` with no job, against the emulator; a job made in the
  * wizard from a GeoPackage with several layers (the layer offered), written, added, started and finished.
  */
-const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 1000, slots: 2 });
-const browser = useBrowser();
-let served: Served | undefined;
-afterAll(async () => {
-  await served?.stop(5_000);
-});
-
-const GPKG = join(REPO, 'test', '.fixtures', 'two_layers.gpkg');
+const { browser, served } = useWizardServe();
 
 describe('the job wizard (tessera serve, Chromium, emulator)', () => {
   it('creates a job from a GeoPackage layer without JSON, by keyboard too, and it runs to the end', { timeout: 150_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-wizard-'));
-    served = await serve(['--emulator', emu.url]);
     const { page, problems } = await openPage(browser, served.url);
     const wizard = await openWizardByKeyboard(page);
     // The first field has the focus.
@@ -68,22 +57,22 @@ describe('the job wizard (tessera serve, Chromium, emulator)', () => {
     await page.screenshot({ path: screenshotPath('wizard-started.png') });
     await until(async () => (await legendCounts(page)).done === tiles, 90_000, 250, 'every tile of the wizard job done').catch(async (e: Error) => {
       await page.screenshot({ path: screenshotPath('wizard-stuck.png') });
-      throw new Error(`${e.message}; legend ${JSON.stringify(await legendCounts(page))}; stdout ${served!.stdout()}; stderr ${served!.stderr()}`);
+      throw new Error(`${e.message}; legend ${JSON.stringify(await legendCounts(page))}; stdout ${served.stdout()}; stderr ${served.stderr()}`);
     });
-    await until(() => /wiz: every tile done/.test(served!.stdout()), 30_000, 100, 'the job to finish');
+    await until(() => /wiz: every tile done/.test(served.stdout()), 30_000, 100, 'the job to finish');
     expect(existsSync(join(dir, '.tessera', 'wiz'))).toBe(true);
 
     // The host checks again: invalid → 400 with one line; the same file again → 409; nothing overwritten.
     const post = (body: unknown) =>
-      fetch(`${served!.origin}/api/wizard/jobs`, { method: 'POST', headers: { Authorization: `Bearer ${served!.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${served.origin}/api/wizard/jobs`, { method: 'POST', headers: { Authorization: `Bearer ${served.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const bad = await post({ file: join(dir, 'x.json'), job: { ...(written as object), name: 'no_underscores' } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toContain('job.name');
     const again = await post({ file: join(dir, 'wiz.json'), job: { ...(written as object), name: 'wiz2' } });
     expect(again.status).toBe(409);
     expect(JSON.parse(readFileSync(join(dir, 'wiz.json'), 'utf8'))).toEqual(written);
-    const preview = await fetch(`${served!.origin}/api/wizard/preview`, {
-      method: 'POST', headers: { Authorization: `Bearer ${served!.token}`, 'Content-Type': 'application/json' },
+    const preview = await fetch(`${served.origin}/api/wizard/preview`, {
+      method: 'POST', headers: { Authorization: `Bearer ${served.token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ roi: { path: join(dir, 'nothing.gpkg') }, grid: { crs: 'EPSG:3035', scale: 100, tilePixels: 500 } }),
     });
     expect(preview.status).toBe(400);

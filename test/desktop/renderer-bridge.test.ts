@@ -1,18 +1,12 @@
 // The built dashboard in Chromium with a fake preload bridge (`window.tessera`, as the desktop preload
 // exposes it): the page picks the Electron transport, shows the job from `snapshot`, applies stream
 // messages, and sends commands through the bridge — no HTTP API, no token.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, legendCounts, openBridgePage, until } from '../dashboard/helpers';
+import { describe, expect, it } from 'vitest';
+import { legendCounts, openBridgePage, until } from '../dashboard/helpers';
+import { useBrowser } from '../helpers/browser';
 import { jobView } from './fakes';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe('the dashboard inside the desktop shell (fake bridge)', () => {
   it('uses window.tessera for snapshot, stream and commands', async () => {

@@ -1,7 +1,7 @@
 // The window's options, CSP, navigation/new-window guards, permissions and openExternal allow-list,
 // checked from the pure modules that build them (no Electron needed).
 import { describe, expect, it } from 'vitest';
-import { mainWindowOptions } from '../../main/electron/window';
+import { ISOLATED_WEB_PREFERENCES, mainWindowOptions } from '../../main/electron/window';
 import {
   APP_ORIGIN, contentSecurityPolicy, denyPermissions, guardWebContents, isAllowedExternal, isAppUrl, rendererFileFor, responseHeaders,
   type NavigationEventLike, type WebContentsLike,
@@ -10,18 +10,11 @@ import {
 describe('main window options', () => {
   const o = mainWindowOptions({ preload: '/app/out/electron/preload.cjs' });
   it('isolates the page: context isolation, sandbox, no Node, web security on', () => {
-    expect(o.webPreferences).toMatchObject({
-      preload: '/app/out/electron/preload.cjs',
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-    });
+    expect(o.webPreferences).toEqual({ preload: '/app/out/electron/preload.cjs', ...ISOLATED_WEB_PREFERENCES, devTools: true });
+    // What the isolation stands on, whatever else the constant holds: no Node.js anywhere in the page.
+    expect(ISOLATED_WEB_PREFERENCES).toMatchObject({ contextIsolation: true, sandbox: true, webSecurity: true, allowRunningInsecureContent: false, webviewTag: false });
+    expect(Object.entries(o.webPreferences).filter(([k, v]) => k.startsWith('nodeIntegration') && v !== false)).toEqual([]);
+    expect(Object.keys(o.webPreferences).filter((k) => k.startsWith('nodeIntegration'))).toHaveLength(3);
     expect(o.show).toBe(false);
     expect(JSON.stringify(o)).not.toMatch(/enableBlinkFeatures|allowpopups/);
   });

@@ -7,9 +7,9 @@ import type { drive_v3 } from '@googleapis/drive';
 import type { Credentials } from 'google-auth-library';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
-import { CLIENT_ID, driveClient, eeCall, initEe, loadEe, plain, signIn, startTask, waitFor, type Ee } from './google-clients';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../main/emulator';
+import { CLIENT_ID, eeCall, plain, startTask, useEmulatorWithEe, waitFor, type Ee } from './google-clients';
 
 const PROJECT = 'faults-project';
 const NO_FAULTS = { http5xxRate: 0, rateLimitRate: 0, resetRate: 0, truncateRate: 0, lostAnswerRate: 0, latencyMs: 0, internalErrorRate: 0 };
@@ -55,21 +55,9 @@ function tileTask(description: string, requestId: string): Ee {
   return task;
 }
 
-beforeAll(async () => {
-  emu = await startEmulator({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4, seed: 42 });
-  const signed = await signIn(emu.url);
-  tokens = signed.tokens;
-  ee = loadEe();
-  await initEe(ee, emu.url, tokens, PROJECT);
-  drive = driveClient(emu.url, signed.client);
-});
-
+useEmulatorWithEe({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4, seed: 42 }, PROJECT, (started) => ({ emu, ee, drive, tokens } = started));
 afterEach(() => {
   emu.configure(NO_FAULTS);
-});
-
-afterAll(async () => {
-  await emu?.stop();
 });
 
 describe('faults before the work (nothing happens)', () => {

@@ -6,6 +6,7 @@ import { drive as driveApi, type drive_v3 } from '@googleapis/drive';
 import { CodeChallengeMethod, OAuth2Client, type Credentials } from 'google-auth-library';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../main/emulator';
 
 export const CLIENT_ID = 'tessera-test.apps.googleusercontent.com';
@@ -151,12 +152,44 @@ export function unthrottle(ee: Ee): void {
 }
 
 /** An emulator, and the real Earth Engine client signed in to it for `project` (its own extended type `E`). */
-export async function startEmulatorWithEe<E = Ee>(options: EmulatorOptions, project: string): Promise<{ emu: EmulatorHandle; ee: E; client: OAuth2Client }> {
+export async function startEmulatorWithEe<E = Ee>(options: EmulatorOptions, project: string): Promise<{ emu: EmulatorHandle; ee: E; client: OAuth2Client; tokens: Credentials }> {
   const emu = await startEmulator(options);
   const signed = await signIn(emu.url);
   const ee = loadEe();
   await initEe(ee, emu.url, signed.tokens, project);
-  return { emu, ee: ee as unknown as E, client: signed.client };
+  return { emu, ee: ee as unknown as E, client: signed.client, tokens: signed.tokens };
+}
+
+/** What `useEmulatorWithEe` hands a test file: the emulator, the signed-in EE client, Drive's client and the tokens. */
+export interface EmulatorWithClients<E = Ee> {
+  emu: EmulatorHandle;
+  ee: E;
+  drive: drive_v3.Drive;
+  tokens: Credentials;
+}
+
+/**
+ * One emulator with the real clients signed in to it, for the tests of a file: started before them (`use`
+ * receives it; the EE client is not a plain object a proxy could stand for), stopped after them.
+ * `restart` stops it and starts another with the same options — with a `dataDir`, on the same state.
+ */
+export function useEmulatorWithEe<E = Ee>(options: EmulatorOptions, project: string, use: (started: EmulatorWithClients<E>) => void): { restart(): Promise<void> } {
+  let emu: EmulatorHandle | undefined;
+  const start = async (): Promise<void> => {
+    const started = await startEmulatorWithEe<E>(options, project);
+    emu = started.emu;
+    use({ emu, ee: started.ee, drive: driveClient(emu.url, started.client), tokens: started.tokens });
+  };
+  beforeAll(start);
+  afterAll(async () => {
+    await emu?.stop();
+  });
+  return {
+    restart: async () => {
+      await emu?.stop();
+      await start();
+    },
+  };
 }
 
 /** Starts a task with the client and waits (bounded) until the emulator reports it SUCCEEDED or FAILED. */

@@ -4,9 +4,9 @@
  */
 import type { drive_v3 } from '@googleapis/drive';
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../main/emulator';
-import { driveClient, eeCall, plain, startEmulatorWithEe, startTask, waitFor, type Ee } from './google-clients';
+import { eeCall, plain, startTask, useEmulatorWithEe, waitFor, type Ee } from './google-clients';
 
 const PROJECT = 'late-project';
 const CALM = { lostAnswerRate: 0, lostAnswerMode: 'reset', driveListingDelaySeconds: 0, omitDestinationUrisRate: 0, timeoutPixels: null, timeoutMessage: 'Computation timed out.' } as const;
@@ -32,17 +32,9 @@ async function finished(id: string): Promise<{ done?: boolean; error?: { message
   });
 }
 
-beforeAll(async () => {
-  const started = await startEmulatorWithEe({ timeScale: 1000, taskBaseSeconds: 30, dispatchSeconds: 1, slots: 4, seed: 7 }, PROJECT);
-  emu = started.emu;
-  ee = started.ee;
-  drive = driveClient(emu.url, started.client);
-});
+useEmulatorWithEe({ timeScale: 1000, taskBaseSeconds: 30, dispatchSeconds: 1, slots: 4, seed: 7 }, PROJECT, (started) => ({ emu, ee, drive } = started));
 afterEach(() => {
   emu.configure(CALM);
-});
-afterAll(async () => {
-  await emu?.stop();
 });
 
 describe('Drive on the simulated clock (§6)', () => {

@@ -4,34 +4,25 @@
  */
 import type { drive_v3 } from '@googleapis/drive';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DRIVE_FULL_MESSAGE } from '../../shared/messages';
 import type { EmulatorHandle } from '../../main/emulator';
-import { driveClient, eeCall, plain, startEmulatorWithEe, startTask, waitFor, type Ee } from './google-clients';
+import { useScratchDir } from '../helpers/hooks';
+import { eeCall, plain, startTask, useEmulatorWithEe, waitFor, type Ee } from './google-clients';
 
 const PROJECT = 'outputs-project';
 const FOLDER_MIME = 'application/vnd.google-apps.folder';
 let emu: EmulatorHandle;
 let ee: Ee;
 let drive: drive_v3.Drive;
-const scratch = mkdtempSync(path.join(tmpdir(), 'tessera-emu-out-'));
+const scratch = useScratchDir('tessera-emu-out-');
 
 interface OpJson { done?: boolean; error?: { message: string }; metadata: { state: string; destinationUris?: string[] } }
 
-beforeAll(async () => {
-  const started = await startEmulatorWithEe({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4 }, PROJECT);
-  ({ emu, ee } = started);
-  drive = driveClient(emu.url, started.client);
-});
-
-afterAll(async () => {
-  await emu?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+useEmulatorWithEe({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4 }, PROJECT, (started) => ({ emu, ee, drive } = started));
 
 /** Exports a 2-band Int16 tile (or the image given) and waits until the operation is done. */
 async function exportTile(opts: { prefix: string; folder: string; w: number; h: number; fileDimensions?: number[]; image?: Ee; extra?: Record<string, unknown> }): Promise<OpJson> {

@@ -9,16 +9,16 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { crc32c } from '@node-rs/crc32';
 import type { EmulatorHandle } from '../../main/emulator';
-import { startEmulatorWithEe, runEmulatorTask, type Ee } from './google-clients';
+import { useScratchDir } from '../helpers/hooks';
+import { runEmulatorTask, startEmulatorWithEe, useEmulatorWithEe, type Ee } from './google-clients';
 
 const PROJECT = 'storage-test';
 let emu: EmulatorHandle;
 let ee: Ee;
-let dir: string;
-let keyPath: string;
+const keyPath = join(useScratchDir('tessera-gcs-emu-'), 'sa.json');
 let token: string;
 
 /** google-auth-library's JWT for a key file; its grant (always for Google's token URL) goes to the emulator. */
@@ -46,18 +46,11 @@ async function exportTo(bucket: string, prefix: string, pixels = 64): Promise<{ 
   return runEmulatorTask(emu, task);
 }
 
+useEmulatorWithEe({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4, buckets: 'tiles-bucket,other', serviceAccountKey: keyPath, project: PROJECT }, PROJECT, (started) => ({ emu, ee } = started));
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-gcs-emu-'));
-  keyPath = join(dir, 'sa.json');
-  ({ emu, ee } = await startEmulatorWithEe({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4, buckets: 'tiles-bucket,other', serviceAccountKey: keyPath, project: PROJECT }, PROJECT));
   const key = JSON.parse(readFileSync(keyPath, 'utf8')) as { client_email: string; private_key: string; private_key_id: string };
   const jwt = jwtFor(key, emu.url, ['https://www.googleapis.com/auth/devstorage.read_write', 'https://www.googleapis.com/auth/earthengine']);
   token = (await jwt.getAccessToken()).token as string;
-}, 60_000);
-
-afterAll(async () => {
-  await emu?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('service accounts', () => {

@@ -5,14 +5,14 @@
  */
 import type { drive_v3 } from '@googleapis/drive';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveCrs, transformer, WGS84 } from '../../main/core/geo/crs';
 import type { EmulatorHandle } from '../../main/emulator';
-import { driveClient, eeCall, plain, startEmulatorWithEe, startTask, waitFor, type Ee } from './google-clients';
+import { useScratchDir } from '../helpers/hooks';
+import { eeCall, plain, startTask, useEmulatorWithEe, waitFor, type Ee } from './google-clients';
 
 const PROJECT = 'tables-project';
 const UTM = 'EPSG:32632';
@@ -22,18 +22,9 @@ const TILE = { crs: UTM, crsTransform: [10, 0, 600000, 0, -10, 5400000], dimensi
 let emu: EmulatorHandle;
 let ee: Ee;
 let drive: drive_v3.Drive;
-const scratch = mkdtempSync(path.join(tmpdir(), 'tessera-emu-tables-'));
+const scratch = useScratchDir('tessera-emu-tables-');
 
-beforeAll(async () => {
-  const started = await startEmulatorWithEe({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4 }, PROJECT);
-  ({ emu, ee } = started);
-  drive = driveClient(emu.url, started.client);
-});
-
-afterAll(async () => {
-  await emu?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+useEmulatorWithEe({ timeScale: 2000, taskBaseSeconds: 10, dispatchSeconds: 1, slots: 4 }, PROJECT, (started) => ({ emu, ee, drive } = started));
 
 /** Starts a task, waits for it, and returns the bytes of its one output file (or the operation's error). */
 async function run(task: Ee): Promise<{ state: string; error?: string; name?: string; bytes?: Buffer }> {

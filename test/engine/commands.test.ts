@@ -7,6 +7,7 @@ import { FileJobRepository } from '../../main/core/job/repository';
 import { JobRunner } from '../../main/core/engine/runner';
 import { builtInBytesPerPixel, builtInImage } from '../../main/core/engine/recipe';
 import type { EngineEvent } from '../../shared/contract';
+import { scaledClock, systemClock } from '../../main/core/ports/clock';
 import { rectangleJob } from '../helpers/job';
 import { useEmulator } from '../helpers/emulator';
 
@@ -20,7 +21,7 @@ async function runner(name: string, cols: number, rows: number, extra: Record<st
   const ee = await EarthEngine.connect(session);
   const events: EngineEvent[] = [];
   const r = new JobRunner(job, repo, ee, new Drive(session), {
-    timeScale: 1000,
+    clock: scaledClock(systemClock, 1000),
     onEvent: (e) => events.push(e),
     image: (m) => builtInImage(m),
     bytesPerPixel: builtInBytesPerPixel(),

@@ -24,7 +24,9 @@ describe('crash safety', () => {
     let seed = 7;
     const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
     const kills: { env?: Record<string, string>; afterMs?: number }[] = [];
-    for (const moment of targeted) kills.push({ env: { TESSERA_CRASH_AT: moment } }, { afterMs: 800 + Math.floor(random() * 5000) });
+    // Random kills within the first 2.6 s of a run: the whole job takes a few seconds since downloads no
+    // longer wait for the next cycle (docs/scale.md, "Throughput of a run"), and a later kill would miss.
+    for (const moment of targeted) kills.push({ env: { TESSERA_CRASH_AT: moment } }, { afterMs: 600 + Math.floor(random() * 2000) });
     let killed = 0;
     for (const kill of kills) {
       const r = await runJob(job.file, emu.url, kill.env, 120_000, kill.afterMs);

@@ -5,39 +5,26 @@
  * verified and deleted, and a same-named object that was there before the run is left untouched.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../main/emulator';
+import { describe, expect, it } from 'vitest';
 import { GcsClient } from '../../main/core/gcs/client';
 import { crc32cBase64 } from '../../main/core/gcs/download';
 import { serviceAccountClient, parseServiceAccountKey } from '../../main/core/auth/service-account';
 import { googleEndpoints } from '../../main/core/google/session';
 import { tesseraAsync } from '../helpers/cli';
-import { runJob } from '../helpers/emulator';
+import { runJob, useEmulator } from '../helpers/emulator';
+import { useScratchDir } from '../helpers/hooks';
 import { rectangleJob } from '../helpers/job';
 
-let emu: EmulatorHandle;
-let home: string;
-let keyPath: string;
-let env: Record<string, string>;
+const home = useScratchDir('tessera-gcs-run-');
+const keyPath = join(home, 'downloaded-key.json');
+const env = { TESSERA_CREDENTIALS: join(home, 'config', 'credentials.json'), GOOGLE_APPLICATION_CREDENTIALS: '' };
+const emu = useEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 8, buckets: 'tiles', serviceAccountKey: keyPath, project: 'sa-project', seed: 7 });
 
 /** The CLI in its own process; asynchronous, because the emulator answers from this very process. */
 const cli = (args: string[], timeoutMs = 60_000) => tesseraAsync(args, { env, timeoutMs, cwd: process.cwd() });
-
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'tessera-gcs-run-'));
-  keyPath = join(home, 'downloaded-key.json');
-  emu = await startEmulator({ timeScale: 1000, taskBaseSeconds: 20, slots: 8, buckets: 'tiles', serviceAccountKey: keyPath, project: 'sa-project', seed: 7 });
-  env = { TESSERA_CREDENTIALS: join(home, 'config', 'credentials.json'), GOOGLE_APPLICATION_CREDENTIALS: '' };
-}, 30_000);
-
-afterAll(async () => {
-  await emu?.stop();
-  rmSync(home, { recursive: true, force: true });
-});
 
 describe('service-account sign-in', () => {
   it('tessera login --service-account signs in without a browser and keeps the key 0600', async () => {

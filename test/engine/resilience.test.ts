@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../main/emulator';
-import { rectangleJob } from '../helpers/job';
+import { rectangleJob, type TestJob } from '../helpers/job';
 import { checkFinishedJob, jobFiles, md5File, runJob } from '../helpers/emulator';
 import { tessera } from '../helpers/cli';
 import { webhookReceiver } from '../helpers/webhook';
@@ -18,16 +18,22 @@ afterEach(async () => {
   emu = undefined;
 });
 
+/** `job` run to exit 0 against a fresh emulator with `options`; the emulator, synced, to look at afterwards. */
+async function runToEnd(options: EmulatorOptions, job: TestJob): Promise<EmulatorHandle> {
+  const e = await emulator(options);
+  const r = await runJob(job.file, e.url);
+  expect(r.code, r.stderr).toBe(0);
+  await e.sync();
+  return e;
+}
+
 const opsOf = (e: EmulatorHandle, job: string) => e.state().operations.filter((o) => o.description?.startsWith(`${job}_`));
 
 describe('failures of tiles', () => {
   it('splits tiles that time out into children that abut exactly, and finishes', async () => {
     // 128 × 128 = 16384 px tiles time out; 64 × 64 children do not.
-    const e = await emulator({ timeoutPixels: 10_000 });
     const job = rectangleJob('split', 2, 2, { splitDepth: 1 });
-    const r = await runJob(job.file, e.url);
-    expect(r.code, r.stderr).toBe(0);
-    await e.sync();
+    const e = await runToEnd({ timeoutPixels: 10_000 }, job);
     const ops = opsOf(e, 'split');
     expect(ops.filter((o) => o.state === 'FAILED').map((o) => o.error?.message)).toEqual(Array(4).fill('Computation timed out.'));
     const outputs = readdirSync(job.output).filter((n) => n.endsWith('.tif')).sort();
@@ -48,11 +54,8 @@ describe('failures of tiles', () => {
   });
 
   it('retries EE internal errors with a new attempt and requestId each time', async () => {
-    const e = await emulator({ internalErrorRate: 0.5, internalMaxAttempts: 1, seed: 3 });
     const job = rectangleJob('retry', 3, 2, { retries: 12 });
-    const r = await runJob(job.file, e.url);
-    expect(r.code, r.stderr).toBe(0);
-    await e.sync();
+    const e = await runToEnd({ internalErrorRate: 0.5, internalMaxAttempts: 1, seed: 3 }, job);
     const ops = opsOf(e, 'retry');
     expect(ops.some((o) => o.state === 'FAILED' && o.error?.message === 'Internal error.')).toBe(true);
     expect(new Set(ops.map((o) => o.requestId)).size).toBe(ops.length);
@@ -74,11 +77,8 @@ describe('failures of tiles', () => {
 describe('waiting without burning attempts', () => {
   it('finishes against a Drive smaller than three tiles’ output by waiting and draining', async () => {
     // Each output is ~132 kB; the Drive holds 300 kB.
-    const e = await emulator({ driveQuotaBytes: 300_000 });
     const job = rectangleJob('tinydrive', 4, 2, { maxInFlight: 4 });
-    const r = await runJob(job.file, e.url);
-    expect(r.code, r.stderr).toBe(0);
-    await e.sync();
+    const e = await runToEnd({ driveQuotaBytes: 300_000 }, job);
     checkFinishedJob(e.state(), 'tinydrive', job.output, 8);
     expect(e.state().quota.usage).toBe(0);
     expect(readFileSync(join(job.stateDir, 'log'), 'utf8')).toMatch(/waiting: quota/);

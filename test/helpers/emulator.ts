@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions, type EmulatorState } from '../../main/emulator';
 import { tesseraAsync, type CliRun } from './cli';
 import { useStarted } from './hooks';
@@ -15,6 +16,14 @@ export function useEmulator(options: EmulatorOptions): EmulatorHandle {
 /** Runs `tessera run` in its own process (so it can be killed like a real one), bounded in time. */
 export function runJob(jobFile: string, emulatorUrl: string, env: Record<string, string> = {}, timeoutMs = 120_000, killAfterMs?: number): Promise<RunResult> {
   return tesseraAsync(['run', jobFile, '--emulator', emulatorUrl], { env, cwd: process.cwd(), timeoutMs, killAfterMs });
+}
+
+/** Runs `tessera run` (as `runJob`) and expects a quiet success: exit 0, nothing on stderr. */
+export async function runJobQuietly(jobFile: string, emulatorUrl: string, env: Record<string, string> = {}): Promise<RunResult> {
+  const r = await runJob(jobFile, emulatorUrl, env);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r;
 }
 
 /** The files the job's exports produced in the emulator's Drive (by operation, not by name), and what is left. */

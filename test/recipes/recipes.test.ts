@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startEmulator, type EmulatorHandle } from '../../main/emulator';
 import { parseCsv } from '../../main/core/recipes/results';
 import { rectangleJob, type TestJob } from '../helpers/job';
-import { runJob } from '../helpers/emulator';
+import { runJob, runJobQuietly } from '../helpers/emulator';
 import { tessera, tesseraAsync } from '../helpers/cli';
 import { FULL_CATALOG, recordingProxy } from './helpers';
 
@@ -74,9 +74,7 @@ const PRESET_JOBS: [string, Record<string, unknown>, string[]][] = [
 describe('presets export end to end against the emulator with Google\'s full catalog', () => {
   it.each(PRESET_JOBS)('%s: one export per tile on the grid, a seamless VRT, a summary', async (name, recipe, bands) => {
     const job = jobWith(`p-${name}`, 3, 2, { recipe });
-    const r = await runJob(job.file, proxy.url);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    const r = await runJobQuietly(job.file, proxy.url);
     const ops = opsOf(job.name);
     expect(ops).toHaveLength(6);
     expect(ops.every((o) => o.state === 'SUCCEEDED')).toBe(true);
@@ -147,9 +145,7 @@ describe('point extraction', () => {
       points: join(dir, 'points.geojson'),
       recipe: { preset: 'points', params: { image: { preset: 'asset', params: { id: 'projects/tessera-test/assets/dem' } } } },
     });
-    const r = await runJob(job.file, proxy.url);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    const r = await runJobQuietly(job.file, proxy.url);
     const bodies = exportBodies('table', job.name);
     const tileOf = ([x, y]: [number, number]) => {
       const i = Math.floor((x - X0) / SIZE);
@@ -215,9 +211,7 @@ describe('custom recipes', () => {
         '};',
       ].join('\n'),
     );
-    const r = await runJob(job.file, emu.url);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    await runJobQuietly(job.file, emu.url);
     expect(opsOf(job.name)).toHaveLength(2);
     const log = readFileSync(join(job.stateDir, 'log'), 'utf8');
     expect(log).toMatch(/print: tile x\d+_y\d+/);
@@ -262,9 +256,7 @@ describe('export options from the job', () => {
       join(job.dir, 'small.js'),
       `module.exports = (tile, ee) => ee.Image('projects/tessera-test/assets/dem').clip(ee.Geometry.Rectangle([${X0}, ${Y0}, ${X0 + 100}, ${Y0 + 100}], 'EPSG:3035', false));\n`,
     );
-    const r = await runJob(job.file, proxy.url);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    await runJobQuietly(job.file, proxy.url);
     const bodies = exportBodies('image', job.name);
     expect(bodies).toHaveLength(3);
     const body = bodies[0] as { priority?: number; fileExportOptions: { geoTiffOptions: { cloudOptimized?: boolean; skipEmptyFiles?: boolean; noData?: unknown } }; expression: unknown };
@@ -320,9 +312,7 @@ describe('results of harder runs', () => {
       join(job.dir, 'table.js'),
       'module.exports = (tile, ee) => ee.FeatureCollection(tile.points.map((p) => ee.Feature(ee.Geometry.Point([p.x, p.y], tile.crs), p.properties)));\n',
     );
-    const r = await runJob(job.file, proxy.url);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    await runJobQuietly(job.file, proxy.url);
     expect(exportBodies('table', job.name)).toHaveLength(2); // the middle tile has no points: skipped
     const [header, ...rows] = parseCsv(readFileSync(join(job.output, `${job.name}.csv`), 'utf8'));
     expect(rows).toHaveLength(3);

@@ -19,6 +19,9 @@ class FakeClock implements Clock {
   async sleep(ms: number): Promise<void> {
     this.t += ms;
   }
+  fromGoogle(ms: number): number {
+    return ms;
+  }
 }
 
 function limiter(max = 8): { l: AimdLimiter; clock: FakeClock } {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PollPolicy, eeMillis, type WatchedOperation } from '../../main/core/engine/poll-policy';
+import { scaledClock, systemClock } from '../../main/core/ports/clock';
 
 const MIN = 5_000;
 const MAX = 60_000;
@@ -116,7 +117,8 @@ describe('when to read which operations', () => {
   });
 
   it('reads EE’s clock in real time under the emulator’s time scale', () => {
-    expect(eeMillis('2026-01-01T00:00:00Z', '2026-01-01T00:02:00Z', 60)).toBe(2_000);
-    expect(eeMillis(undefined, '2026-01-01T00:02:00Z')).toBeUndefined();
+    expect(eeMillis('2026-01-01T00:00:00Z', '2026-01-01T00:02:00Z', scaledClock(systemClock, 60))).toBe(2_000);
+    expect(eeMillis('2026-01-01T00:00:00Z', '2026-01-01T00:02:00Z', systemClock)).toBe(120_000);
+    expect(eeMillis(undefined, '2026-01-01T00:02:00Z', systemClock)).toBeUndefined();
   });
 });

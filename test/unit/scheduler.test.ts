@@ -6,6 +6,7 @@ import { UserError } from '../../main/core/errors';
 import { JobRunner } from '../../main/core/engine/runner';
 import { Pace } from '../../main/core/engine/pace';
 import type { DrivePort } from '../../main/core/ports/drive';
+import { scaledClock } from '../../main/core/ports/clock';
 import { rectangleJob } from '../helpers/job';
 import { SimClock } from './support/sim-clock';
 import { SimEarthEngine, type AttemptScript } from './support/sim-earth-engine';
@@ -24,17 +25,18 @@ afterEach(() => {
 
 const noDrive = new Proxy({}, { get: () => () => Promise.reject(new Error('an asset job never calls Drive')) }) as DrivePort;
 
-async function simulate(cols: number, rows: number, extra: Record<string, unknown>, script?: (description: string) => AttemptScript, setup?: (ee: SimEarthEngine, clock: SimClock) => void) {
+/** `scale`: Earth Engine is an emulator whose clock runs that many times faster than the run's. */
+async function simulate(cols: number, rows: number, extra: Record<string, unknown>, script?: (description: string) => AttemptScript, setup?: (ee: SimEarthEngine, clock: SimClock) => void, scale = 1) {
   const t = rectangleJob('sim', cols, rows, { drive: undefined, destination: { type: 'asset', folder: 'projects/p/assets/sim' }, poll: { minSeconds: 5, maxSeconds: 60 }, ...extra });
   dirs.push(t.dir);
   const job = await loadJobFile(t.file);
   const clock = new SimClock();
-  const ee = new SimEarthEngine(clock, script);
+  const ee = new SimEarthEngine(scale === 1 ? clock : clock.emulated(scale), script);
   setup?.(ee, clock);
   const store = new SimStore(clock);
   const events: EngineEvent[] = [];
   const abort = new AbortController();
-  const runner = new JobRunner(job, store, ee, noDrive, { clock, signal: abort.signal, bytesPerPixel: 4, onEvent: (e) => events.push(e) });
+  const runner = new JobRunner(job, store, ee, noDrive, { clock: scaledClock(clock, scale), signal: abort.signal, bytesPerPixel: 4, onEvent: (e) => events.push(e) });
   const start = clock.now();
   const realStart = performance.now();
   const outcome = await runner.run();
@@ -55,6 +57,19 @@ describe('the scheduler over simulated time', () => {
     expect(r.simulatedMs).toBeGreaterThanOrEqual(4 * HOUR);
     expect(r.simulatedMs).toBeLessThan(6 * HOUR);
     expect(r.realMs).toBeLessThan(5_000);
+  });
+
+  it('polls a time-scaled emulator at the same cadence in its time as Google in real time', async () => {
+    const script = (d: string) => (unitOf(d).endsWith('_1') ? { runMs: 50 * MIN } : { runMs: 40 * MIN });
+    const google = await simulate(4, 2, { maxInFlight: 4 }, script);
+    const emulator = await simulate(4, 2, { maxInFlight: 4 }, script, undefined, 64);
+    expect(emulator.outcome.exitCode).toBe(0);
+    expect(emulator.outcome.progress.tiles.done).toBe(8);
+    // The same reads, and the same run in the emulator's time: each wait is 1/64 of Google's.
+    expect(emulator.ee.calls).toEqual(google.ee.calls);
+    expect(emulator.ee.tasks.map((t) => t.sentAt - emulator.ee.tasks[0]!.sentAt)).toEqual(google.ee.tasks.map((t) => t.sentAt - google.ee.tasks[0]!.sentAt));
+    expect(emulator.clock.sleeps.map((ms) => ms * 64)).toEqual(google.clock.sleeps);
+    expect(emulator.simulatedMs * 64).toBe(google.simulatedMs);
   });
 
   it('polls sparsely while long tasks run: far fewer reads than minute-by-minute', async () => {

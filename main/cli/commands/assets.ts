@@ -7,6 +7,7 @@ import { loadJobFile } from '../../core/job/job-file';
 import { readJobState } from '../../core/job/repository';
 import { acquireJobLock } from '../../core/job/lock';
 import { mergeAssets } from '../../core/engine/merge';
+import { scaledClock, systemClock } from '../../core/ports/clock';
 import { filePrefix } from '../../core/sync/names';
 import { connect } from '../connect';
 
@@ -135,7 +136,7 @@ export function assetsCommand(): Command {
           else process.stdout.write(`${folder}: an image collection of all ${present.length} tiles (${human(summary.sizeBytes)}); use ee.ImageCollection('${folder}').mosaic(), or set "destination.imageMerge": "mosaic" for one image\n`);
           return;
         }
-        const r = await mergeAssets(job, tiles, ee, { timeScale, signal: abort.signal, log: (level, m) => {
+        const r = await mergeAssets(job, tiles, ee, { clock: scaledClock(systemClock, timeScale), signal: abort.signal, log: (level, m) => {
           if (level !== 'info') process.stderr.write(`${level}: ${m}\n`);
         } });
         if (r.exitCode !== 0) throw new UserError(r.message.replace(/\n/g, ' '), r.exitCode === 130 ? 3 : r.exitCode);

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EarthEngine } from '../../core/google/earthengine';
 import { Drive } from '../../core/google/drive';
 import { loadJobFile } from '../../core/job/job-file';
 import { acquireJobLock } from '../../core/job/lock';
@@ -11,6 +10,7 @@ import { stopSignedOutBeforeRun } from '../../core/engine/signed-out';
 import { loadRecipe, type Recipe } from '../../core/recipes';
 import { buildCog } from '../../core/recipes/results';
 import { JobSession } from '../../core/session/job-session';
+import { connectEarthEngine } from '../../core/session/connect-ee';
 import { connect } from '../connect';
 import { createDisplay } from '../display';
 import { logSessionMarker, outputsPlace, sessionStartLine, stopCause, stopReport } from '../session';
@@ -54,7 +54,8 @@ export function runCommand(): Command {
       let recipe: Recipe | undefined;
       try {
         const { session: signedIn, timeScale, ee } = await connect(opts.emulator, job.project)
-          .then(async (c) => ({ ...c, ee: await EarthEngine.connect(c.session, c.timeScale) }))
+          // A 5xx of the client's start-up request is tried again, then stops the run with exit 3 (docs/transient-start.md).
+          .then(async (c) => ({ ...c, ee: await connectEarthEngine(c.session, c.timeScale, (m) => process.stderr.write(`warning: ${m}\n`)) }))
           .catch(async (e: unknown) => {
             // Signed out before the first request (refused refresh, an unticked box): the job waits `signed-out` and its webhook hears.
             const problem = await stopSignedOutBeforeRun(job, repo, e);

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors';
-import { writePrivateFileSync } from '../fs-durable';
+import { writePrivateFileSync } from '../../common/atomic-write';
 import { parseServiceAccountKey, type ServiceAccountKey } from './service-account';
 
 /**

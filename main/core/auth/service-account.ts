@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { JWT } from 'google-auth-library';
 import { UserError } from '../errors';
-import { accessTokenDue, currentAccessToken, type GoogleEndpoints, type Session } from '../google/session';
+import { refreshingSession, type GoogleEndpoints, type Session } from '../google/session';
 import { MissingAccessError, NEEDED_ACCESS, STORAGE_ACCESS, type NeededAccess } from './scopes';
 
 /**
@@ -59,21 +59,18 @@ export function serviceAccountSession(key: ServiceAccountKey, endpoints: GoogleE
   const chosen = project ?? key.project_id;
   if (!chosen) throw new UserError('no Earth Engine project: set "ee": { "project": … } in the job file, or give --project');
   const client = serviceAccountClient(key, endpoints);
+  const session = refreshingSession({ client, project: chosen, endpoints, email: key.client_email }, async () => {
+    try {
+      await client.authorize();
+    } catch (e) {
+      throw serviceAccountError(e, key);
+    }
+  });
   let checked = false;
   return {
-    client,
-    project: chosen,
-    endpoints,
-    email: key.client_email,
+    ...session,
     async accessToken(force = false) {
-      if (accessTokenDue(client, force)) {
-        try {
-          await client.authorize();
-        } catch (e) {
-          throw serviceAccountError(e, key);
-        }
-      }
-      const current = currentAccessToken(client);
+      const current = await session.accessToken(force);
       if (!checked) {
         await checkServiceAccountAccess(client, current.token);
         checked = true;

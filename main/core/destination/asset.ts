@@ -3,18 +3,14 @@ import { ASSET_EXISTS, ASSET_QUOTA, EarthEngineError, type AssetQuota, type Oper
 import type { TilePatch } from '../job/state';
 import { filePrefix } from '../sync/names';
 import type { EarthEnginePort } from '../ports/earth-engine';
-import type { Admission, Destination, DestinationClients, DestinationContext, ExportTarget, FailureReading, UnitRecord } from './port';
+import type { Admission, Destination, DestinationContext, ExportTarget, FailureReading, UnitRecord } from './port';
 
 /**
  * Earth Engine assets as a destination: each unit exports to `{folder}/{job}_{unitId}` (never
  * overwriting) and is done once that asset exists with the right type; nothing comes to this computer.
  * Its gate is the project's asset count. No lease: nothing of the job lives in Drive.
  */
-export function assetDestination(ctx: DestinationContext, _clients: DestinationClients): Destination {
-  return new AssetDestination(ctx);
-}
-
-class AssetDestination implements Destination {
+export class AssetDestination implements Destination {
   readonly kind = 'asset';
   readonly localOutputs = false;
   readonly lease = undefined;

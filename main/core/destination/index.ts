@@ -1,7 +1,7 @@
 import type { Job } from '../job/job-file';
-import { assetDestination } from './asset';
+import { AssetDestination } from './asset';
 import { driveDestination } from './drive';
-import { noDestination } from './none';
+import { NoDestination } from './none';
 import { gcsDestination } from './gcs';
 import type { Destination, DestinationClients, DestinationContext, DestinationFactory, DestinationKind } from './port';
 
@@ -13,8 +13,9 @@ export type * from './port';
  */
 const ADAPTERS: Partial<Record<DestinationKind, DestinationFactory>> = {
   drive: driveDestination,
-  asset: assetDestination,
-  none: noDestination,
+  // Neither needs a client of its own: the runner's Earth Engine port is in the context.
+  asset: (ctx) => new AssetDestination(ctx),
+  none: (ctx) => new NoDestination(ctx),
   gcs: gcsDestination,
 };
 

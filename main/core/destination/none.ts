@@ -1,5 +1,5 @@
 import type { TilePatch } from '../job/state';
-import type { Admission, Destination, DestinationClients, DestinationContext, ExportTarget, FailureReading, UnitRecord } from './port';
+import type { Admission, Destination, DestinationContext, ExportTarget, FailureReading, UnitRecord } from './port';
 
 /**
  * No destination: `mode: "direct"` jobs (docs/direct-download.md). The producer fetches each unit's
@@ -7,11 +7,7 @@ import type { Admission, Destination, DestinationClients, DestinationContext, Ex
  * lease there, no quota gate, nothing to collect or clean up. The job's local lock still keeps a second
  * process off the job.
  */
-export function noDestination(ctx: DestinationContext, _clients: DestinationClients): Destination {
-  return new NoDestination(ctx);
-}
-
-class NoDestination implements Destination {
+export class NoDestination implements Destination {
   readonly kind = 'none';
   readonly localOutputs = true;
   readonly lease = undefined;

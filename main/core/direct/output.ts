@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { fromArrayBuffer } from 'geotiff';
-import { syncDir } from '../fs-durable';
+import { writeFileAtomic } from '../../common/atomic-write';
 import { checkGrids, describeTile, gridOfImage, type RasterGrid, type TileGrid } from '../sync/grid-check';
 
 /**
@@ -38,25 +38,9 @@ export async function checkFetched(name: string, bytes: Uint8Array, unit: TileGr
   return undefined;
 }
 
-/** Writes the bytes under `path` atomically and durably (temp + fsync + rename + folder fsync). */
+/** Writes the bytes under `path` atomically and durably (the one atomic writer: temp + fsync + rename + folder fsync). */
 export async function writeDurably(path: string, bytes: Uint8Array): Promise<WrittenOutput> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  // A dot name that no output pattern matches, so a leftover is never taken for an output.
-  const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.part`);
-  try {
-    const fh = await open(temp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await syncDir(dir);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, bytes);
   return { name: basename(path), size: bytes.byteLength, md5: createHash('md5').update(bytes).digest('hex') };
 }

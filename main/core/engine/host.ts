@@ -166,7 +166,7 @@ export class JobHost {
       store: h.observed,
       ee: h.conn.ee,
       clients: { drive: h.conn.drive, gcs: h.conn.gcs },
-      timeScale: h.conn.timeScale,
+      clock: h.conn.clock,
       recipe: h.recipe,
       signal: abort.signal,
       onEvent: (e) => h.feed.event(e),
@@ -334,7 +334,7 @@ export class JobHost {
   /** A runner for commands between runs (retry, skip, resume journal their change; nothing is sent). */
   private idleRunner(h: HostedJob): JobRunner {
     return new JobRunner(h.job, h.observed, h.conn.ee, h.conn.drive, {
-      timeScale: h.conn.timeScale,
+      clock: h.conn.clock,
       signal: new AbortController().signal,
       onEvent: (e) => h.feed.event(e),
       recipe: h.recipe,

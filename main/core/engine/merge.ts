@@ -7,6 +7,7 @@ import { filePrefix } from '../sync/names';
 import { Journal, readJournal } from '../../common/journal';
 import { crashPoint } from './crash-points';
 import { classifyTaskFailure } from './failures';
+import { systemClock, type Clock } from '../ports/clock';
 
 /**
  * The end of an asset job (issue 13): the tile assets become one result, and only then do the temporary
@@ -39,7 +40,8 @@ export interface MergePort {
 }
 
 export interface MergeOptions {
-  timeScale?: number;
+  /** The poll's time (default: the system clock; a time-scaled emulator's is scaledClock, ports/clock.ts). */
+  clock?: Clock;
   signal?: AbortSignal;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -343,21 +345,10 @@ class Merger {
     return plan;
   }
 
-  private scaled(seconds: number): number {
-    return seconds / Math.max(1, this.options.timeScale ?? 1);
-  }
-
+  /** Waits `seconds` of Google's time (the poll interval), or until the merge is stopped. */
   private sleep(seconds: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.options.signal;
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(10, seconds * 1000));
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    const clock = this.options.clock ?? systemClock;
+    return clock.sleep(Math.max(10, clock.fromGoogle(seconds * 1000)), this.options.signal);
   }
 
   private descriptionOf(step: Step, attempt: number): string {
@@ -431,7 +422,7 @@ class Merger {
         }
       }
       interval = changed ? this.job.poll.minSeconds : Math.min(this.job.poll.maxSeconds, interval * 1.5);
-      await this.sleep(this.scaled(interval));
+      await this.sleep(interval);
     }
   }
 

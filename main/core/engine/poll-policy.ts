@@ -18,6 +18,8 @@
  * - Many operations to read: one page of the operation list instead of a batch of single reads.
  */
 
+import type { Clock } from '../ports/clock';
+
 export interface WatchedOperation {
   readonly name: string;
   /** As last seen by the engine: queued (sent, PENDING in EE or not seen yet) or running. */
@@ -34,7 +36,7 @@ export interface PollPlan {
 }
 
 export interface PollPolicyOptions {
-  /** poll.minSeconds and poll.maxSeconds, already scaled, in ms. */
+  /** poll.minSeconds and poll.maxSeconds in ms of the engine's clock (Clock.fromGoogle). */
   readonly minIntervalMs: number;
   readonly maxIntervalMs: number;
   /** From this many operations to read on, one list page replaces the batch of reads. */
@@ -172,9 +174,12 @@ export class PollPolicy {
   }
 }
 
-/** Milliseconds between two RFC 3339 times of EE's clock, in real time (the emulator's clock runs `timeScale`× faster). */
-export function eeMillis(from: string | undefined, to: string | undefined, timeScale = 1): number | undefined {
+/**
+ * Milliseconds of `clock` between two RFC 3339 times of EE's clock (Google's time: a time-scaled
+ * emulator's runs faster than the engine's, ports/clock.ts).
+ */
+export function eeMillis(from: string | undefined, to: string | undefined, clock: Pick<Clock, 'fromGoogle'>): number | undefined {
   if (!from || !to) return undefined;
   const ms = Date.parse(to) - Date.parse(from);
-  return Number.isFinite(ms) ? ms / Math.max(1, timeScale) : undefined;
+  return Number.isFinite(ms) ? clock.fromGoogle(ms) : undefined;
 }

@@ -36,9 +36,7 @@ export type { EarthEnginePort } from '../ports/earth-engine';
 export type { DrivePort } from '../ports/drive';
 
 export interface RunOptions {
-  /** Simulated time runs this many times faster (the emulator's timeScale): intervals shrink by it. */
-  timeScale?: number;
-  /** Time (default: the system clock); unit tests pass a fake one to simulate days in milliseconds. */
+  /** Time (default: the system's); a time-scaled emulator's is `scaledClock`, unit tests' a fake (ports/clock.ts). */
   clock?: Clock;
   signal?: AbortSignal;
   onEvent?: (e: EngineEvent) => void;
@@ -90,6 +88,8 @@ const SYNCING: readonly TileState[] = ['exported', 'downloading', 'verified'];
  */
 export class JobRunner {
   private readonly downloads = new Map<string, Promise<void>>();
+  /** This cycle's tiles ready to collect, the next to start, and the work they share (startSyncs). */
+  private syncQueue: { tiles: TileRecord[]; next: number; cycle: CollectCycle } | undefined;
   /** The lease, foreign operations and local files at start (single-driver.ts). */
   private readonly driver: SingleDriver;
   private readonly clock: Clock;
@@ -130,7 +130,8 @@ export class JobRunner {
     this.sizes = new OutputSizeEstimate(options.bytesPerPixel);
     // Built again by run() after planning; here so progress() and command() work before run() (the host).
     this.index = new TileIndex(repo.state.tiles);
-    const scaledMs = (seconds: number) => this.scaled(seconds) * 1000;
+    // Google's seconds (poll bounds, back-offs) in ms of the clock: real ms, fewer against a time-scaled emulator.
+    const scaledMs = (seconds: number) => clock.fromGoogle(seconds * 1000);
     const log = this.log.bind(this);
     const emit = this.emit.bind(this);
     const setUnit = this.setTile.bind(this);
@@ -156,7 +157,7 @@ export class JobRunner {
     this.gates = new AdmissionGates(job, this.destination);
     const producerContext: ProducerContext = {
       job, store: repo, ee, clock, signal: options.signal, destination: this.destination, sizes: this.sizes,
-      recipe: options.recipe, image: options.image, timeScale: options.timeScale ?? 1,
+      recipe: options.recipe, image: options.image,
       scaledMs, log, emit, setUnit,
       fileDimensions: this.fileDimensions,
       failed: (unit, message) => this.failures.failed(unit, message),
@@ -181,7 +182,8 @@ export class JobRunner {
       takeOver: (tile, f) => this.setTile(tile, { state: 'queued', attempt: f.attempt, description: f.op.metadata?.description, operation: f.op.name, adopted: true, notBefore: undefined }),
       onLeaseLost: (message) => this.stopFor('locked', message),
       pause: (seconds) => this.sleep(seconds * 1000),
-      firstPauseSeconds: this.scaled(job.poll.minSeconds),
+      firstPauseSeconds: scaledMs(job.poll.minSeconds) / 1000,
+      leaseWhere: job.gcs ? `gs://${job.gcs.bucket}/${job.gcs.prefix ? `${job.gcs.prefix}/` : ''}` : `the Drive folder "${job.driveFolder}"`,
     });
   }
 
@@ -215,7 +217,7 @@ export class JobRunner {
     for (let cycle = 0; !signal?.aborted && !this.needsUser; cycle++) {
       // A laptop that slept, or a long stall: find out what EE did meanwhile before anything else.
       const gap = this.clock.now() - lastCycleAt;
-      if (cycle > 0 && gap > Math.max(this.scaled(this.job.poll.maxSeconds) * 3000, 300_000)) await this.guard(() => this.producer.reconcile(true));
+      if (cycle > 0 && gap > Math.max(this.clock.fromGoogle(this.job.poll.maxSeconds * 3000), 300_000)) await this.guard(() => this.producer.reconcile(true));
       lastCycleAt = this.clock.now();
       let changed = await this.guard(() => this.submit());
       changed = (await this.guard(() => this.producer.poll(this.cancelling))) || changed;
@@ -228,6 +230,8 @@ export class JobRunner {
       if (this.needsUser) break;
       await this.sleep(this.pace.nextSleepMs(changed, this.producer.nextPollAt()));
     }
+    // No download starts once the loop ended: the run waits for the ones under way, then reports.
+    this.syncQueue = undefined;
     await Promise.allSettled([...this.downloads.values(), this.producer.drain()]);
     const progress = this.progress();
     this.emit({ type: 'job-progress', progress });
@@ -384,7 +388,11 @@ export class JobRunner {
 
   // ---- bringing outputs home -------------------------------------------------------------------------
 
-  /** Starts collecting exported tiles, up to `downloads` at a time; the work runs beside the main loop. */
+  /**
+   * Starts collecting exported tiles, up to `downloads` at a time; the work runs beside the main loop.
+   * The tiles ready now wait in `syncQueue`: a download that ends starts the next of them at once, so
+   * the downloads keep going while the loop is busy sending exports (docs/scale.md, "Throughput of a run").
+   */
   private startSyncs(): boolean {
     const ready = this.index.list(...SYNCING).filter((t) => !this.downloads.has(t.id));
     if (ready.length === 0) return false;
@@ -396,14 +404,33 @@ export class JobRunner {
         return p;
       },
     };
+    this.syncQueue = { tiles: ready, next: 0, cycle };
+    return this.collectNext();
+  }
+
+  /**
+   * Starts the queued tiles while there is room. They share the cycle of `startSyncs` (one listing per
+   * folder, made after the poll that found them exported); a tile exported later waits for the next cycle
+   * and its new listing. Each queued tile is started at most once per cycle; none after a failed one or
+   * after the loop ended.
+   */
+  private collectNext(): boolean {
+    const queue = this.syncQueue;
     let started = false;
-    for (const tile of ready) {
-      if (this.downloads.size >= this.job.downloads || this.needsUser) break;
+    while (queue && queue.next < queue.tiles.length) {
+      if (this.downloads.size >= this.job.downloads || this.needsUser || this.options.signal?.aborted) break;
+      const tile = queue.tiles[queue.next++]!;
+      if (!SYNCING.includes(tile.state) || this.downloads.has(tile.id)) continue;
       started = true;
-      const work = this.destination.collect(tile, cycle)
-        .catch((e: unknown) => this.syncFailed(tile, e))
+      const work = this.destination.collect(tile, queue.cycle)
+        .catch((e: unknown) => {
+          // A failure (often the cycle's shared listing) ends the cycle's queue: the next cycle tries again.
+          if (this.syncQueue === queue) this.syncQueue = undefined;
+          this.syncFailed(tile, e);
+        })
         .finally(() => {
           this.downloads.delete(tile.id);
+          this.collectNext();
           this.wakeUp();
         });
       this.downloads.set(tile.id, work);
@@ -524,10 +551,6 @@ export class JobRunner {
       finished: this.finished(),
       ...view,
     };
-  }
-
-  private scaled(seconds: number): number {
-    return seconds / Math.max(1, this.options.timeScale ?? 1);
   }
 
   /** Ends the loop's sleep now, or skips its next one when it is not sleeping. */

@@ -6,6 +6,7 @@ import type { TileRecord } from '../job/state';
 import type { Destination, HeldLease } from '../destination/port';
 import { unknownLocalMessage, unknownLocalOutputs } from '../sync/local-guard';
 import { adoptionPlan, findForeignOperations, isTerminal, type ForeignOperation } from './foreign-ops';
+import { isTransientRequestError, stoppedByHiccup } from './start-retry';
 
 /**
  * What a run settles before it sends anything, so that it touches only what it made (docs/ownership.md):
@@ -30,6 +31,8 @@ export interface SingleDriverDeps {
   pause(seconds: number): Promise<void>;
   /** The shortest poll interval, already scaled (seconds): the first pause between tries. */
   firstPauseSeconds: number;
+  /** Where the job's lease lives, for the line that stops a run which could not take it (e.g. `gs://b/p/`). */
+  leaseWhere?: string;
 }
 
 /** Start-up requests are tried this many times (with doubling pauses) before the run gives up. */
@@ -46,7 +49,7 @@ export class SingleDriver {
    */
   async start(): Promise<string | undefined> {
     const { job, repo } = this.d;
-    const ops = await this.tries(() => this.d.listOperations());
+    const ops = await this.tries("listing this job's Earth Engine operations", () => this.d.listOperations());
     const foreign = findForeignOperations(ops, job.name, repo.state.tiles);
     const plan = this.d.adopt ? adoptionPlan(foreign, repo.state.tiles) : undefined;
     if (this.d.destination.localOutputs && !this.d.overwrite) {
@@ -54,7 +57,7 @@ export class SingleDriver {
       if (unknown.length) throw new UserError(unknownLocalMessage(job.output, unknown), 1);
     }
     if (this.d.destination.lease) {
-      const locked = await this.tries(() => this.takeLease());
+      const locked = await this.tries(`taking the job's lease in ${this.d.leaseWhere ?? 'its destination'}`, () => this.takeLease());
       if (locked) return locked;
     }
     const running = foreign.filter((f) => !isTerminal(f.op));
@@ -83,7 +86,7 @@ export class SingleDriver {
     try {
       await lease.release();
     } catch (e) {
-      this.d.log('warn', `the job's lease in Drive could not be deleted (${(e as Error).message}); it expires by itself 15 minutes after its last heartbeat`);
+      this.d.log('warn', `the job's lease in ${this.d.leaseWhere ?? 'Drive'} could not be deleted (${(e as Error).message}); it expires by itself 15 minutes after its last heartbeat`);
     }
   }
 
@@ -96,15 +99,20 @@ export class SingleDriver {
     return undefined;
   }
 
-  /** A start-up request, tried again on failure with doubling pauses; bounded. */
-  private async tries<T>(step: () => Promise<T>): Promise<T> {
+  /**
+   * A start-up request, tried again on failure with doubling pauses; bounded. This runs before the loop
+   * (whose guard would retry next cycle): a hiccup that outlasts the tries stops the run with exit 3 and
+   * one line naming `what` (docs/transient-start.md), never as an unexpected error.
+   */
+  private async tries<T>(what: string, step: () => Promise<T>): Promise<T> {
     let pause = this.d.firstPauseSeconds;
     for (let k = 1; ; k++) {
       try {
         return await step();
       } catch (e) {
-        if (e instanceof UserError || k >= START_TRIES) throw e;
-        this.d.log('warn', `${(e as Error).message}; trying again in ${pause.toFixed(1)} s`);
+        if (e instanceof UserError) throw e;
+        if (k >= START_TRIES) throw isTransientRequestError(e) ? stoppedByHiccup(what, e, k) : e;
+        this.d.log('warn', `${what} failed (${(e as Error).message}); trying again in ${pause.toFixed(1)} s`);
         await this.d.pause(pause);
         pause *= 2;
       }

@@ -14,7 +14,10 @@ export interface GcsClientOptions {
   /** The emulator's URL; absent: Google. */
   apiEndpoint?: string;
   projectId?: string;
-  /** The client's own retries of idempotent requests (429, 5xx, resets); the engine retries the rest next cycle. */
+  /**
+   * The client's own retries of idempotent requests (429, 5xx, resets); the engine retries the rest next
+   * cycle, and the requests before and after its loop (the lease) a few times (docs/transient-start.md).
+   */
   retry?: { maxRetries: number; maxDelaySeconds: number };
   /**
    * A download that receives nothing for this long is broken off (default 60 s; the emulator: 1 s). The

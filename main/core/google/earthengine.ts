@@ -30,11 +30,20 @@ export interface Operation {
   } | null;
 }
 
-export interface ImageExport {
+/** What every export names: its request id, description, priority and destination (Drive, an asset or a bucket). */
+export interface ExportTarget {
   requestId: string;
   description: string;
   folder: string;
   fileNamePrefix: string;
+  priority?: number;
+  /** Asset jobs: export to this asset (`Export.*.toAsset`, never overwriting) instead of Drive. */
+  assetId?: string;
+  /** Cloud Storage jobs: export to this bucket (`Export.*.toCloudStorage`, fileNamePrefix the object name's start). */
+  bucket?: string;
+}
+
+export interface ImageExport extends ExportTarget {
   crs: string;
   crsTransform: readonly number[];
   dimensions: readonly [number, number];
@@ -42,34 +51,30 @@ export interface ImageExport {
   fileDimensions: number;
   shardSize?: number;
   maxPixels?: number;
-  priority?: number;
   /** Builds the image to export; gets the initialised `ee` module. */
   image: (ee: EeModule) => unknown;
   noData?: number;
   cloudOptimized?: boolean;
   skipEmptyTiles?: boolean;
-  /** Asset jobs: export to this asset (`Export.image.toAsset`, never overwriting) instead of Drive. */
-  assetId?: string;
-  /** Cloud Storage jobs: export to this bucket (`Export.image.toCloudStorage`, fileNamePrefix the object name's start). */
-  bucket?: string;
 }
 
 /** A table export to Drive (one file per tile): `ee.batch.Export.table.toDrive`. */
-export interface TableExport {
-  requestId: string;
-  description: string;
-  folder: string;
-  fileNamePrefix: string;
+export interface TableExport extends ExportTarget {
   fileFormat: 'CSV' | 'GeoJSON';
   selectors?: string[];
-  priority?: number;
   /** Builds the FeatureCollection to export; gets the initialised `ee` module. */
   collection: (ee: EeModule) => unknown;
-  /** Asset jobs: export to this TABLE asset (`Export.table.toAsset`, never overwriting). */
-  assetId?: string;
-  /** Cloud Storage jobs: export to this bucket (`Export.table.toCloudStorage`). */
-  bucket?: string;
 }
+
+/** The export method for files: to the bucket when there is one, else to Drive. */
+const fileMethod = (x: ExportTarget) => (x.bucket !== undefined ? 'toCloudStorage' : 'toDrive');
+/** A file export's description, place (bucket or Drive folder) and file name prefix. */
+const fileTarget = (x: ExportTarget) => ({
+  description: x.description,
+  ...(x.bucket !== undefined ? { bucket: x.bucket } : { folder: x.folder }),
+  fileNamePrefix: x.fileNamePrefix,
+});
+const priorityOf = (x: ExportTarget) => (x.priority !== undefined ? { priority: x.priority } : {});
 
 /** An Earth Engine asset as listed (REST `EarthEngineAsset`, the fields Tessera reads). */
 export interface EeAsset {
@@ -213,28 +218,24 @@ export class EarthEngine {
         crsTransform: [...x.crsTransform],
         dimensions: `${x.dimensions[0]}x${x.dimensions[1]}`,
         maxPixels: x.maxPixels ?? 1e8,
-        ...(x.priority !== undefined ? { priority: x.priority } : {}),
+        ...priorityOf(x),
       })
-      : this.ee.batch.Export.image[x.bucket !== undefined ? 'toCloudStorage' : 'toDrive']({
+      : this.ee.batch.Export.image[fileMethod(x)]({
       image,
-      description: x.description,
-      ...(x.bucket !== undefined ? { bucket: x.bucket } : { folder: x.folder }),
-      fileNamePrefix: x.fileNamePrefix,
+      ...fileTarget(x),
       crs: x.crs,
       crsTransform: [...x.crsTransform],
       dimensions: `${x.dimensions[0]}x${x.dimensions[1]}`,
       fileDimensions: [x.fileDimensions, x.fileDimensions],
       shardSize: x.shardSize ?? 256,
       maxPixels: x.maxPixels ?? 1e8,
-      ...(x.priority !== undefined ? { priority: x.priority } : {}),
+      ...priorityOf(x),
       ...(x.skipEmptyTiles !== undefined ? { skipEmptyTiles: x.skipEmptyTiles } : {}),
       ...(x.noData !== undefined || x.cloudOptimized !== undefined
         ? { formatOptions: { ...(x.noData !== undefined ? { noData: x.noData } : {}), ...(x.cloudOptimized !== undefined ? { cloudOptimized: x.cloudOptimized } : {}) } }
         : {}),
     });
-    const r = await this.call<{ name?: string } | null>((cb) => this.ee.data.startProcessing(x.requestId, task.config_, cb));
-    if (!r?.name) throw new EarthEngineError('Earth Engine accepted the export but returned no operation name', true);
-    return r.name;
+    return this.startExport(x, task);
   }
 
   /** Sends a table export (CSV or GeoJSON in Drive); resolves with the operation name. */
@@ -242,16 +243,19 @@ export class EarthEngine {
     await this.ensureToken();
     const collection = x.collection(this.ee);
     const task = x.assetId !== undefined
-      ? this.ee.batch.Export.table.toAsset({ collection, description: x.description, assetId: x.assetId, overwrite: false, ...(x.priority !== undefined ? { priority: x.priority } : {}) })
-      : this.ee.batch.Export.table[x.bucket !== undefined ? 'toCloudStorage' : 'toDrive']({
+      ? this.ee.batch.Export.table.toAsset({ collection, description: x.description, assetId: x.assetId, overwrite: false, ...priorityOf(x) })
+      : this.ee.batch.Export.table[fileMethod(x)]({
       collection,
-      description: x.description,
-      ...(x.bucket !== undefined ? { bucket: x.bucket } : { folder: x.folder }),
-      fileNamePrefix: x.fileNamePrefix,
+      ...fileTarget(x),
       fileFormat: x.fileFormat,
       ...(x.selectors ? { selectors: x.selectors } : {}),
-      ...(x.priority !== undefined ? { priority: x.priority } : {}),
+      ...priorityOf(x),
     });
+    return this.startExport(x, task);
+  }
+
+  /** Starts the export task under the export's request id; resolves with the operation name. */
+  private async startExport(x: ExportTarget, task: { config_: unknown }): Promise<string> {
     const r = await this.call<{ name?: string } | null>((cb) => this.ee.data.startProcessing(x.requestId, task.config_, cb));
     if (!r?.name) throw new EarthEngineError('Earth Engine accepted the export but returned no operation name', true);
     return r.name;

@@ -65,6 +65,20 @@ export function currentAccessToken(client: OAuth2Client): { token: string; expir
   return { token: client.credentials.access_token!, expiresAt: client.credentials.expiry_date ?? Date.now() + 3_600_000 };
 }
 
+/**
+ * A session over `client` whose access token `refresh` fetches when one is due (accessTokenDue) — how a
+ * person's refresh token and a service account's signed grant differ is only in `refresh`.
+ */
+export function refreshingSession(parts: Omit<Session, 'accessToken' | 'grant'>, refresh: () => Promise<void>): Session {
+  return {
+    ...parts,
+    async accessToken(force = false) {
+      if (accessTokenDue(parts.client, force)) await refresh();
+      return currentAccessToken(parts.client);
+    },
+  };
+}
+
 /** A session from stored credentials; the access token is fetched (refreshed) on first use. */
 export function sessionFromCredentials(creds: StoredCredentials, endpoints: GoogleEndpoints, project: string | undefined): Session {
   const chosen = project ?? creds.project;
@@ -72,33 +86,24 @@ export function sessionFromCredentials(creds: StoredCredentials, endpoints: Goog
   const client = oauthClientFor(endpoints, { clientId: creds.client_id, clientSecret: creds.client_secret });
   client.setCredentials({ refresh_token: creds.refresh_token });
   const grant = { scope: null as string | null, refreshTokenExpiresAt: null as number | null };
-  return {
-    client,
-    project: chosen,
-    endpoints,
-    email: creds.email,
-    async accessToken(force = false) {
-      if (accessTokenDue(client, force)) {
-        // The refresh token in use: the stored one, or the one a new sign-in handed this session since.
-        const current = client.credentials.refresh_token ?? undefined;
-        if (!current) throw new UserError('signed out: the sign-in was removed; sign in again (tessera login, or the dashboard)', 3);
-        let r;
-        try {
-          r = await client.refreshAccessToken();
-        } catch (e) {
-          throw signInError(e);
-        }
-        const answer = r.credentials as typeof r.credentials & { refresh_token_expires_in?: number };
-        grant.scope = answer.scope ?? null;
-        grant.refreshTokenExpiresAt = typeof answer.refresh_token_expires_in === 'number' ? Date.now() + answer.refresh_token_expires_in * 1000 : null;
-        // Every run checks what Google granted (a box unticked at consent): signed out, exit 3 (docs/signin-and-doctor.md#granted-scopes).
-        checkGrantedScopes(answer.scope);
-        client.setCredentials({ ...r.credentials, refresh_token: r.credentials.refresh_token ?? current });
-      }
-      return currentAccessToken(client);
-    },
-    grant: () => ({ ...grant }),
-  };
+  const session = refreshingSession({ client, project: chosen, endpoints, email: creds.email }, async () => {
+    // The refresh token in use: the stored one, or the one a new sign-in handed this session since.
+    const current = client.credentials.refresh_token ?? undefined;
+    if (!current) throw new UserError('signed out: the sign-in was removed; sign in again (tessera login, or the dashboard)', 3);
+    let r;
+    try {
+      r = await client.refreshAccessToken();
+    } catch (e) {
+      throw signInError(e);
+    }
+    const answer = r.credentials as typeof r.credentials & { refresh_token_expires_in?: number };
+    grant.scope = answer.scope ?? null;
+    grant.refreshTokenExpiresAt = typeof answer.refresh_token_expires_in === 'number' ? Date.now() + answer.refresh_token_expires_in * 1000 : null;
+    // Every run checks what Google granted (a box unticked at consent): signed out, exit 3 (docs/signin-and-doctor.md#granted-scopes).
+    checkGrantedScopes(answer.scope);
+    client.setCredentials({ ...r.credentials, refresh_token: r.credentials.refresh_token ?? current });
+  });
+  return { ...session, grant: () => ({ ...grant }) };
 }
 
 /**

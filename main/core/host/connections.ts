@@ -1,10 +1,12 @@
 import { UserError } from '../errors';
 import { Drive } from '../google/drive';
-import { EarthEngine } from '../google/earthengine';
+import type { EarthEngine } from '../google/earthengine';
 import type { Session } from '../google/session';
+import { scaledClock, systemClock, type Clock } from '../ports/clock';
 import type { DrivePort } from '../ports/drive';
 import type { GcsPort } from '../gcs/port';
 import { gcsClientFor } from '../gcs/session-client';
+import { connectEarthEngine } from '../session/connect-ee';
 import type { EeConnection } from '../recipes';
 
 /** How the host signs in for a job's Earth Engine project (the CLI's stored sign-in, the app's vault…). */
@@ -18,7 +20,8 @@ export interface Connection {
   drive: DrivePort;
   /** Cloud Storage, for jobs whose destination is a bucket (docs/cloud-storage.md). */
   gcs: GcsPort;
-  timeScale: number;
+  /** The jobs' time: the system clock, at the emulator's pace when it is time-scaled (ports/clock.ts). */
+  clock: Clock;
   project: string;
 }
 
@@ -29,7 +32,11 @@ export interface Connection {
 export class ConnectionPool {
   private readonly connections = new Map<string, Promise<Connection>>();
 
-  constructor(private readonly connect: HostConnect) {}
+  constructor(
+    private readonly connect: HostConnect,
+    /** Says a start-up hiccup of Earth Engine that is being tried again (the host's log). */
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {}
 
   get(project: string | undefined): Promise<Connection> {
     const key = project ?? '';
@@ -43,8 +50,9 @@ export class ConnectionPool {
             throw new UserError(`these jobs use different Earth Engine projects (${conn.project}, ${session.project}); serve one project's jobs at a time`);
           }
         }
-        const ee = await EarthEngine.connect(session, timeScale);
-        return { session, ee, eeConnection: ee.connection(), drive: new Drive(session), gcs: gcsClientFor(session), timeScale, project: session.project };
+        // The time scale goes two ways from here: the EE client's own request pacing, and the jobs' clock.
+        const ee = await connectEarthEngine(session, timeScale, this.warn);
+        return { session, ee, eeConnection: ee.connection(), drive: new Drive(session), gcs: gcsClientFor(session), clock: scaledClock(systemClock, timeScale), project: session.project };
       })();
       this.connections.set(key, c);
       c.catch(() => this.connections.delete(key));

@@ -61,39 +61,46 @@ export function progressOf(h: HostedJob): JobProgress {
   };
 }
 
-export function summaryOf(h: HostedJob): JobSummary {
-  let pendingBytes = 0;
-  let downloadedBytes = 0;
-  let listedBytes = 0;
-  let listedTiles = 0;
-  let pendingFiles = 0;
-  let unlistedTiles = 0;
-  let used = 0;
-  let measured = 0;
-  let count = 0;
-  let notRun = 0;
-  for (const t of Object.values(h.repo.state.tiles)) {
-    if (t.state === 'split') continue;
-    count++;
-    if (t.state === 'skipped' || t.state === 'cancelled') notRun++;
-    if (t.eecuSeconds !== undefined) {
-      used += t.eecuSeconds;
-      measured++;
-    }
-    if (t.state === 'exported' && t.files.length === 0) unlistedTiles++;
-    if (t.files.length) {
-      listedTiles++;
-      for (const f of t.files) listedBytes += f.size;
-    }
+type DriveFigures = Pick<JobSummary['drive'], 'pendingBytes' | 'pendingFiles' | 'unlistedTiles' | 'unlistedBytes' | 'downloadedBytes'>;
+
+/**
+ * What the tiles' files hold in Drive: bytes and files not cleaned up yet, bytes downloaded, and the
+ * exported tiles whose files are not listed yet (their size guessed from the listed tiles' average).
+ */
+function driveFigures(tiles: readonly TileRecord[]): DriveFigures {
+  const d = { pendingBytes: 0, pendingFiles: 0, unlistedTiles: 0, downloadedBytes: 0 };
+  const listed = { tiles: 0, bytes: 0 };
+  for (const t of tiles) {
+    if (t.state === 'exported' && t.files.length === 0) d.unlistedTiles++;
+    if (t.files.length) listed.tiles++;
     for (const f of t.files) {
-      if (f.verified) downloadedBytes += f.size;
+      listed.bytes += f.size;
+      if (f.verified) d.downloadedBytes += f.size;
       if (!f.cleaned) {
-        pendingBytes += f.size;
-        pendingFiles++;
+        d.pendingBytes += f.size;
+        d.pendingFiles++;
       }
     }
   }
-  const projected = measured > 0 ? Math.max(used, (used / measured) * (count - notRun)) : null;
+  return { ...d, unlistedBytes: listed.tiles ? Math.round((listed.bytes / listed.tiles) * d.unlistedTiles) : 0 };
+}
+
+/** EECU-seconds used so far, and projected over every tile that will run from those measured (null before any). */
+function eecuFigures(tiles: readonly TileRecord[]): { usedSeconds: number; projectedSeconds: number | null } {
+  let used = 0;
+  let measured = 0;
+  let toRun = 0;
+  for (const t of tiles) {
+    if (t.state !== 'skipped' && t.state !== 'cancelled') toRun++;
+    if (t.eecuSeconds === undefined) continue;
+    used += t.eecuSeconds;
+    measured++;
+  }
+  return { usedSeconds: used, projectedSeconds: measured > 0 ? Math.max(used, (used / measured) * toRun) : null };
+}
+
+export function summaryOf(h: HostedJob): JobSummary {
+  const tiles = Object.values(h.repo.state.tiles).filter((t) => t.state !== 'split');
   return {
     name: h.job.name,
     file: h.job.file,
@@ -101,8 +108,8 @@ export function summaryOf(h: HostedJob): JobSummary {
     bucket: h.job.gcs ? { bucket: h.job.gcs.bucket, prefix: h.job.gcs.prefix } : null,
     progress: progressOf(h),
     quota: h.feed.quota,
-    drive: { pendingBytes, pendingFiles, unlistedTiles, unlistedBytes: listedTiles ? Math.round((listedBytes / listedTiles) * unlistedTiles) : 0, reserveBytes: h.job.driveReserveBytes, downloadedBytes, cleanup: h.job.cleanup },
-    eecu: { usedSeconds: used, projectedSeconds: projected, budgetSeconds: h.job.eecuBudgetHours !== undefined ? h.job.eecuBudgetHours * 3600 : null },
+    drive: { ...driveFigures(tiles), reserveBytes: h.job.driveReserveBytes, cleanup: h.job.cleanup },
+    eecu: { ...eecuFigures(tiles), budgetSeconds: h.job.eecuBudgetHours !== undefined ? h.job.eecuBudgetHours * 3600 : null },
     running: Boolean(h.running),
     outcome: h.end ? { exitCode: h.end.exitCode, message: h.end.message } : null,
     log: [...h.feed.log],

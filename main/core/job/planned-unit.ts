@@ -14,12 +14,13 @@ type Dimensions = TileRecord['dimensions'];
 export class PlannedUnits {
   private readonly transforms = new Map<string, Transform>();
   private readonly dimensions = new Map<number, Dimensions>();
-  private planned: TileRecord['history'][number] = Object.freeze({ state: 'pending', at: '' });
+  private planned: TileRecord['history'] = plannedHistory('');
 
   record(t: TilePlan, at: string): TileRecord {
-    // History entries and file lists are replaced or appended to, never changed in place: units planned
-    // at the same time share their first entry, and units without files one frozen empty list.
-    if (this.planned.at !== at) this.planned = Object.freeze({ state: 'pending', at });
+    // History lists and file lists are replaced or appended to, never changed in place: units planned at
+    // the same time share one frozen history (its one entry), and units without files one frozen empty
+    // list. A unit's first change gives it its own history (state.ts, applyEntry).
+    if (this.planned[0]!.at !== at) this.planned = plannedHistory(at);
     return {
       id: t.id,
       crs: t.crs,
@@ -28,7 +29,7 @@ export class PlannedUnits {
       state: 'pending',
       attempt: 0,
       files: NO_FILES as TileRecord['files'],
-      history: [this.planned],
+      history: this.planned,
     };
   }
 
@@ -46,4 +47,9 @@ export class PlannedUnits {
     if (!shared) this.dimensions.set(key, (shared = d));
     return shared;
   }
+}
+
+/** The one-entry history of units planned at `at`, frozen so that no unit can change it for the others. */
+function plannedHistory(at: string): TileRecord['history'] {
+  return Object.freeze([Object.freeze({ state: 'pending', at })]) as TileRecord['history'];
 }

@@ -60,6 +60,7 @@ const SNAPSHOT = 'snapshot.json';
  */
 export class FileJobRepository extends BaseRepository {
   private entriesSinceSnapshot = 0;
+  private compacting = false;
 
   private constructor(
     private readonly dir: string,
@@ -94,26 +95,34 @@ export class FileJobRepository extends BaseRepository {
   protected async persist(entries: JournalEntry[]): Promise<void> {
     this.entriesSinceSnapshot += entries.length;
     const written = hasLargePlan(entries) ? this.journal.appendLines(journalLines(entries)) : this.journal.append(...entries);
-    if (this.entriesSinceSnapshot >= this.compactEvery && this.journal.size >= this.snapshotBytes / 2) void this.compact().catch(() => undefined);
+    // One compaction at a time: the next is judged against the size of the one under way, known once written.
+    if (!this.compacting && this.entriesSinceSnapshot >= this.compactEvery && this.journal.size >= this.snapshotBytes / 2) void this.compact().catch(() => undefined);
     await written;
   }
 
   /** Writes the whole state as a snapshot (atomically) and starts an empty journal. */
   async compact(): Promise<void> {
     this.entriesSinceSnapshot = 0;
-    await this.journal.compact(join(this.dir, SNAPSHOT), () => this.countedChunks());
+    this.compacting = true;
+    try {
+      await this.journal.compact(join(this.dir, SNAPSHOT), () => this.countedChunks());
+    } finally {
+      this.compacting = false;
+    }
   }
 
   /**
-   * The snapshot's buffers, made now (at the compaction's turn in the journal's queue) and each let go
-   * once written; its size is kept at once (the next compaction's trigger compares with it).
+   * The snapshot's buffers, each made when the writer takes it (at the compaction's turn in the journal's
+   * queue, all in one synchronous run: atomic-write.ts) and let go once written; its size is kept once the
+   * last is made (the next compaction's trigger compares with it).
    */
-  private countedChunks(): Iterable<Buffer> {
-    const chunks = snapshotChunks(this.state);
-    this.snapshotBytes = chunks.reduce((n, c) => n + c.length, 0);
-    return (function* () {
-      while (chunks.length) yield chunks.shift()!;
-    })();
+  private *countedChunks(): Generator<Buffer> {
+    let bytes = 0;
+    for (const chunk of snapshotChunks(this.state)) {
+      bytes += chunk.length;
+      yield chunk;
+    }
+    this.snapshotBytes = bytes;
   }
 
   async close(): Promise<void> {

@@ -48,22 +48,23 @@ function onlyPlanned(t: TileRecord): boolean {
 
 /** The snapshot as UTF-8 JSON, in one buffer (see `snapshotChunks`). */
 export function encodeSnapshot(state: JobSnapshot): Uint8Array {
-  return Buffer.concat(snapshotChunks(state));
+  return Buffer.concat([...snapshotChunks(state)]);
 }
 
 /**
- * The snapshot as UTF-8 JSON, written piece by piece into buffers of about a megabyte: a million units
- * never exist as one array of rows or one string beside the state (that doubled the memory at
- * compaction), and the writer takes the buffers one by one rather than joined into one more copy. All
- * are made at once, synchronously: the snapshot is the state at one `seq`, never a mix of two.
+ * The snapshot as UTF-8 JSON, made piece by piece into buffers of about a megabyte, each only when the
+ * writer asks for it: a million units never exist as one array of rows, one string or all their buffers
+ * beside the state (55 MB more at each compaction, on top of the heap's peak). The consumer must take
+ * them all in one synchronous run (`writeFileAtomic` does): the snapshot is then the state at one `seq`,
+ * never a mix of two.
  */
-export function snapshotChunks(state: JobSnapshot): Buffer[] {
-  const parts: Buffer[] = [];
+export function* snapshotChunks(state: JobSnapshot): Generator<Buffer> {
   let text = `{"version":2,"seq":${JSON.stringify(state.seq)},"meta":${JSON.stringify(state.meta)},"units":[`;
+  const full: Buffer[] = [];
   const put = (piece: string) => {
     text += piece;
     if (text.length > 1 << 20) {
-      parts.push(Buffer.from(text));
+      full.push(Buffer.from(text));
       text = '';
     }
   };
@@ -71,6 +72,7 @@ export function snapshotChunks(state: JobSnapshot): Buffer[] {
   let first = true;
   for (const id in state.tiles) {
     const t = state.tiles[id]!;
+    while (full.length) yield full.shift()!;
     if (!onlyPlanned(t)) {
       if (run) put(']}}');
       run = undefined;
@@ -88,8 +90,8 @@ export function snapshotChunks(state: JobSnapshot): Buffer[] {
   }
   if (run) put(']}}');
   put(']}');
-  parts.push(Buffer.from(text));
-  return parts;
+  yield* full;
+  yield Buffer.from(text);
 }
 
 /** One unit of a run: id, crsTransform[0..5], width, height (JSON numbers: finite by construction of a grid). */

@@ -106,7 +106,13 @@ export function applyEntry(s: JobSnapshot, e: JournalEntry): void {
     case 'tile': {
       const tile = s.tiles[e.id];
       if (!tile) throw new Error(`journal names unknown tile ${e.id}`);
-      if (e.patch.state !== undefined && e.patch.state !== tile.state) tile.history.push({ state: e.patch.state, at: e.at });
+      if (e.patch.state !== undefined && e.patch.state !== tile.state) {
+        const step = { state: e.patch.state, at: e.at };
+        // A planned unit shares its frozen one-entry history with its neighbours (planned-unit.ts): its
+        // first change gives it its own list.
+        if (Object.isFrozen(tile.history)) tile.history = [...tile.history, step];
+        else tile.history.push(step);
+      }
       Object.assign(tile, structuredClone(e.patch));
       break;
     }

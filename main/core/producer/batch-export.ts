@@ -204,11 +204,12 @@ class BatchExportProducer implements Producer {
 
   private async observe(unit: UnitRecord, op: Operation): Promise<boolean> {
     const m = op.metadata;
-    const scale = this.ctx.timeScale;
-    const now = this.ctx.clock.now();
-    if (m?.state === 'RUNNING') this.polls.running(op.name, now, eeMillis(m.startTime, m.updateTime, scale));
+    const { clock } = this.ctx;
+    const now = clock.now();
+    // EE's timestamps are Google's time; the clock turns their spans into its own (ports/clock.ts).
+    if (m?.state === 'RUNNING') this.polls.running(op.name, now, eeMillis(m.startTime, m.updateTime, clock));
     else if (m?.state === 'SUCCEEDED' || m?.state === 'FAILED' || m?.state === 'CANCELLED') {
-      this.polls.ended(op.name, m.state === 'SUCCEEDED' ? (eeMillis(m.startTime, m.endTime, scale) ?? journaledRun(unit, now)) : undefined);
+      this.polls.ended(op.name, m.state === 'SUCCEEDED' ? (eeMillis(m.startTime, m.endTime, clock) ?? journaledRun(unit, now)) : undefined);
     }
     switch (m?.state) {
       case 'RUNNING':

@@ -33,8 +33,7 @@ export interface ProducerContext {
   /** The job's recipe (undefined: the built-in image `image`). */
   readonly recipe: Recipe | undefined;
   readonly image: ImageExport['image'] | undefined;
-  /** The emulator's time scale (EE's own timestamps are in simulated time). */
-  readonly timeScale: number;
+  /** Milliseconds of `clock` for `seconds` of Google's time (clock.fromGoogle: poll intervals, back-offs). */
   scaledMs(seconds: number): number;
   fileDimensions(unit: UnitRecord): number;
   setUnit(unit: UnitRecord, patch: TilePatch): Promise<void>;

@@ -13,7 +13,7 @@ import { checkPeriodChange } from '../engine/period-plan';
 import { builtInBytesPerPixel, builtInImage } from '../engine/recipe';
 import { JobRunner, type RunOutcome } from '../engine/runner';
 import type { DestinationClients } from '../destination/port';
-import type { Clock } from '../ports/clock';
+import { scaledClock, systemClock, type Clock } from '../ports/clock';
 import type { Store } from '../ports/store';
 import { resultsWriter } from './results-writer';
 
@@ -23,8 +23,11 @@ export interface JobSessionDeps {
   /** The signed-in Earth Engine client (exports, and the recipe's first-tile build). */
   ee: EarthEngine;
   clients: DestinationClients;
-  /** The emulator's time scale (1 with Google). */
-  timeScale: number;
+  /**
+   * The emulator's time scale (1 or absent with Google): the session's clock is `scaledClock(clock,
+   * timeScale)` (ports/clock.ts), the one clock its run and merge take.
+   */
+  timeScale?: number;
   recipe: Recipe | undefined;
   signal: AbortSignal;
   /** Every engine event of the run (tile states, progress, quota, log lines). */
@@ -38,6 +41,7 @@ export interface JobSessionDeps {
   ran?(end: Pick<SessionEnd, 'outcome' | 'merged'>): void;
   adopt?: boolean;
   overwrite?: boolean;
+  /** Default: the system clock (a host passes its connection's, already scaled, and no timeScale). */
   clock?: Clock;
 }
 
@@ -63,8 +67,12 @@ export class JobSession {
   private current: JobRunner | undefined;
   /** Commands that arrived during the preflight, applied once the runner exists (before it runs). */
   private readonly early: Command[] = [];
+  /** Time for the run and the merge: wall-clock now, Google's durations at the emulator's pace. */
+  private readonly clock: Clock;
 
-  constructor(private readonly d: JobSessionDeps) {}
+  constructor(private readonly d: JobSessionDeps) {
+    this.clock = scaledClock(d.clock ?? systemClock, d.timeScale ?? 1);
+  }
 
   /** The run's runner once the preflight passed (commands and progress go to it). */
   get runner(): JobRunner | undefined {
@@ -89,8 +97,7 @@ export class JobSession {
     const results = resultsWriter(job, store, this.d.warn);
     const merging = !!job.assetFolder && mergeWanted(job, recipe?.kind === 'table');
     const runner = new JobRunner(job, store, this.d.ee, this.d.clients.drive, {
-      timeScale: this.d.timeScale,
-      clock: this.d.clock,
+      clock: this.clock,
       signal,
       clients: this.d.clients,
       onEvent: (e) => {
@@ -125,7 +132,7 @@ export class JobSession {
     const { job, store } = this.d;
     try {
       return await mergeAssets(job, Object.values(store.state.tiles), this.d.ee, {
-        timeScale: this.d.timeScale,
+        clock: this.clock,
         signal: this.d.signal,
         log: (level, message) => this.d.onEvent({ type: 'log', job: job.name, level, message, at: new Date().toISOString() }),
       });

@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { commitFile } from '../../common/atomic-write';
+import { EarlyFlush } from './early-flush';
 import { WorkerHasher, type Md5Hasher } from './md5-hasher';
 
 /** Fetches the content's bytes from `start` on (a fresh ranged request each call). */
@@ -61,6 +62,7 @@ export async function downloadChecked<H extends Md5Hasher>(check: DownloadCheck<
       const feed = new HashFeed(hasher);
       const out = createWriteStream(part, { flags: have ? 'a' : 'w', highWaterMark: 1 << 20 });
       out.on('error', () => undefined); // kept in out.errored, thrown below and by closed()
+      const flusher = new EarlyFlush(out);
       try {
         for await (const chunk of body as AsyncIterable<Buffer>) {
           if (written + chunk.length > check.size) throw new VerificationError(`${check.name}: ${check.source} sent more than its ${check.size} bytes`);
@@ -69,13 +71,16 @@ export async function downloadChecked<H extends Md5Hasher>(check: DownloadCheck<
           await feed.add(chunk);
           written += chunk.length;
           transferred += chunk.length;
+          flusher.wrote(chunk.length);
           onChunk?.();
         }
         await feed.finish();
       } finally {
         // Whatever arrived is written (a broken connection resumes from it), even when the stream failed.
+        await flusher.settled();
         await closed(out);
       }
+      flusher.throwIfFailed();
     }
     const fh = await open(part, 'r+');
     try {

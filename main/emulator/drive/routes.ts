@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import type { EmuRequest, Route } from '../http/router';
+import type { EmuRequest, Handler, Route } from '../http/router';
+import { multipartBoundary, splitMultipart } from '../http/multipart';
 import { driveError, driveInvalid, driveNotFound, json, noContent, type Reply } from '../http/reply';
 import { ABOUT_SHAPE, applyFields, checkFields, FieldsError, FILE_LIST_SHAPE, FILE_SHAPE, parseFields, type Shape } from './fields';
 import { parseQuery, QueryError } from './query';
@@ -25,20 +26,18 @@ export interface ListingSettings {
 }
 
 export function driveRoutes(drive: DriveStore, listing?: ListingSettings): Route[] {
-  const fileOrNotFound = (id: string): DriveFile | Reply => drive.get(id) ?? driveNotFound(id);
+  /** The handler of a route on one file (`{fileId}`): Drive's 404 when no file has that id. */
+  const onFile = (handle: (f: DriveFile, req: EmuRequest) => Promise<Reply> | Reply): Handler => (req) => {
+    const id = req.params.fileId as string;
+    const f = drive.get(id);
+    return f ? handle(f, req) : driveNotFound(id);
+  };
 
   return [
     { method: 'GET', template: '/drive/v3/files', service: 'drive', handler: (req) => list(drive, req, listing) },
     { method: 'POST', template: '/drive/v3/files', service: 'drive', handler: (req) => create(drive, req) },
     { method: 'POST', template: '/upload/drive/v3/files', service: 'drive', handler: (req) => upload(drive, req) },
-    {
-      method: 'PATCH', template: '/upload/drive/v3/files/{fileId}', service: 'drive',
-      handler: (req) => {
-        const f = fileOrNotFound(req.params.fileId as string);
-        if ('status' in f) return f;
-        return uploadUpdate(drive, f, req);
-      },
-    },
+    { method: 'PATCH', template: '/upload/drive/v3/files/{fileId}', service: 'drive', handler: onFile((f, req) => uploadUpdate(drive, f, req)) },
     {
       method: 'DELETE', template: '/drive/v3/files/trash', service: 'drive',
       handler: () => {
@@ -48,31 +47,20 @@ export function driveRoutes(drive: DriveStore, listing?: ListingSettings): Route
     },
     {
       method: 'GET', template: '/drive/v3/files/{fileId}', service: 'drive',
-      handler: async (req) => {
-        const f = fileOrNotFound(req.params.fileId as string);
-        if ('status' in f) return f;
+      handler: onFile(async (f, req) => {
         if (req.query.get('alt') === 'media') return media(drive, f, req.headers.range);
         if (selectsDigests(req)) await drive.contentDigests(f);
         return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
-      },
+      }),
     },
-    {
-      method: 'PATCH', template: '/drive/v3/files/{fileId}', service: 'drive',
-      handler: (req) => {
-        const f = fileOrNotFound(req.params.fileId as string);
-        if ('status' in f) return f;
-        return update(drive, f, req);
-      },
-    },
+    { method: 'PATCH', template: '/drive/v3/files/{fileId}', service: 'drive', handler: onFile((f, req) => update(drive, f, req)) },
     {
       method: 'DELETE', template: '/drive/v3/files/{fileId}', service: 'drive',
-      handler: (req) => {
-        const f = fileOrNotFound(req.params.fileId as string);
-        if ('status' in f) return f;
+      handler: onFile((f) => {
         if (f === drive.root) return driveError(403, 'The user does not have sufficient permissions for this file.', { reason: 'insufficientFilePermissions' });
         drive.delete(f);
         return noContent();
-      },
+      }),
     },
     {
       method: 'GET', template: '/drive/v3/about', service: 'drive',
@@ -418,10 +406,11 @@ function uploadBody(req: EmuRequest): { meta: Record<string, unknown>; bytes: Bu
   if (type !== 'multipart') {
     return { reply: driveError(400, `Invalid value for uploadType: ${type ?? '(none)'}`, { reason: 'invalidParameter', location: 'uploadType', locationType: 'parameter' }) };
   }
-  const parts = multipartRelated(req.headers['content-type'], req.body);
+  const boundary = multipartBoundary(req.headers['content-type']);
+  const parts = boundary === undefined ? undefined : splitMultipart(req.body, boundary);
   if (!parts || parts.length !== 2) return { reply: driveError(400, 'Malformed multipart body.', { reason: 'badContent' }) };
   try {
-    return { meta: JSON.parse(parts[0]!.toString('utf8')) as Record<string, unknown>, bytes: parts[1]! };
+    return { meta: JSON.parse(parts[0]!.body.toString('utf8')) as Record<string, unknown>, bytes: parts[1]!.body };
   } catch {
     return { reply: driveError(400, 'Invalid JSON payload received.', { reason: 'parseError' }) };
   }
@@ -439,29 +428,6 @@ async function uploadUpdate(drive: DriveStore, f: DriveFile, req: EmuRequest): P
   await drive.replaceContent(f, bytes, createHash('md5').update(bytes).digest('hex'));
   if (typeof meta.name === 'string') drive.rename(f, meta.name);
   return resource(req, fileResource(drive, f, req.caller?.email), DEFAULT_FILE_FIELDS, FILE_SHAPE);
-}
-
-/** The parts of a multipart/related body (RFC 2387), each without its headers. */
-function multipartRelated(contentType: string | string[] | undefined, body: Buffer): Buffer[] | undefined {
-  const m = /boundary="?([^";]+)"?/.exec(String(contentType ?? ''));
-  if (!m) return undefined;
-  const delimiter = Buffer.from(`--${m[1]}`);
-  const parts: Buffer[] = [];
-  let pos = body.indexOf(delimiter);
-  while (pos >= 0) {
-    const start = pos + delimiter.length;
-    if (body.subarray(start, start + 2).toString() === '--') break;
-    const next = body.indexOf(delimiter, start);
-    if (next < 0) return undefined;
-    const part = body.subarray(start, next);
-    const headerEnd = part.indexOf('\r\n\r\n');
-    if (headerEnd < 0) return undefined;
-    let content = part.subarray(headerEnd + 4);
-    if (content.subarray(-2).toString() === '\r\n') content = content.subarray(0, -2);
-    parts.push(content);
-    pos = next;
-  }
-  return parts;
 }
 
 function update(drive: DriveStore, f: DriveFile, req: EmuRequest): Reply {

@@ -108,10 +108,10 @@ export function limitFeatures(a: Args): FeatureCollectionV {
 export function sampleRegions(a: Args): FeatureCollectionV {
   const image = a.image('image');
   const collection = a.features('collection');
-  const keep = a.optStrings('properties');
+  const keep = a.optional('strings', 'properties');
   const geometries = a.boolean('geometries', false);
-  const scale = a.optNumber('scale');
-  const projection = a.optProjection('projection');
+  const scale = a.optional('number', 'scale');
+  const projection = a.optional('projection', 'projection');
   const crs = projection?.crs ?? image.projection?.crs ?? WGS84_PROJECTION.crs;
   let t: Affine;
   if (scale !== undefined) {

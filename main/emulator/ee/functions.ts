@@ -60,7 +60,7 @@ export const FUNCTIONS: Record<string, (a: Args) => Value> = {
   'Image.select': (a) => {
     const input = a.image('input');
     const bands = selectBands(a.fn, input, a.selectors('bandSelectors'));
-    const names = a.optStrings('newNames');
+    const names = a.optional('strings', 'newNames');
     if (names && names.length !== bands.length) {
       throw new EeEvaluationError(`${a.fn}: The number of new names (${names.length}) does not match the number of selected bands (${bands.length}).`);
     }
@@ -77,7 +77,7 @@ export const FUNCTIONS: Record<string, (a: Args) => Value> = {
   'Image.addBands': (a) => {
     const dst = a.image('dstImg');
     const src = a.image('srcImg');
-    const names = a.optStrings('names');
+    const names = a.optional('strings', 'names');
     const added = names ? selectBands(a.fn, src, names) : src.bands;
     if (!a.boolean('overwrite', false)) return dst.with({ bands: appendBands(dst.bands, added) });
     const replaced = new Map(added.map((b) => [b.name, b]));
@@ -92,7 +92,7 @@ export const FUNCTIONS: Record<string, (a: Args) => Value> = {
   },
   'Image.normalizedDifference': (a) => {
     const input = a.image('input');
-    const names = a.optStrings('bandNames');
+    const names = a.optional('strings', 'bandNames');
     if (names && names.length !== 2) throw new EeEvaluationError(`${a.fn}: Need exactly 2 bands, got ${names.length}.`);
     const bands = names ? selectBands(a.fn, input, names) : input.bands.slice(0, 2);
     if (bands.length !== 2) throw new EeEvaluationError(`${a.fn}: Need 2 bands, the image has ${input.bands.length}.`);
@@ -142,7 +142,7 @@ export const FUNCTIONS: Record<string, (a: Args) => Value> = {
   },
   'Image.unmask': (a) => {
     const input = a.image('input');
-    const value = a.optImage('value');
+    const value = a.optional('image', 'value');
     return value ? keepNames(a.fn, input, pairwise(a.fn, input, value, union)) : input;
   },
   'Image.where': (a) => {
@@ -244,7 +244,7 @@ export const FUNCTIONS: Record<string, (a: Args) => Value> = {
   'Reducer.minMax': () => new ReducerV([{ name: 'min', type: same }, { name: 'max', type: same }]),
   'Reducer.percentile': (a) => {
     const ps = a.numbers('percentiles');
-    const names = a.optStrings('outputNames');
+    const names = a.optional('strings', 'outputNames');
     if (names && names.length !== ps.length) throw new EeEvaluationError(`${a.fn}: outputNames must match percentiles.`);
     return new ReducerV(ps.map((p, i) => ({ name: names?.[i] ?? `p${p}`, type: toDouble })));
   },
@@ -280,7 +280,7 @@ export const FUNCTIONS: Record<string, (a: Args) => Value> = {
   Feature: (a) => {
     const metadata = a.value('metadata');
     if (metadata !== null && (!isRecord(metadata) || isEeObject(metadata as Value))) throw a.wrong('metadata', 'Dictionary<Object>');
-    return new FeatureV(a.optGeometry('geometry'), (metadata ?? {}) as Record<string, Value>);
+    return new FeatureV(a.optional('geometry', 'geometry'), (metadata ?? {}) as Record<string, Value>);
   },
   'GeometryConstructors.Point': (a) => geometryArgs(a, false, 'Point'),
   'GeometryConstructors.MultiPoint': (a) => geometryArgs(a, false, 'MultiPoint'),
@@ -296,7 +296,7 @@ export const FUNCTIONS: Record<string, (a: Args) => Value> = {
   },
   'Geometry.bounds': (a) => {
     const g = a.geometry('geometry');
-    const target = a.optProjection('proj') ?? WGS84_PROJECTION;
+    const target = a.optional('projection', 'proj') ?? WGS84_PROJECTION;
     const b = boundsOf(pointsIn(g, target.crs));
     const points: [number, number][] = [[b.minX, b.minY], [b.maxX, b.minY], [b.maxX, b.maxY], [b.minX, b.maxY]];
     return new GeometryV([{ points, closed: true }], new ProjectionV(target.crs));

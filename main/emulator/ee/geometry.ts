@@ -27,7 +27,7 @@ export function crsOf(id: string): Crs {
 }
 
 export function geometryArgs(a: Args, closed: boolean, type?: string): GeometryV {
-  const projection = a.optProjection('crs') ?? WGS84_PROJECTION;
+  const projection = a.optional('projection', 'crs') ?? WGS84_PROJECTION;
   return new GeometryV(pathsOf(a.value('coordinates'), closed, a.fn), projection, type);
 }
 
@@ -171,12 +171,12 @@ function gridCovering(projection: ProjectionV, g: GeometryV): ExportGrid {
 
 export function clipToBoundsAndScale(a: Args): ImageV {
   const input = a.image('input');
-  const geometry = a.optGeometry('geometry') ?? input.footprint;
+  const geometry = a.optional('geometry', 'geometry') ?? input.footprint;
   if (!geometry) throw new NotEmulatedError('Image.clipToBoundsAndScale without a geometry');
-  const scale = a.optNumber('scale');
-  const width = a.optNumber('width');
-  const height = a.optNumber('height');
-  const maxDimension = a.optNumber('maxDimension');
+  const scale = a.optional('number', 'scale');
+  const width = a.optional('number', 'width');
+  const height = a.optional('number', 'height');
+  const maxDimension = a.optional('number', 'maxDimension');
   const crs = input.projection?.crs ?? WGS84_PROJECTION.crs;
   let out: ExportGrid;
   if (scale !== undefined) {
@@ -225,7 +225,7 @@ export function projectionArgs(a: Args): ImageV {
   const image = a.image('image');
   const crs = a.projection('crs');
   const transform = a.affine('crsTransform');
-  const scale = a.optNumber('scale');
+  const scale = a.optional('number', 'scale');
   if (transform && scale !== undefined) throw new EeEvaluationError(`${a.fn}: Cannot specify both crsTransform and scale.`);
   let t = transform ?? crs.transform;
   if (scale !== undefined) {

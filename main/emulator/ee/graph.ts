@@ -167,6 +167,11 @@ export class Args {
     return this.raw[name] ?? null;
   }
 
+  /** An optional argument: undefined when absent (or null), else read as `read` (this.number, this.geometry, …) reads it. */
+  optional<K extends 'image' | 'geometry' | 'projection' | 'number' | 'strings'>(read: K, name: string): ReturnType<Args[K]> | undefined {
+    return this.has(name) ? (this[read](name) as ReturnType<Args[K]>) : undefined;
+  }
+
   wrong(name: string, expected: string): EeEvaluationError {
     return new EeEvaluationError(`${this.fn}, argument '${name}': Invalid type. Expected type: ${expected}.`);
   }
@@ -175,56 +180,45 @@ export class Args {
     return toImage(this.value(name), () => this.wrong(name, 'Image<unknown bands>'));
   }
 
-  optImage(name: string): ImageV | undefined {
-    return this.has(name) ? this.image(name) : undefined;
-  }
-
   images(name: string): ImageV[] {
     const v = this.value(name);
     if (!Array.isArray(v)) throw this.wrong(name, 'List<Image>');
     return (v as Value[]).map((x) => toImage(x, () => this.wrong(name, 'List<Image>')));
   }
 
-  collection(name: string): CollectionV {
+  /** The argument when it is a value of `type`; else EE's "Invalid type" naming `expected`. */
+  private instance<T>(name: string, type: abstract new (...args: never[]) => T, expected: string): T {
     const v = this.value(name);
-    if (v instanceof CollectionV) return v;
-    if (v instanceof FeatureCollectionV) throw new NotEmulatedError(`${this.fn} on a FeatureCollection`);
-    throw this.wrong(name, 'ImageCollection');
+    if (v instanceof type) return v;
+    throw this.wrong(name, expected);
+  }
+
+  collection(name: string): CollectionV {
+    if (this.value(name) instanceof FeatureCollectionV) throw new NotEmulatedError(`${this.fn} on a FeatureCollection`);
+    return this.instance(name, CollectionV, 'ImageCollection');
   }
 
   features(name: string): FeatureCollectionV {
-    const v = this.value(name);
-    if (v instanceof FeatureCollectionV) return v;
-    throw this.wrong(name, 'FeatureCollection');
+    return this.instance(name, FeatureCollectionV, 'FeatureCollection');
   }
 
+  /** A geometry, a feature's geometry, or GeoJSON. */
   geometry(name: string): GeometryV {
     const v = this.value(name);
-    if (v instanceof GeometryV) return v;
     if (v instanceof FeatureV && v.geometry) return v.geometry;
     if (isRecord(v) && !isEeObject(v as Value) && typeof v.type === 'string') return geometryFromGeoJson(v);
-    throw this.wrong(name, 'Geometry');
+    return this.instance(name, GeometryV, 'Geometry');
   }
 
-  optGeometry(name: string): GeometryV | undefined {
-    return this.has(name) ? this.geometry(name) : undefined;
-  }
-
+  /** A projection, or a CRS code. */
   projection(name: string): ProjectionV {
     const v = this.value(name);
-    if (v instanceof ProjectionV) return v;
     if (typeof v === 'string') return new ProjectionV(normalizeCrs(v));
-    throw this.wrong(name, 'Projection');
-  }
-
-  optProjection(name: string): ProjectionV | undefined {
-    return this.has(name) ? this.projection(name) : undefined;
+    return this.instance(name, ProjectionV, 'Projection');
   }
 
   reducer(name: string): ReducerV {
-    const v = this.value(name);
-    if (v instanceof ReducerV) return v;
-    throw this.wrong(name, 'Reducer');
+    return this.instance(name, ReducerV, 'Reducer');
   }
 
   function(name: string): FunctionV {
@@ -237,10 +231,6 @@ export class Args {
     const v = this.value(name);
     if (typeof v === 'number' && Number.isFinite(v)) return v;
     throw this.wrong(name, 'Number');
-  }
-
-  optNumber(name: string): number | undefined {
-    return this.has(name) ? this.number(name) : undefined;
   }
 
   boolean(name: string, fallback: boolean): boolean {
@@ -262,10 +252,6 @@ export class Args {
     if (typeof v === 'string') return [v];
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
     throw this.wrong(name, 'List<String>');
-  }
-
-  optStrings(name: string): string[] | undefined {
-    return this.has(name) ? this.strings(name) : undefined;
   }
 
   numbers(name: string): number[] {

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { multipartBoundary, splitMultipart, type MultipartPart } from '../http/multipart';
 import { driveError, json, noContent, type Reply } from '../http/reply';
 import type { EmuRequest, Route } from '../http/router';
 import type { ObjectStore, StoredObject } from './store';
@@ -195,12 +196,11 @@ function readUpload(req: EmuRequest): Upload {
     return { name, bytes: req.body, contentType: req.headers['content-type'] ?? 'application/octet-stream' };
   }
   if (type !== 'multipart') return { error: `uploadType ${type ?? '(missing)'} is not emulated; use media or multipart` };
-  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(req.headers['content-type'] ?? '');
-  const boundary = m?.[1] ?? m?.[2];
+  const boundary = multipartBoundary(req.headers['content-type']);
   if (!boundary) return { error: 'Multipart upload needs a boundary' };
-  const parts = splitMultipart(req.body, boundary.trim());
+  const parts = splitMultipart(req.body, boundary) ?? [];
   if (parts.length < 2) return { error: 'Multipart upload needs a metadata part and a media part' };
-  const [metaPart, mediaPart] = parts as [Part, Part];
+  const [metaPart, mediaPart] = parts as [MultipartPart, MultipartPart];
   let meta: { name?: unknown; contentType?: unknown; metadata?: unknown };
   try {
     meta = JSON.parse(metaPart.body.toString('utf8')) as typeof meta;
@@ -227,31 +227,3 @@ function customMetadata(raw: unknown): Record<string, string> | null | undefined
   return out;
 }
 
-interface Part {
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-function splitMultipart(body: Buffer, boundary: string): Part[] {
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: Part[] = [];
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    const start = at + delimiter.length;
-    if (body.subarray(start, start + 2).toString() === '--') break;
-    const next = body.indexOf(delimiter, start);
-    if (next < 0) break;
-    // Between the delimiter's CRLF and the CRLF before the next delimiter.
-    const raw = body.subarray(start + 2, next - 2);
-    const split = raw.indexOf('\r\n\r\n');
-    const head = split < 0 ? '' : raw.subarray(0, split).toString('utf8');
-    const headers: Record<string, string> = {};
-    for (const line of head.split('\r\n')) {
-      const i = line.indexOf(':');
-      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-    }
-    parts.push({ headers, body: split < 0 ? raw : raw.subarray(split + 4) });
-    at = next;
-  }
-  return parts;
-}

@@ -136,7 +136,7 @@ function baseSummary(c: Record<TileState, number>): JobSummary {
 }
 
 
-const listeners = new Set<(m: unknown) => void>();
+const listeners = new Set<(m: StreamMessage) => void>();
 let seq = 0;
 const commands: Command[] = [];
 const wizardCalls: { kind: string; input: unknown }[] = [];

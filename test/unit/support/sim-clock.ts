@@ -24,6 +24,24 @@ export class SimClock implements Clock {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
+  /** Google's time is this clock's (scaledClock wraps it for a time-scaled emulator). */
+  fromGoogle(ms: number): number {
+    return ms;
+  }
+
+  /**
+   * The clock of an emulator running `scale`× faster than this one (its `timeScale`), from now on: what a
+   * fake Earth Engine stamps its tasks with. Read-only — nothing sleeps on Google's side.
+   */
+  emulated(scale: number): Clock {
+    const origin = this.t;
+    return {
+      now: () => origin + (this.t - origin) * scale,
+      sleep: () => Promise.reject(new Error('the emulated clock is read-only')),
+      fromGoogle: (ms) => ms,
+    };
+  }
+
   /** Simulated milliseconds since `from`. */
   since(from: number): number {
     return this.t - from;
