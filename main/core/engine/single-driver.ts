@@ -6,7 +6,7 @@ import type { TileRecord } from '../job/state';
 import type { Destination, HeldLease } from '../destination/port';
 import { unknownLocalMessage, unknownLocalOutputs } from '../sync/local-guard';
 import { adoptionPlan, findForeignOperations, isTerminal, type ForeignOperation } from './foreign-ops';
-import { isTransientRequestError, stoppedByHiccup } from './start-retry';
+import { withStartRetries } from './start-retry';
 
 /**
  * What a run settles before it sends anything, so that it touches only what it made (docs/ownership.md):
@@ -104,18 +104,14 @@ export class SingleDriver {
    * (whose guard would retry next cycle): a hiccup that outlasts the tries stops the run with exit 3 and
    * one line naming `what` (docs/transient-start.md), never as an unexpected error.
    */
-  private async tries<T>(what: string, step: () => Promise<T>): Promise<T> {
-    let pause = this.d.firstPauseSeconds;
-    for (let k = 1; ; k++) {
-      try {
-        return await step();
-      } catch (e) {
-        if (e instanceof UserError) throw e;
-        if (k >= START_TRIES) throw isTransientRequestError(e) ? stoppedByHiccup(what, e, k) : e;
-        this.d.log('warn', `${what} failed (${(e as Error).message}); trying again in ${pause.toFixed(1)} s`);
-        await this.d.pause(pause);
-        pause *= 2;
-      }
-    }
+  private tries<T>(what: string, step: () => Promise<T>): Promise<T> {
+    return withStartRetries(what, step, {
+      tries: START_TRIES,
+      firstPauseMs: this.d.firstPauseSeconds * 1000,
+      pause: (ms) => this.d.pause(ms / 1000),
+      warn: (message) => this.d.log('warn', message),
+      // Any failure but the user's own (a refused lease, unknown local files) is worth another try here.
+      retryable: (e) => !(e instanceof UserError),
+    });
   }
 }

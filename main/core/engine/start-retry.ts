@@ -34,11 +34,13 @@ export interface StartRetryOptions {
   pause(ms: number): Promise<void>;
   /** One line before each pause. */
   warn(message: string): void;
+  /** Which failures are tried again (default: the transient ones); any other is passed on at once. */
+  retryable?: (e: unknown) => boolean;
 }
 
 /**
- * `step`, tried again after a transient failure, at most `tries` times; a Tessera error or any other
- * failure is passed on at once, a transient one that outlasts the tries becomes `stoppedByHiccup`.
+ * `step`, tried again after a retryable (by default transient) failure, at most `tries` times; any other
+ * failure is passed on at once, and a transient one that outlasts the tries becomes `stoppedByHiccup`.
  */
 export async function withStartRetries<T>(what: string, step: () => Promise<T>, o: StartRetryOptions): Promise<T> {
   let pause = o.firstPauseMs;
@@ -46,8 +48,8 @@ export async function withStartRetries<T>(what: string, step: () => Promise<T>, 
     try {
       return await step();
     } catch (e) {
-      if (!isTransientRequestError(e)) throw e;
-      if (attempt >= o.tries) throw stoppedByHiccup(what, e, attempt);
+      if (!(o.retryable ?? isTransientRequestError)(e)) throw e;
+      if (attempt >= o.tries) throw isTransientRequestError(e) ? stoppedByHiccup(what, e, attempt) : e;
       o.warn(`${what} failed (${(e as Error).message}); trying again in ${(pause / 1000).toFixed(1)} s`);
       await o.pause(pause);
       pause *= 2;
