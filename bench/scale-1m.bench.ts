@@ -2,7 +2,7 @@
  * scale-1m-plan, scale-1m-rss, scale-1m-resume (+ scale-1m-journal), scale-poll-cpu, scale-1m-run-rss: a job of 1,008,000 units (300 × 280
  * tiles of 8 × 8 px × 12 monthly `periods`), planned by the engine's own `planOnce` into a real
  * `FileJobRepository` (journal + snapshot on disk). Each phase runs in its own process so its peak RSS
- * (VmHWM) is its own:
+ * (VmHWM) is its own, started with the V8 flags `tessera` starts with (bench/lib/cli-node-flags.ts):
  *
  * - plan: `planOnce` (grid, units, the journaled plan entry, fsynced) — the figure is its wall time;
  * - rss: the same process then journals the first 5,000 units through the states a run writes for them
@@ -27,6 +27,7 @@ import { planOnce } from '../main/core/engine/run-start';
 import { TileIndex } from '../main/core/engine/tile-index';
 import { BIN, spawnEmulator } from './lib/emulator';
 import { runUntil } from './lib/real-run';
+import { cliNodeFlags } from './lib/cli-node-flags';
 import { measurePollCycles, type PollCycleFigure } from './lib/poll-cycle';
 import { report } from './result';
 import { boundHeapGrowth } from '../main/common/heap-growth';
@@ -100,14 +101,14 @@ async function resumePhase(stateDir: string): Promise<void> {
 }
 
 function phase(args: string[]): Record<string, number> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', process.argv[1]!, ...args], { encoding: 'utf8', maxBuffer: 2 ** 24 });
+  const r = spawnSync(process.execPath, [...cliNodeFlags(), '--import', 'tsx', process.argv[1]!, ...args], { encoding: 'utf8', maxBuffer: 2 ** 24 });
   if (r.status !== 0) throw new Error(`phase ${args[0]} failed: ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
 }
 
 /** The same as `phase`, without blocking (the two poll phases run side by side); `firstCycle` resolves at the phase's first cycle. */
 function phaseAsync<T>(args: string[]): { result: Promise<T>; firstCycle: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', process.argv[1]!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cliNodeFlags(), '--import', 'tsx', process.argv[1]!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let cycled: () => void = () => undefined;

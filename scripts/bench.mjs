@@ -87,9 +87,32 @@ if (saved) {
   console.log('');
   for (const line of compareLines(saved, results)) console.log(line);
 }
-writeFileSync(join(root, 'bench-results.json'), JSON.stringify(results, null, 2) + '\n');
-console.log(`\nbench-results.json: ${results.length} figure(s), ${results.filter((r) => !r.pass).length} missed target(s); ${timings.join(', ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+// A run of some benchmarks replaces their figures and keeps the others (the README's table is one file).
+const written = wanted.length > 0 ? mergeInto(previousResults(), results) : results;
+writeFileSync(join(root, 'bench-results.json'), JSON.stringify(written, null, 2) + '\n');
+console.log(
+  `\nbench-results.json: ${results.length} figure(s) measured${written.length > results.length ? `, ${written.length - results.length} kept from before` : ''}, ` +
+    `${written.filter((r) => !r.pass).length} missed target(s) in the file; ${timings.join(', ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
 process.exit(failed ? 1 : 0);
+
+/** The figures in bench-results.json now, or none when it is missing or not a list of figures. */
+function previousResults() {
+  try {
+    const list = JSON.parse(readFileSync(join(root, 'bench-results.json'), 'utf8'));
+    return Array.isArray(list) ? list.filter((r) => typeof r?.name === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** `before` with each figure measured now put in its place (new figures at the end). */
+function mergeInto(before, now) {
+  const fresh = new Map(now.map((r) => [r.name, r]));
+  const merged = before.map((r) => fresh.get(r.name) ?? r);
+  const kept = new Set(before.map((r) => r.name));
+  return [...merged, ...now.filter((r) => !kept.has(r.name))];
+}
 
 /**
  * One line per figure of this run: its value against the saved one, the change, and whether that is

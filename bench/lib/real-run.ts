@@ -6,6 +6,7 @@
  * before the kill (the kernel's own high-water mark, so no peak between two samples is missed).
  */
 import { spawn } from 'node:child_process';
+import { cliNodeFlags } from './cli-node-flags';
 import { readFileSync } from 'node:fs';
 import { BIN } from './emulator';
 
@@ -32,7 +33,7 @@ const hwmKb = (pid: number): number => {
 
 export function runUntil(jobFile: string, jobName: string, emulatorUrl: string, target: number, limitMs: number): Promise<RealRunFigure> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'run', jobFile, '--emulator', emulatorUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cliNodeFlags(), BIN, 'run', jobFile, '--emulator', emulatorUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
   const progress = new RegExp(`^${jobName}: (\\d+)/(\\d+) done`, 'gm');
   let out = '';
   let err = '';

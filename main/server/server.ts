@@ -291,7 +291,9 @@ function loadRenderer(dir: string): Map<string, { type: string; body: Buffer }> 
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
+  } catch (e) {
+    // Only a missing folder means "not built"; any other failure is reported as itself, not as a build to redo.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read the dashboard's files in ${dir}: ${(e as Error).message}`);
     names = [];
   }
   for (const name of names) {
