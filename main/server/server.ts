@@ -92,7 +92,7 @@ const MAX_STREAM_BACKLOG = 16 * 1024 * 1024;
  * uploads folder). Refusals are `{ error }` with the status of shared/errors.ts `refusalOf`.
  */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
-  const files = loadRenderer(options.rendererDir);
+  const files = await loadRenderer(options.rendererDir);
   const token = options.token ?? randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(token);
   const host = options.host;
@@ -285,8 +285,28 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** The built renderer, read once: only these files are ever served (no path from a request reaches the disk). */
-function loadRenderer(dir: string): Map<string, { type: string; body: Buffer }> {
+/** Reads of the built renderer at start, and the pause between them (a rebuild replaces the folder). */
+const RENDERER_READS = 4;
+const RENDERER_READ_PAUSE_MS = 500;
+
+/**
+ * The built renderer, read once: only these files are ever served (no path from a request reaches the
+ * disk). `npm run build` empties the folder and writes it again, so a folder without index.html is read
+ * again a few times before it counts as not built; the message then says what the folder held.
+ */
+async function loadRenderer(dir: string): Promise<Map<string, { type: string; body: Buffer }>> {
+  for (let attempt = 1; ; attempt++) {
+    const read = readRendererOnce(dir);
+    if (read.files.has('/index.html')) return read.files;
+    if (attempt >= RENDERER_READS) {
+      const held = read.names === undefined ? 'the folder does not exist' : `it holds ${read.names.length ? read.names.join(', ') : 'nothing'}`;
+      throw new UserError(`the dashboard is not built (no index.html in ${dir}; ${held}): run npm run build`);
+    }
+    await new Promise((r) => setTimeout(r, RENDERER_READ_PAUSE_MS));
+  }
+}
+
+function readRendererOnce(dir: string): { names?: string[]; files: Map<string, { type: string; body: Buffer }> } {
   const files = new Map<string, { type: string; body: Buffer }>();
   let names: string[];
   try {
@@ -294,13 +314,18 @@ function loadRenderer(dir: string): Map<string, { type: string; body: Buffer }> 
   } catch (e) {
     // Only a missing folder means "not built"; any other failure is reported as itself, not as a build to redo.
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read the dashboard's files in ${dir}: ${(e as Error).message}`);
-    names = [];
+    return { files };
   }
   for (const name of names) {
     const type = rendererContentType(name);
-    const path = join(dir, name);
-    if (type && statSync(path).isFile()) files.set(`/${name}`, { type, body: readFileSync(path) });
+    if (!type) continue;
+    try {
+      const path = join(dir, name);
+      if (statSync(path).isFile()) files.set(`/${name}`, { type, body: readFileSync(path) });
+    } catch (e) {
+      // Removed between the listing and the read: a rebuild under way (read again above).
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read the dashboard's files in ${dir}: ${(e as Error).message}`);
+    }
   }
-  if (!files.has('/index.html')) throw new UserError(`the dashboard is not built (no index.html in ${dir}): run npm run build`);
-  return files;
+  return { names, files };
 }

@@ -94,6 +94,31 @@ describe('when to read which operations', () => {
     expect(p.plan(ops, 110_000, true)).toEqual({ via: 'get', names: ['a', 'q'] });
   });
 
+  it('a queued task read still queued is not read again before it can have run: not on every poll after its send time', () => {
+    const p = policy(600_000);
+    p.learnRunTime(100_000);
+    // Two slots busy with a and b; q was sent at 10 s and waits behind them.
+    p.running('a', 0, 0);
+    p.running('b', 50_000, 0);
+    p.polled(10_000, true);
+    const ops = [running('a'), running('b'), queued('q', 10_000)];
+    // At 110 s, q's send time is a run time ago: it is read with a, and EE says it is still queued.
+    expect(p.plan(ops, 110_000, true)?.names).toEqual(['a', 'q']);
+    p.ended('a', 100_000);
+    p.stillQueued('q', 110_000);
+    p.polled(110_000, true);
+    // b is due at ~152 s: read alone; q cannot end before 210 s (it had not started at 110 s).
+    const later = [running('b'), queued('q', 10_000)];
+    expect(p.plan(later, 153_000, true)?.names).toEqual(['b']);
+    p.ended('b', 103_000);
+    p.polled(153_000, true);
+    // q alone in flight: the next read is when it can have ended, not the next back-off tick.
+    const left = [queued('q', 10_000)];
+    expect(p.plan(left, 160_000, true)).toBeUndefined();
+    expect(p.nextPollAt(left, true)).toBe(210_000);
+    expect(p.plan(left, 210_000, true)?.names).toEqual(['q']);
+  });
+
   it('with no run time known yet, polls on the back-off interval: poll.minSeconds growing ×1.5 up to poll.maxSeconds', () => {
     const p = policy();
     const ops = [running('a'), queued('b', 0)];

@@ -4,9 +4,10 @@
  *
  * - A running task cannot have finished before it has run as long as tasks of this job typically run
  *   (the median of the last 20 run times): it is left out of a poll until then.
- * - Nor can a queued task before that long after it was sent: it is read once it can have finished
- *   (it is then usually running, and EE's start time makes the poll for its end exact). Until then, and
- *   until a heartbeat, the engine shows it as queued even if EE has started it.
+ * - Nor can a queued task before that long after it was sent, or after it was last read still queued
+ *   (it had not started then): it is read once it can have finished (it is then usually running, and
+ *   EE's start time makes the poll for its end exact). Until then, and until a heartbeat, the engine
+ *   shows it as queued even if EE has started it.
  * - The poll itself waits for the earliest running task to be due; when EE holds queued tasks of this job
  *   and more tiles wait to be sent, it waits until as many tasks are due as EE has queued (EE starts a
  *   queued task the moment a slot frees, so no slot idles meanwhile), reading several outcomes at once.
@@ -52,6 +53,8 @@ export const LIST_FROM = 20;
 export class PollPolicy {
   /** Estimated real start (ms) of operations seen running. */
   private readonly startedAt = new Map<string, number>();
+  /** When operations were last read still queued in EE (real ms): none of them had started then. */
+  private readonly queuedAt = new Map<string, number>();
   private readonly runTimes: number[] = [];
   private lastPollAt = -Infinity;
   private idleMs: number;
@@ -62,6 +65,7 @@ export class PollPolicy {
 
   /** An operation was seen running, `elapsedMs` into its run (0 when EE did not say). */
   running(name: string, seenAt: number, elapsedMs = 0): void {
+    this.queuedAt.delete(name);
     const start = seenAt - Math.max(0, elapsedMs);
     const known = this.startedAt.get(name);
     // The earliest evidence wins: a later look without EE's times must not push the start back.
@@ -71,7 +75,17 @@ export class PollPolicy {
   /** An operation ended (or is no longer watched); `runMs` is how long it ran, when known. */
   ended(name: string, runMs?: number): void {
     this.startedAt.delete(name);
+    this.queuedAt.delete(name);
     if (runMs !== undefined && Number.isFinite(runMs) && runMs > 0) this.learnRunTime(runMs);
+  }
+
+  /**
+   * An operation was read still queued (PENDING) at `seenAt`: it cannot end before it has run, so it is
+   * not read again before the typical run time has passed since then. Without this, a task waiting
+   * behind the job's running ones was read on every poll once its send time was a run time ago.
+   */
+  stillQueued(name: string, seenAt: number): void {
+    this.queuedAt.set(name, seenAt);
   }
 
   learnRunTime(runMs: number): void {
@@ -162,10 +176,14 @@ export class PollPolicy {
     return best;
   }
 
-  /** The earliest a queued operation can have ended: sent + the typical run time (undefined when unknown). */
+  /**
+   * The earliest a queued operation can have ended: the typical run time after it was sent, or after it
+   * was last read still queued if that is later (undefined when unknown).
+   */
   private canHaveFinishedAt(op: WatchedOperation): number | undefined {
     const typical = this.typicalRunMs();
-    return op.since === undefined || typical === undefined ? undefined : op.since + typical;
+    const notStartedAt = Math.max(op.since ?? -Infinity, this.queuedAt.get(op.name) ?? -Infinity);
+    return notStartedAt === -Infinity || typical === undefined ? undefined : notStartedAt + typical;
   }
 
   private notDueYet(name: string, now: number): boolean {

@@ -208,6 +208,7 @@ class BatchExportProducer implements Producer {
     const now = clock.now();
     // EE's timestamps are Google's time; the clock turns their spans into its own (ports/clock.ts).
     if (m?.state === 'RUNNING') this.polls.running(op.name, now, eeMillis(m.startTime, m.updateTime, clock));
+    else if (m?.state === 'PENDING') this.polls.stillQueued(op.name, now);
     else if (m?.state === 'SUCCEEDED' || m?.state === 'FAILED' || m?.state === 'CANCELLED') {
       this.polls.ended(op.name, m.state === 'SUCCEEDED' ? (eeMillis(m.startTime, m.endTime, clock) ?? journaledRun(unit, now)) : undefined);
     }
