@@ -10,6 +10,16 @@ import { REPO } from '../helpers/cli';
 import { buildHarness, launchBrowser, legendCounts, openPage, pageValue, screenshotPath } from './helpers';
 
 /**
+ * The docs' pictures of these views are these screenshots. They are copied into docs/images only when
+ * asked (TESSERA_DOC_IMAGES=1, docs/CONTRIBUTING.md): a test run must not rewrite tracked files.
+ */
+function toDocs(screenshot: string, image: string): void {
+  if (process.env.TESSERA_DOC_IMAGES !== '1') return;
+  mkdirSync(join(REPO, 'docs', 'images'), { recursive: true });
+  copyFileSync(screenshotPath(screenshot), join(REPO, 'docs', 'images', image));
+}
+
+/**
  * A finished 3-period job in the real renderer (Chromium, the harness's in-process host with `?periods=3`:
  * 9 tiles × 2021, 2022, 2023, all done). Its quicklooks are made here by the engine's quicklook code from
  * real GeoTIFFs (the emulator's writer: RGB, a nodata corner) and answered by the host's `preview` channel.
@@ -143,8 +153,7 @@ describe('a finished 3-period job on the dashboard', () => {
     await expect.poll(() => details.count(), SLOW).toBe(1);
     expect(await details.getAttribute('alt')).toBe('Quicklook of 2021@x1_y1');
     await page.screenshot({ path: screenshotPath('periods-preview.png') });
-    mkdirSync(join(REPO, 'docs', 'images'), { recursive: true });
-    copyFileSync(screenshotPath('periods-preview.png'), join(REPO, 'docs', 'images', 'result-previews.png'));
+    toDocs('periods-preview.png', 'result-previews.png');
     expect(problems).toEqual([]);
   });
 
@@ -162,7 +171,7 @@ describe('a finished 3-period job on the dashboard', () => {
     })()`);
     expect(green).toBeGreaterThan(200);
     await chart.screenshot({ path: screenshotPath('period-chart.png') });
-    copyFileSync(screenshotPath('period-chart.png'), join(REPO, 'docs', 'images', 'period-chart.png'));
+    toDocs('period-chart.png', 'period-chart.png');
     // For the picture: the last period still under way, so that "all periods" shows each tile's least advanced unit.
     const at = '2026-01-02T06:00:00.000Z';
     const under = { x0_y0: 'running', x1_y0: 'queued', x2_y0: 'downloading', x0_y1: 'pending', x1_y1: 'retrying', x2_y1: 'exported' } as const;
@@ -172,7 +181,7 @@ describe('a finished 3-period job on the dashboard', () => {
     await expect.poll(async () => (await legendCounts(page)).running, SLOW).toBe(1);
     await page.getByTestId('period-select').focus();
     await page.screenshot({ path: screenshotPath('periods-selector.png') });
-    copyFileSync(screenshotPath('periods-selector.png'), join(REPO, 'docs', 'images', 'period-selector.png'));
+    toDocs('periods-selector.png', 'period-selector.png');
     expect(problems).toEqual([]);
   });
 });
