@@ -20,6 +20,7 @@ import { EarthEngine } from '../../main/core/google/earthengine';
 import { Drive } from '../../main/core/google/drive';
 import { gcsClientFor } from '../../main/core/gcs/session-client';
 import { JobSession } from '../../main/core/session/job-session';
+import { scaledClock, systemClock } from '../../main/core/ports/clock';
 import { connect } from '../../main/cli/connect';
 import { createDisplay } from '../../main/cli/display';
 
@@ -80,7 +81,7 @@ export async function measurePollCycles(file: string, emulatorUrl: string, warmu
   inspector?.connect();
   const journalBytes = () => statSync(join(job.stateDir, 'journal.jsonl')).size;
   const js = new JobSession({
-    job, store: repo, ee, clients: { drive: new Drive(session), gcs: gcsClientFor(session) }, timeScale, recipe: undefined,
+    job, store: repo, ee, clients: { drive: new Drive(session), gcs: gcsClientFor(session) }, clock: scaledClock(systemClock, timeScale), recipe: undefined,
     signal: abort.signal,
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
     onEvent: (e) => {

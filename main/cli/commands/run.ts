@@ -10,6 +10,7 @@ import { stopSignedOutBeforeRun } from '../../core/engine/signed-out';
 import { loadRecipe, type Recipe } from '../../core/recipes';
 import { buildCog } from '../../core/recipes/results';
 import { JobSession } from '../../core/session/job-session';
+import { scaledClock, systemClock } from '../../core/ports/clock';
 import { connectEarthEngine } from '../../core/session/connect-ee';
 import { connect } from '../connect';
 import { createDisplay } from '../display';
@@ -65,7 +66,7 @@ export function runCommand(): Command {
         recipe = await loadRecipe(job, ee.connection());
         const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
         const session = new JobSession({
-          job, store: repo, ee, clients: { drive: new Drive(signedIn), gcs: gcsClientFor(signedIn) }, timeScale, recipe,
+          job, store: repo, ee, clients: { drive: new Drive(signedIn), gcs: gcsClientFor(signedIn) }, clock: scaledClock(systemClock, timeScale), recipe,
           signal: abort.signal,
           onEvent: (e) => {
             display.event(e);

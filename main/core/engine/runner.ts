@@ -181,8 +181,8 @@ export class JobRunner {
       log,
       takeOver: (tile, f) => this.setTile(tile, { state: 'queued', attempt: f.attempt, description: f.op.metadata?.description, operation: f.op.name, adopted: true, notBefore: undefined }),
       onLeaseLost: (message) => this.stopFor('locked', message),
-      pause: (seconds) => this.sleep(seconds * 1000),
-      firstPauseSeconds: scaledMs(job.poll.minSeconds) / 1000,
+      pause: (ms) => this.sleep(ms),
+      firstPauseMs: scaledMs(job.poll.minSeconds),
       leaseWhere: job.gcs ? `gs://${job.gcs.bucket}/${job.gcs.prefix ? `${job.gcs.prefix}/` : ''}` : `the Drive folder "${job.driveFolder}"`,
     });
   }

@@ -28,9 +28,10 @@ export interface SingleDriverDeps {
   /** The lease was lost while running: the run must stop. */
   onLeaseLost(message: string): void;
   /** Waits (real seconds, already scaled) between tries of a start-up request. */
-  pause(seconds: number): Promise<void>;
-  /** The shortest poll interval, already scaled (seconds): the first pause between tries. */
-  firstPauseSeconds: number;
+  /** Waits `ms` of the run's clock (or less when the run is stopped). */
+  pause(ms: number): Promise<void>;
+  /** The shortest poll interval in ms of the run's clock (already scaled): the first pause between tries. */
+  firstPauseMs: number;
   /** Where the job's lease lives, for the line that stops a run which could not take it (e.g. `gs://b/p/`). */
   leaseWhere?: string;
 }
@@ -107,8 +108,8 @@ export class SingleDriver {
   private tries<T>(what: string, step: () => Promise<T>): Promise<T> {
     return withStartRetries(what, step, {
       tries: START_TRIES,
-      firstPauseMs: this.d.firstPauseSeconds * 1000,
-      pause: (ms) => this.d.pause(ms / 1000),
+      firstPauseMs: this.d.firstPauseMs,
+      pause: (ms) => this.d.pause(ms),
       warn: (message) => this.d.log('warn', message),
       // Any failure but the user's own (a refused lease, unknown local files) is worth another try here.
       retryable: (e) => !(e instanceof UserError),

@@ -13,7 +13,7 @@ import { checkPeriodChange } from '../engine/period-plan';
 import { builtInBytesPerPixel, builtInImage } from '../engine/recipe';
 import { JobRunner, type RunOutcome } from '../engine/runner';
 import type { DestinationClients } from '../destination/port';
-import { scaledClock, systemClock, type Clock } from '../ports/clock';
+import { systemClock, type Clock } from '../ports/clock';
 import type { Store } from '../ports/store';
 import { resultsWriter } from './results-writer';
 
@@ -23,11 +23,6 @@ export interface JobSessionDeps {
   /** The signed-in Earth Engine client (exports, and the recipe's first-tile build). */
   ee: EarthEngine;
   clients: DestinationClients;
-  /**
-   * The emulator's time scale (1 or absent with Google): the session's clock is `scaledClock(clock,
-   * timeScale)` (ports/clock.ts), the one clock its run and merge take.
-   */
-  timeScale?: number;
   recipe: Recipe | undefined;
   signal: AbortSignal;
   /** Every engine event of the run (tile states, progress, quota, log lines). */
@@ -41,7 +36,10 @@ export interface JobSessionDeps {
   ran?(end: Pick<SessionEnd, 'outcome' | 'merged'>): void;
   adopt?: boolean;
   overwrite?: boolean;
-  /** Default: the system clock (a host passes its connection's, already scaled, and no timeScale). */
+  /**
+   * The one clock the run and the merge take: wall-clock now, Google's durations at an emulator's pace
+   * (`scaledClock`, ports/clock.ts). Default: the system clock, as with Google.
+   */
   clock?: Clock;
 }
 
@@ -71,7 +69,7 @@ export class JobSession {
   private readonly clock: Clock;
 
   constructor(private readonly d: JobSessionDeps) {
-    this.clock = scaledClock(d.clock ?? systemClock, d.timeScale ?? 1);
+    this.clock = d.clock ?? systemClock;
   }
 
   /** The run's runner once the preflight passed (commands and progress go to it). */
