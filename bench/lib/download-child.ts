@@ -4,10 +4,13 @@
  * line: the wall time of the download and the process's peak RSS.
  *
  * Usage (bundled by bench/download.bench.ts into out/bench/): node download-child.cjs URL FILE_JSON OUT_PATH
- * (env BENCH_TOKEN: the bearer token)
+ * (env BENCH_TOKEN: the bearer token; BENCH_ENGINE_HEAP=1: load the Earth Engine client first, as the
+ * engine's process always has it, for context: V8 collects a heap of ~9 MB far more often while buffers
+ * stream through it than one of ~40 MB; docs/performance.md, "Downloads")
  */
 import { OAuth2Client } from 'google-auth-library';
 import { Drive, type DriveFile } from '../../main/core/google/drive';
+import { loadEarthEngineClient } from '../../main/core/google/ee-client';
 import { googleEndpoints, type Session } from '../../main/core/google/session';
 import { downloadVerified } from '../../main/core/sync/download';
 
@@ -22,11 +25,13 @@ async function main(): Promise<void> {
   const endpoints = googleEndpoints(url);
   const session: Session = { client, project: 'bench', endpoints, accessToken: async () => ({ token, expiresAt }) };
   const drive = new Drive(session);
+  if (process.env.BENCH_ENGINE_HEAP === '1') loadEarthEngineClient();
+  const heapBeforeMb = process.memoryUsage().heapUsed / 2 ** 20;
   const rssBeforeKb = process.resourceUsage().maxRSS;
   const t0 = process.hrtime.bigint();
   const bytes = await downloadVerified(file, out, (start) => drive.download(file.id, start));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  process.stdout.write(JSON.stringify({ ms, bytes, rssBeforeKb, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+  process.stdout.write(JSON.stringify({ ms, bytes, rssBeforeKb, heapBeforeMb, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
 }
 
 main().catch((e: unknown) => {

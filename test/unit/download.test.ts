@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -50,6 +50,25 @@ describe('downloadVerified', () => {
     const s = server(bytes);
     expect(await downloadVerified(file, path, s.fetch)).toBe(bytes.length - 20 * 1024 * 1024);
     expect(s.starts).toEqual([20 * 1024 * 1024]);
+    expect(md5(readFileSync(path))).toBe(file.md5);
+  });
+
+  // The worker reads the .part back itself, keeping it open between ranges: a descriptor outlives its thread.
+  it.runIf(process.platform === 'linux')('neither a broken nor a finished large download leaves its file open', async () => {
+    const openHere = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+      } catch {
+        return false; // closed while listing
+      }
+    });
+    const bytes = randomBytes(WORKER_HASH_FROM + 9 * 1024 * 1024);
+    const file = { id: 'f', name: 'big.tif', size: bytes.length, md5: md5(bytes) };
+    const path = join(dir, 'big.tif');
+    await expect(downloadVerified(file, path, server(bytes, 24 * 1024 * 1024).fetch)).rejects.toThrow(/ECONNRESET/);
+    expect(openHere()).toEqual([]);
+    await downloadVerified(file, path, server(bytes).fetch);
+    expect(openHere()).toEqual([]);
     expect(md5(readFileSync(path))).toBe(file.md5);
   });
 

@@ -105,7 +105,12 @@ export class GcsClient implements GcsPort {
         if (bytes.length !== size) throw new Error(`${name}: ${bytes.length} of ${size} bytes arrived`);
         return bytes;
       } catch (e) {
-        if (statusOf(e) === 404 || attempt >= SMALL_READ_ATTEMPTS) throw e;
+        if (statusOf(e) === 404) throw e;
+        if (attempt >= SMALL_READ_ATTEMPTS) {
+          // A connection reset says nothing of what was being read ("read ECONNRESET"): name the object.
+          const message = (e as Error).message ?? String(e);
+          throw message.includes(name) ? e : new Error(`${name}: ${message} (${attempt} tries)`, { cause: e });
+        }
         // A pooled connection the server has just closed fails at once (ECONNRESET); the next may too.
         await new Promise((r) => setTimeout(r, 250 * attempt));
       }

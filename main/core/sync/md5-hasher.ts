@@ -7,8 +7,8 @@ import { Worker } from 'node:worker_threads';
  * Drive's SHA-256 when Drive gave one, else its MD5. Neither can be split across threads; on one core MD5
  * runs at ~0.7 GB/s, about as fast as a local connection delivers, so hashed on the receiving thread it
  * halves the download's speed (SHA-256 with the CPU's SHA extensions takes about half the CPU). `WorkerHasher`
- * hashes on a worker thread instead, reading the bytes where the receiving thread put them (shared
- * memory, no copy); `InlineHasher` hashes on the calling thread, for files too small to be worth a thread.
+ * hashes on a worker thread instead, reading what the download wrote back from the file itself (no copy
+ * on the receiving thread); `InlineHasher` hashes on the calling thread, for files too small to be worth a thread.
  */
 export interface ContentHasher {
   /** Hashes `buf[0, length)`; the promise settles once `buf` may be reused. Calls are hashed in call order. */
@@ -53,23 +53,27 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { openSync, readSync, closeSync } = require('node:fs');
 const hash = createHash(workerData.algorithm);
+const chunk = Buffer.allocUnsafe(4 << 20);
+let file; // { path, fd } of the file being followed, kept open between ranges
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'update') hash.update(new Uint8Array(m.buf, m.offset, m.length));
     else if (m.op === 'file') {
-      const fd = openSync(m.path, 'r');
-      try {
-        const chunk = Buffer.allocUnsafe(Math.min(8 << 20, Math.max(1, m.length)));
-        for (let at = 0; at < m.length; ) {
-          const n = readSync(fd, chunk, 0, Math.min(chunk.length, m.length - at), at);
-          if (n === 0) throw new Error('the file ended at ' + at + ' of ' + m.length + ' bytes');
-          hash.update(chunk.subarray(0, n));
-          at += n;
-        }
-      } finally {
-        closeSync(fd);
+      if (!file || file.path !== m.path) {
+        if (file) closeSync(file.fd);
+        file = { path: m.path, fd: openSync(m.path, 'r') };
       }
-    } else if (m.op === 'digest') return parentPort.postMessage({ id: m.id, hex: hash.digest('hex') });
+      for (let at = m.from; at < m.to; ) {
+        const n = readSync(file.fd, chunk, 0, Math.min(chunk.length, m.to - at), at);
+        if (n === 0) throw new Error('the file ended at ' + at + ' of ' + m.to + ' bytes');
+        hash.update(chunk.subarray(0, n));
+        at += n;
+      }
+    } else if (m.op === 'digest' || m.op === 'end') {
+      if (file) closeSync(file.fd);
+      file = undefined;
+      if (m.op === 'digest') return parentPort.postMessage({ id: m.id, hex: hash.digest('hex') });
+    }
     parentPort.postMessage({ id: m.id });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: String(e && e.message || e) });
@@ -108,30 +112,40 @@ export class WorkerHasher implements ContentHasher {
     this.worker.on('exit', (code) => fail(new Error(`hashing worker exited (${code})`)));
   }
 
-  /** `buf` must be a view of shared memory (a SharedArrayBuffer): the worker reads it in place. */
+  /** Hashes a copy of `buf[0, length)`, handed to the worker (downloads use `updateFromFileRange` instead). */
   async update(buf: Buffer, length: number): Promise<void> {
-    if (!(buf.buffer instanceof SharedArrayBuffer)) throw new Error('WorkerHasher.update needs a buffer in shared memory');
-    await this.send({ op: 'update', buf: buf.buffer, offset: buf.byteOffset, length });
+    const copy = new Uint8Array(buf.buffer, buf.byteOffset, length).slice().buffer;
+    await this.send({ op: 'update', buf: copy, offset: 0, length }, [copy]);
   }
 
   async updateFromFile(path: string, length: number): Promise<void> {
-    if (length > 0) await this.send({ op: 'file', path, length });
+    await this.updateFromFileRange(path, 0, length);
+  }
+
+  /**
+   * Hashes bytes `[from, to)` of a file, read by the worker itself (it keeps the file open between calls):
+   * a download hashes what it wrote, right behind the writer, without the receiving thread copying a byte.
+   */
+  async updateFromFileRange(path: string, from: number, to: number): Promise<void> {
+    if (to > from) await this.send({ op: 'file', path, from, to });
   }
 
   async digest(): Promise<string> {
     return (await this.send({ op: 'digest' })).hex!;
   }
 
+  /** Closes the file the worker follows (a descriptor outlives its thread) and stops the worker. */
   async close(): Promise<void> {
+    await this.send({ op: 'end' }).catch(() => undefined);
     await this.worker.terminate();
   }
 
-  private send(message: Record<string, unknown>): Promise<Reply> {
+  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id });
+      this.worker.postMessage({ ...message, id }, transfer);
     });
   }
 }

@@ -27,10 +27,8 @@ export interface DownloadCheck<H extends Md5Hasher = Md5Hasher> {
   mismatch(hashed: H): Promise<string | undefined>;
 }
 
-/** The worker hashes batches this large, copied from the received chunks into shared memory. */
-const BATCH = 2 << 20;
-/** Batches handed to the worker and not yet hashed, at most: bounds the memory a slow hash can take. */
-const BATCHES = 4;
+/** The worker is sent the written bytes in ranges this large (the last range may be shorter). */
+const RANGE = 4 << 20;
 
 /**
  * Downloads one file into `path` safely, whatever the store: bytes stream into `path.part` (never the
@@ -40,9 +38,10 @@ const BATCHES = 4;
  * Returns the bytes transferred in this call.
  *
  * How it stays fast (docs/performance.md, "Downloads"): the received chunks go to a buffered file stream
- * as they are, and to the hasher at the same time — a worker hasher gets 2 MiB batches in shared memory —
- * so hashing never holds up receiving; the file is never read back, and fsynced once. A resumed `.part`
- * is the exception: the checksums cover the whole file, so its existing prefix is hashed once first.
+ * as they are. A worker hasher reads what was written back from the file (the page cache) right behind
+ * the writer, so the receiving thread neither hashes nor copies a byte; small files are hashed inline.
+ * The disk starts writing early (sync/early-flush.ts), and the file is fsynced once. A resumed `.part`
+ * has its existing prefix hashed first: the checksums cover the whole file.
  */
 export async function downloadChecked<H extends Md5Hasher>(check: DownloadCheck<H>, path: string, fetchBytes: FetchBytes, onChunk?: () => void): Promise<number> {
   if (await matchesCheck(path, check)) return 0;
@@ -59,7 +58,7 @@ export async function downloadChecked<H extends Md5Hasher>(check: DownloadCheck<
     if (have) await hasher.updateFromFile(part, have); // resume: the checksums must cover the bytes already there
     if (written < check.size) {
       const body = await fetchBytes(written);
-      const feed = new HashFeed(hasher);
+      const feed = new HashFeed(hasher, part, written);
       const out = createWriteStream(part, { flags: have ? 'a' : 'w', highWaterMark: 1 << 20 });
       out.on('error', () => undefined); // kept in out.errored, thrown below and by closed()
       const flusher = new EarlyFlush(out);
@@ -67,20 +66,20 @@ export async function downloadChecked<H extends Md5Hasher>(check: DownloadCheck<
         for await (const chunk of body as AsyncIterable<Buffer>) {
           if (written + chunk.length > check.size) throw new VerificationError(`${check.name}: ${check.source} sent more than its ${check.size} bytes`);
           if (out.errored) throw out.errored;
-          if (!out.write(chunk)) await drained(out);
+          if (!out.write(chunk, feed.afterWrite(chunk))) await drained(out);
           await feed.add(chunk);
           written += chunk.length;
           transferred += chunk.length;
           flusher.wrote(chunk.length);
           onChunk?.();
         }
-        await feed.finish();
       } finally {
         // Whatever arrived is written (a broken connection resumes from it), even when the stream failed.
         await flusher.settled();
         await closed(out);
       }
       flusher.throwIfFailed();
+      await feed.finish();
     }
     const fh = await open(part, 'r+');
     try {
@@ -117,62 +116,57 @@ export async function matchesCheck<H extends Md5Hasher>(path: string, check: Dow
 }
 
 /**
- * Feeds the hasher in file order. Inline hashers take each chunk as it is; the worker gets full batches
- * of shared memory (one copy of each byte), at most BATCHES of them waiting at once.
+ * Feeds the hasher in file order. Inline hashers take each chunk as it arrives. A worker hasher is told
+ * which bytes of the file are written (a write's callback runs once its bytes are in the file) and reads
+ * them itself, in ranges of RANGE: the receiving thread only counts.
  */
 class HashFeed {
-  private readonly free: Buffer[] = [];
-  private readonly busy = new Set<Promise<void>>();
-  private current: Buffer | undefined;
-  private fill = 0;
+  private readonly worker: WorkerHasher | undefined;
+  private readonly hashing = new Set<Promise<void>>();
   private error: unknown;
-  private readonly direct: boolean;
+  /** The end of what is in the file (writes confirmed so far). */
+  private written: number;
 
-  constructor(private readonly hasher: Md5Hasher) {
-    this.direct = !(hasher instanceof WorkerHasher);
+  constructor(
+    private readonly hasher: Md5Hasher,
+    private readonly path: string,
+    /** Where this download's bytes start in the file (what a resumed `.part` already held is hashed). */
+    private sent: number,
+  ) {
+    this.worker = hasher instanceof WorkerHasher ? hasher : undefined;
+    this.written = sent;
+  }
+
+  /** The callback for the write of `chunk`, when a worker follows the file. */
+  afterWrite(chunk: Buffer): ((e?: Error | null) => void) | undefined {
+    if (!this.worker) return undefined;
+    const length = chunk.length;
+    return (e) => {
+      if (e) return; // the stream's error is thrown by the download
+      this.written += length;
+      if (this.written - this.sent >= RANGE) this.send();
+    };
   }
 
   async add(chunk: Buffer): Promise<void> {
-    if (this.direct) return this.hasher.update(chunk, chunk.length);
-    let at = 0;
-    while (at < chunk.length) {
-      if (!this.current) this.current = await this.take();
-      const n = chunk.copy(this.current, this.fill, at);
-      this.fill += n;
-      at += n;
-      if (this.fill === this.current.length) this.send();
-    }
+    if (this.error) throw this.error;
+    if (!this.worker) await this.hasher.update(chunk, chunk.length);
   }
 
-  /** Sends the last partial batch and waits until everything is hashed (the first error is thrown). */
+  /** Once the file is closed: hashes the rest of what was written and waits for it (the first error is thrown). */
   async finish(): Promise<void> {
-    if (this.current && this.fill > 0) this.send();
-    while (this.busy.size > 0) await Promise.race(this.busy);
+    if (this.worker) this.send();
+    await Promise.all(this.hashing);
     if (this.error) throw this.error;
   }
 
   private send(): void {
-    const buf = this.current!;
-    const length = this.fill;
-    this.current = undefined;
-    this.fill = 0;
-    const work: Promise<void> = this.hasher.update(buf, length).then(
-      () => void this.free.push(buf),
-      (e: unknown) => void (this.error ??= e),
-    );
-    const tracked = work.finally(() => this.busy.delete(tracked));
-    this.busy.add(tracked);
-  }
-
-  private async take(): Promise<Buffer> {
-    for (;;) {
-      if (this.error) throw this.error;
-      const buf = this.free.pop();
-      if (buf) return buf;
-      // Shared memory: the worker reads the batch where it is, without a copy.
-      if (this.busy.size + this.free.length < BATCHES) return Buffer.from(new SharedArrayBuffer(BATCH));
-      await Promise.race(this.busy);
-    }
+    const [from, to] = [this.sent, this.written];
+    if (to <= from) return;
+    this.sent = to;
+    const work: Promise<void> = this.worker!.updateFromFileRange(this.path, from, to).catch((e: unknown) => void (this.error ??= e));
+    const tracked = work.finally(() => this.hashing.delete(tracked));
+    this.hashing.add(tracked);
   }
 }
 

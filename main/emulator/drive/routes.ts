@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { FileBody } from '../http/file-body';
 import type { EmuRequest, Handler, Route } from '../http/router';
 import { multipartBoundary, splitMultipart } from '../http/multipart';
 import { driveError, driveInvalid, driveNotFound, json, noContent, type Reply } from '../http/reply';
@@ -315,8 +315,7 @@ async function media(drive: DriveStore, f: DriveFile, range: string | undefined)
   if (partial) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
   if (size === 0) return { status: 200, headers, body: Buffer.alloc(0), media: true };
   // Opened now, under the emulator's lock: a delete right after this reply still lets it finish.
-  const handle = await open(path, 'r');
-  return { status: partial ? 206 : 200, headers, body: handle.createReadStream({ start, end, autoClose: true }), media: true };
+  return { status: partial ? 206 : 200, headers, body: await new FileBody(path, start, end).opened(), media: true };
 }
 
 /** One `bytes=` range (RFC 9110); a malformed header is ignored, an unsatisfiable one is a 416. */

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { FileBody, sendFileBody } from './file-body';
 import type { Reply } from './reply';
 
 /** Google refuses larger request bodies too ("Request payload size exceeds the limit: 10485760 bytes."). */
@@ -46,6 +47,17 @@ export function send(res: ServerResponse, reply: Reply): void {
   }
   const headers: Record<string, string> = { ...(reply.headers ?? {}) };
   const body = reply.body;
+  if (body instanceof FileBody) {
+    res.writeHead(reply.status, headers);
+    res.on('close', () => body.destroy());
+    const cut = reply.cut;
+    if (cut && cut.afterBytes <= 0) res.flushHeaders();
+    sendFileBody(res, body, cut ? cut.afterBytes : Infinity).then(
+      () => (cut ? cutConnection(res, cut.how) : res.end()),
+      () => res.destroy(),
+    );
+    return;
+  }
   if (body instanceof Readable) {
     res.writeHead(reply.status, headers);
     body.on('error', () => res.destroy());
@@ -70,6 +82,13 @@ function resetSocket(socket: Socket | null): void {
   else socket.destroy();
 }
 
+/** Ends a media answer cut short: a reset, or (truncation) what was written is flushed, then a FIN. */
+function cutConnection(res: ServerResponse, how: NonNullable<Reply['cut']>['how']): void {
+  const socket = res.socket;
+  if (how === 'reset') resetSocket(socket);
+  else if (socket && !socket.destroyed) socket.end(() => socket.destroy());
+}
+
 /**
  * The headers went out with the full Content-Length; send only the first `afterBytes` bytes, then reset
  * the connection or close it early, as a dropped download looks to the client.
@@ -84,10 +103,7 @@ function sendCut(res: ServerResponse, body: Readable, cut: NonNullable<Reply['cu
     ended = true;
     body.unpipe();
     body.destroy();
-    const socket = res.socket;
-    if (cut.how === 'reset') resetSocket(socket);
-    // Truncation: what was written is flushed, then the connection ends (FIN) with the body incomplete.
-    else if (socket && !socket.destroyed) socket.end(() => socket.destroy());
+    cutConnection(res, cut.how);
   };
   const limiter = new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {

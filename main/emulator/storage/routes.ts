@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { FileBody } from '../http/file-body';
 import { multipartBoundary, splitMultipart, type MultipartPart } from '../http/multipart';
 import { driveError, json, noContent, type Reply } from '../http/reply';
 import type { EmuRequest, Route } from '../http/router';
@@ -107,7 +107,7 @@ function entries(objects: StoredObject[], prefix: string, delimiter: string | nu
 }
 
 /** The bytes, whole (200) or one `Range` (206); faults may cut the body (reply.media). */
-function media(store: ObjectStore, o: StoredObject, range: string | undefined): Reply {
+async function media(store: ObjectStore, o: StoredObject, range: string | undefined): Promise<Reply> {
   const headers: Record<string, string> = {
     'Content-Type': o.contentType,
     'x-goog-hash': [`crc32c=${o.crc32c}`, ...(o.md5Hash ? [`md5=${o.md5Hash}`] : [])].join(','),
@@ -139,7 +139,7 @@ function media(store: ObjectStore, o: StoredObject, range: string | undefined): 
   const length = o.size === 0 ? 0 : end - start + 1;
   headers['Content-Length'] = String(length);
   if (length === 0) return { status, headers, body: Buffer.alloc(0) };
-  return { status, headers, body: createReadStream(store.path(o), { start, end }), media: true };
+  return { status, headers, body: await new FileBody(store.path(o), start, end).opened(), media: true };
 }
 
 export function objectResource(o: StoredObject, rfc3339: (t: number) => string): Record<string, unknown> {
