@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { FileBody } from './http/file-body';
 import { driveError, eeError, type Reply } from './http/reply';
 import type { EmuRequest, Route, Service } from './http/router';
 import type { FailNextRule } from './options';
@@ -126,7 +126,7 @@ export class SeededFaults implements FaultPolicy {
         return { status: 0, reset: true };
       }
     }
-    if (reply.media && reply.body instanceof Readable) {
+    if (reply.media && reply.body instanceof FileBody) {
       const length = Number(reply.headers?.['Content-Length'] ?? 0);
       if (length > 0) {
         const reset = this.rng.reset;

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { FileBody } from './http/file-body';
 import { OAuthServer } from './auth/oauth';
 import { SeededFaults } from './faults';
 import { SimClock } from './clock';
@@ -461,7 +461,7 @@ export class Emulator {
         inBatch: true,
       };
       let r = await this.dispatch(sub);
-      if (r.body instanceof Readable) {
+      if (r.body instanceof FileBody) {
         r.body.destroy();
         r = eeError(400, 'Media downloads are not allowed in a batch request.');
       }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { FileBody } from './file-body';
 
 /**
  * What a handler answers. Handlers never touch the socket: the same handler serves a plain request
@@ -7,8 +7,8 @@ import type { Readable } from 'node:stream';
 export interface Reply {
   status: number;
   headers?: Record<string, string>;
-  /** A stream only for media downloads (never inside a batch). */
-  body?: string | Buffer | Readable;
+  /** A file's bytes only for media downloads (never inside a batch). */
+  body?: string | Buffer | FileBody;
   /** Set on media replies so faults (reset, truncate) know what they may cut. */
   media?: boolean;
   /** Destroy the connection instead of answering (a connection reset: a lost answer). */

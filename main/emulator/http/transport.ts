@@ -2,7 +2,6 @@
  * lost, reset and cut-short answers the fault plan asks for. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { FileBody, sendFileBody } from './file-body';
 import type { Reply } from './reply';
 
@@ -41,7 +40,7 @@ export function send(res: ServerResponse, reply: Reply): void {
     return;
   }
   if (reply.reset) {
-    if (reply.body instanceof Readable) reply.body.destroy();
+    if (reply.body instanceof FileBody) reply.body.destroy();
     resetSocket(res.socket);
     return;
   }
@@ -56,17 +55,6 @@ export function send(res: ServerResponse, reply: Reply): void {
       () => (cut ? cutConnection(res, cut.how) : res.end()),
       () => res.destroy(),
     );
-    return;
-  }
-  if (body instanceof Readable) {
-    res.writeHead(reply.status, headers);
-    body.on('error', () => res.destroy());
-    res.on('close', () => body.destroy());
-    if (reply.cut) {
-      sendCut(res, body, reply.cut);
-      return;
-    }
-    body.pipe(res);
     return;
   }
   const buf = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
@@ -87,50 +75,4 @@ function cutConnection(res: ServerResponse, how: NonNullable<Reply['cut']>['how'
   const socket = res.socket;
   if (how === 'reset') resetSocket(socket);
   else if (socket && !socket.destroyed) socket.end(() => socket.destroy());
-}
-
-/**
- * The headers went out with the full Content-Length; send only the first `afterBytes` bytes, then reset
- * the connection or close it early, as a dropped download looks to the client.
- */
-function sendCut(res: ServerResponse, body: Readable, cut: NonNullable<Reply['cut']>): void {
-  const target = cut.afterBytes;
-  let taken = 0;
-  let written = 0;
-  let ended = false;
-  const end = (): void => {
-    if (ended) return;
-    ended = true;
-    body.unpipe();
-    body.destroy();
-    cutConnection(res, cut.how);
-  };
-  const limiter = new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      if (taken >= target) return done();
-      const part = chunk.length > target - taken ? chunk.subarray(0, target - taken) : chunk;
-      taken += part.length;
-      done(null, part);
-    },
-  });
-  limiter.on('data', (part: Buffer) => {
-    const ok = res.write(part, () => {
-      written += part.length;
-      if (written >= target) end();
-    });
-    if (!ok) {
-      limiter.pause();
-      res.once('drain', () => limiter.resume());
-    }
-  });
-  // A body shorter than promised ends the same way.
-  limiter.on('end', () => {
-    if (written >= taken) end();
-  });
-  body.pipe(limiter);
-  if (target <= 0) {
-    // Nothing of the body at all: the headers are flushed, then the connection goes.
-    res.flushHeaders();
-    setImmediate(end);
-  }
 }
