@@ -313,7 +313,7 @@ function readRendererOnce(dir: string): { names?: string[]; files: Map<string, {
     names = readdirSync(dir);
   } catch (e) {
     // Only a missing folder means "not built"; any other failure is reported as itself, not as a build to redo.
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read the dashboard's files in ${dir}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(dir, e);
     return { files };
   }
   for (const name of names) {
@@ -324,8 +324,12 @@ function readRendererOnce(dir: string): { names?: string[]; files: Map<string, {
       if (statSync(path).isFile()) files.set(`/${name}`, { type, body: readFileSync(path) });
     } catch (e) {
       // Removed between the listing and the read: a rebuild under way (read again above).
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read the dashboard's files in ${dir}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(dir, e);
     }
   }
   return { names, files };
+}
+
+function unreadable(dir: string, e: unknown): UserError {
+  return new UserError(`cannot read the dashboard's files in ${dir}: ${(e as Error).message}`);
 }

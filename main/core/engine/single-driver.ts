@@ -27,7 +27,6 @@ export interface SingleDriverDeps {
   takeOver(tile: TileRecord, f: ForeignOperation): Promise<void>;
   /** The lease was lost while running: the run must stop. */
   onLeaseLost(message: string): void;
-  /** Waits (real seconds, already scaled) between tries of a start-up request. */
   /** Waits `ms` of the run's clock (or less when the run is stopped). */
   pause(ms: number): Promise<void>;
   /** The shortest poll interval in ms of the run's clock (already scaled): the first pause between tries. */

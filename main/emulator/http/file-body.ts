@@ -17,7 +17,6 @@ const BUFFERS = 2;
 export class FileBody extends Readable {
   private handle: FileHandle | undefined;
   private at: number;
-  private taken = false;
 
   constructor(
     readonly path: string,
@@ -37,9 +36,8 @@ export class FileBody extends Readable {
 
   /** Hands the open file to the sender; the stream side is then unused. */
   takeHandle(): FileHandle {
-    if (!this.handle || this.taken) throw new Error('the file body was already taken or never opened');
-    this.taken = true;
     const h = this.handle;
+    if (!h) throw new Error('the file body was already taken or never opened');
     this.handle = undefined;
     return h;
   }

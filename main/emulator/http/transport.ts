@@ -48,7 +48,6 @@ export function send(res: ServerResponse, reply: Reply): void {
   const body = reply.body;
   if (body instanceof FileBody) {
     res.writeHead(reply.status, headers);
-    res.on('close', () => body.destroy());
     const cut = reply.cut;
     if (cut && cut.afterBytes <= 0) res.flushHeaders();
     sendFileBody(res, body, cut ? cut.afterBytes : Infinity).then(
